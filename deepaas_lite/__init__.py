@@ -1,0 +1,10 @@
+"""deepaas-lite: any installed machine-learning model as a documented REST API."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from deepaas_lite.model.uploads import UploadedFile  # noqa: E402
+from deepaas_lite.training.progress import report_progress  # noqa: E402
+
+__all__ = ["UploadedFile", "__version__", "report_progress"]

@@ -1,0 +1,62 @@
+"""The core's errors. They carry meaning, not HTTP: ``web/errors.py`` maps them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DeepaasError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ModelNotFound(DeepaasError):
+    """No model is served under that id."""
+
+
+class TrainingNotFound(DeepaasError):
+    """No training of that model has that uuid."""
+
+
+class InvalidArguments(DeepaasError):
+    """Arguments failed validation; ``errors`` maps field names to messages."""
+
+    def __init__(self, errors: Mapping[str, Any], message: str = "Invalid arguments") -> None:
+        super().__init__(message)
+        self.errors = dict(errors)
+
+
+class MalformedBody(DeepaasError):
+    """The request body could not be decoded (bad JSON, bad form)."""
+
+
+class NotAcceptable(DeepaasError):
+    """The client accepts no media type the model can produce."""
+
+
+class NotImplementedByModel(DeepaasError):
+    """The plugin has no ``predict`` or ``train``."""
+
+
+class PluginFailed(DeepaasError):
+    """The plugin raised while serving a call; the message is the plugin's."""
+
+
+class InvalidResponse(DeepaasError):
+    """The plugin's output does not match its declared response schema."""
+
+
+class TrainingFinished(DeepaasError):
+    """The training has already ended, so it cannot be cancelled."""
+
+
+class ModelLoadError(DeepaasError):
+    """A plugin could not be loaded (import failure, broken argument schema)."""
+
+
+class UnknownModelNames(DeepaasError):
+    """``--model-name`` named models that are not installed."""

@@ -1,0 +1,1 @@
+"""Plugins: discovery, argument schemas and the facade the rest of the code uses."""

@@ -1,0 +1,117 @@
+"""Plugin discovery through the ``deepaas.v2.model`` entry-point group (stevedore).
+
+A plugin that fails to import, or whose argument schemas fail, is logged with its
+reason and left out: the others are served.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from stevedore import ExtensionManager, NamedExtensionManager
+
+from deepaas_lite import exceptions
+from deepaas_lite.model.wrapper import ModelWrapper
+
+LOG = logging.getLogger(__name__)
+
+NAMESPACE = "deepaas.v2.model"
+
+
+def installed_names() -> list[str]:
+    """Names of every installed entry point in the group, loadable or not."""
+    eps = importlib.metadata.entry_points(group=NAMESPACE)
+    return sorted({ep.name for ep in eps})
+
+
+def dist_metadata(dist: importlib.metadata.Distribution | None) -> dict[str, Any]:
+    """A model description built from the distribution that ships the plugin."""
+    if dist is None:
+        return {}
+    meta = dist.metadata
+    home = meta.get("Home-page")
+    if not home:
+        for url in meta.get_all("Project-URL") or []:
+            label, _, value = url.partition(",")
+            if label.strip().lower() in {"homepage", "home", "source"}:
+                home = value.strip()
+                break
+    out = {
+        "name": meta.get("Name"),
+        "version": meta.get("Version"),
+        "description": meta.get("Summary"),
+        "author": meta.get("Author") or meta.get("Author-email"),
+        "license": meta.get("License") or meta.get("License-Expression"),
+        "url": home,
+    }
+    return {key: value for key, value in out.items() if value}
+
+
+def _instantiate(target: Any) -> Any:
+    """Classes are instantiated once, with no arguments; modules and objects as they are."""
+    return target() if isinstance(target, type) else target
+
+
+def _manager(names: list[str] | None) -> ExtensionManager:
+    failures: list[str] = []
+
+    def on_failure(manager: Any, entrypoint: Any, exc: BaseException) -> None:
+        LOG.error("Model '%s' failed to load: %r; it is left out", entrypoint.name, exc)
+        failures.append(entrypoint.name)
+
+    if names is None:
+        return ExtensionManager(
+            NAMESPACE, invoke_on_load=False, on_load_failure_callback=on_failure
+        )
+    return NamedExtensionManager(
+        NAMESPACE,
+        names=names,
+        invoke_on_load=False,
+        on_load_failure_callback=on_failure,
+        name_order=True,
+    )
+
+
+def _wrap(extension: Any) -> ModelWrapper:
+    try:
+        plugin = _instantiate(extension.plugin)
+        dist = getattr(extension.entry_point, "dist", None)
+        return ModelWrapper(extension.name, plugin, dist_metadata(dist))
+    except Exception as exc:
+        raise exceptions.ModelLoadError(
+            f"Model '{extension.name}' failed to load: {exc!r}"
+        ) from exc
+
+
+def load_models(names: Iterable[str] | None = None) -> dict[str, ModelWrapper]:
+    """Load the named plugins (default: every installed one), leaving out broken ones.
+
+    Raises ``UnknownModelNames`` when a requested name is not installed.
+    """
+    wanted = sorted(set(names)) if names else None
+    if wanted is not None:
+        installed = installed_names()
+        unknown = [name for name in wanted if name not in installed]
+        if unknown:
+            raise exceptions.UnknownModelNames(
+                f"Unknown model name(s): {', '.join(unknown)}; "
+                f"installed: {', '.join(installed) or 'none'}"
+            )
+    models: dict[str, ModelWrapper] = {}
+    for extension in _manager(wanted):
+        try:
+            models[extension.name] = _wrap(extension)
+        except exceptions.ModelLoadError as exc:
+            LOG.error("%s; it is left out", exc.message)
+    return models
+
+
+def load_model(name: str) -> ModelWrapper:
+    """Load one plugin (in a training or predict worker process)."""
+    models = load_models([name])
+    if name not in models:
+        raise exceptions.ModelLoadError(f"Model '{name}' failed to load")
+    return models[name]

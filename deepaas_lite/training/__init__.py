@@ -1,0 +1,1 @@
+"""Trainings as durable jobs: records, child processes, cancellation."""
