@@ -50,6 +50,14 @@ def dist_metadata(dist: importlib.metadata.Distribution | None) -> dict[str, Any
     return {key: value for key, value in out.items() if value}
 
 
+def _dist_of(name: str) -> importlib.metadata.Distribution | None:
+    """The distribution that ships entry point ``name`` (stevedore's cache drops it)."""
+    for ep in importlib.metadata.entry_points(group=NAMESPACE):
+        if ep.name == name:
+            return ep.dist
+    return None
+
+
 def _instantiate(target: Any) -> Any:
     """Classes are instantiated once, with no arguments; modules and objects as they are."""
     return target() if isinstance(target, type) else target
@@ -78,8 +86,7 @@ def _manager(names: list[str] | None) -> ExtensionManager:
 def _wrap(extension: Any) -> ModelWrapper:
     try:
         plugin = _instantiate(extension.plugin)
-        dist = getattr(extension.entry_point, "dist", None)
-        return ModelWrapper(extension.name, plugin, dist_metadata(dist))
+        return ModelWrapper(extension.name, plugin, dist_metadata(_dist_of(extension.name)))
     except Exception as exc:
         raise exceptions.ModelLoadError(
             f"Model '{extension.name}' failed to load: {exc!r}"

@@ -1,0 +1,1 @@
+"""Fake plugins for deepaas-lite's tests, registered as real entry points."""

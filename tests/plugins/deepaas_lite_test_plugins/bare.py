@@ -1,0 +1,1 @@
+"""A plugin with no attributes at all: metadata from its distribution, no predict."""
