@@ -40,15 +40,14 @@ DISTRIBUTION = "deepaas-lite-iris"
 MODEL_DIR_ENV = "DEEPAAS_IRIS_MODEL_DIR"
 MODEL_FILE = "iris-svc.joblib"
 
-FEATURES = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)")
-SPECIES = ("setosa", "versicolor", "virginica")
+SPECIES = ("setosa", "versicolor", "virginica")  # label 0, 1, 2
 
 
 class ModelNotTrainedError(RuntimeError):
     """``predict`` was called before any training saved a model."""
 
 
-# --- where the model lives -------------------------------------------------------------
+# --- where the model lives --------------------------------------------------------
 
 
 def model_dir() -> Path:
@@ -65,7 +64,7 @@ def model_path() -> Path:
 
 
 def _save(model: Any, path: Path) -> None:
-    """Write ``model`` to ``path`` so that readers see the old or the new file, whole."""
+    """Write ``model`` to ``path``: readers see the old file or the new one, whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -80,7 +79,7 @@ def _save(model: Any, path: Path) -> None:
         raise
 
 
-# --- the loaded model, reloaded when a training replaced the file ----------------------
+# --- the loaded model, reloaded when a training replaced the file -----------------
 
 _FileKey = tuple[str, int, int, int, int]
 
@@ -112,7 +111,7 @@ def _current_model() -> Any:
         return _loaded[1]
 
 
-# --- the plugin contract ---------------------------------------------------------------
+# --- the plugin contract ----------------------------------------------------------
 
 
 def get_metadata() -> dict[str, Any]:
@@ -120,7 +119,7 @@ def get_metadata() -> dict[str, Any]:
     try:
         meta = importlib.metadata.metadata(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
-        return {"name": DISTRIBUTION, "description": "An SVM classifier of IRIS flowers"}
+        return {"name": DISTRIBUTION, "description": "An SVM classifier of IRIS"}
     out = {
         "name": meta.get("Name"),
         "version": meta.get("Version"),
@@ -163,7 +162,7 @@ def get_train_args() -> dict[str, fields.Field]:
         "test_size": fields.Float(
             load_default=0.2,
             validate=validate.Range(min=0.1, max=0.5),
-            metadata={"description": "Fraction of the flowers held out to measure accuracy."},
+            metadata={"description": "Share of flowers held out to measure accuracy."},
         ),
         "random_state": fields.Int(
             load_default=42,
