@@ -1,0 +1,33 @@
+"""Scenario (d): the IRIS SVC with ``predict_batch`` for adaptive batching.
+
+``predict`` stays for servers without batching (DEEPaaS 2.6.0, or deepaas-lite with
+batching off); ``predict_batch`` classifies many requests in one vectorised call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields
+
+from deepaas_bench_plugins import _iris
+
+
+def get_metadata() -> dict[str, Any]:
+    return {"name": "bench-svc-batch", "description": "IRIS SVC with predict_batch"}
+
+
+def get_predict_args() -> dict[str, fields.Field]:
+    return _iris.predict_args()
+
+
+def warm() -> None:
+    _iris.model()
+
+
+def predict(**kwargs: Any) -> dict[str, Any]:
+    return _iris.classify([kwargs["data"]])[0]
+
+
+def predict_batch(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _iris.classify([kwargs["data"] for kwargs in batch])
