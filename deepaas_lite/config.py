@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import platformdirs
 from oslo_config import cfg
@@ -97,3 +99,28 @@ def normalise_base_path(path: str) -> str:
     """``"deepaas/"`` -> ``"/deepaas"``; ``""`` and ``"/"`` -> ``""``."""
     path = path.strip().strip("/")
     return f"/{path}" if path else ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the server needs from the options, free of oslo.config."""
+
+    state_dir: Path = Path(DEFAULT_STATE_DIR)
+    base_path: str = ""
+    client_max_size: int = 100 * MIB
+    train_workers: int = 1
+    train_history: int = 100
+    predict_workers: int = 0
+    warm: bool = True
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts) -> Settings:
+        return cls(
+            state_dir=Path(conf.state_dir).expanduser(),
+            base_path=normalise_base_path(conf.base_path),
+            client_max_size=conf.client_max_size,
+            train_workers=conf.train_workers,
+            train_history=conf.train_history,
+            predict_workers=conf.predict_workers,
+            warm=conf.warm,
+        )

@@ -60,3 +60,7 @@ class ModelLoadError(DeepaasError):
 
 class UnknownModelNames(DeepaasError):
     """``--model-name`` named models that are not installed."""
+
+
+class ModelNotReady(DeepaasError):
+    """The model's ``warm()`` failed, so it cannot serve predictions."""

@@ -1,0 +1,65 @@
+"""``deepaas-run``: load the models, print where things are, serve."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from deepaas_lite import config, exceptions
+from deepaas_lite.model import loading
+from deepaas_lite.web.app import create_app
+
+LOG = logging.getLogger("deepaas_lite")
+
+
+def banner(host: str, port: int, base_path: str, model_ids: Sequence[str]) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    root = f"http://{shown}:{port}{base_path}"
+    return "\n".join(
+        [
+            "deepaas-lite is serving " + (", ".join(model_ids) or "no models"),
+            f"  UI:   {root}/ui",
+            f"  spec: {root}/swagger.json",
+            f"  v2:   {root}/v2/",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    conf = config.parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.DEBUG if conf.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        models = loading.load_models(conf.model_name or None)
+    except exceptions.UnknownModelNames as exc:
+        print(f"deepaas-run: {exc.message}", file=sys.stderr)
+        return 2
+    missing = [name for name in conf.model_name if name not in models]
+    if missing:
+        print(
+            f"deepaas-run: could not load model(s): {', '.join(missing)} (see the log)",
+            file=sys.stderr,
+        )
+        return 2
+    settings = config.Settings.from_conf(conf)
+    app = create_app(models, settings)
+    print(banner(conf.listen_ip, conf.listen_port, settings.base_path, list(models)),
+          flush=True)
+    web.run_app(
+        app,
+        host=conf.listen_ip,
+        port=conf.listen_port,
+        print=None,
+        access_log=LOG if conf.debug else None,
+        handle_signals=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The OpenAPI 3 document and the Swagger UI that shows it."""

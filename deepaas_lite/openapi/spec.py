@@ -1,0 +1,275 @@
+"""The OpenAPI 3.0 document, built with apispec from the route definitions.
+
+Each route names an operation; paths with ``{model_id}`` are documented once per
+model, with that model's argument schemas, media types and response schema.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+from deepaas_lite import __version__
+from deepaas_lite.model import args as model_args
+from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.openapi.schemas import COMPONENTS, ref
+
+JSON = "application/json"
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", JSON)
+MODEL_ID = "{model_id}"
+
+Operation = dict[str, Any]
+
+
+class _Builder:
+    def __init__(self, title: str) -> None:
+        self.plugin = MarshmallowPlugin()
+        self.spec = APISpec(
+            title=title,
+            version=__version__,
+            openapi_version="3.0.3",
+            plugins=[self.plugin],
+            info={
+                "description": "Models served by deepaas-lite. Arguments may also be "
+                "sent in the query string (repeat a key for a list)."
+            },
+        )
+        self.plugin.converter.add_attribute_function(_file_property)
+        for name, schema in COMPONENTS.items():
+            self.spec.components.schema(name, schema)
+
+    def json_schema(self, schema: Schema) -> dict[str, Any]:
+        return dict(self.plugin.converter.schema2jsonschema(schema))
+
+
+def _file_property(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """File arguments are binary strings in a multipart body."""
+    if model_args.is_file_field(field):
+        return {"type": "string", "format": "binary"}
+    return {}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    reasons = {
+        400: "Malformed body",
+        404: "Unknown model or training",
+        406: "The model cannot answer with an accepted media type",
+        409: "The training has already ended",
+        413: "Body too large",
+        422: "Invalid arguments",
+        500: "The model failed",
+        501: "The model does not implement this",
+        503: "Not ready",
+    }
+    return {str(code): _json(ref("Error"), reasons[code]) for code in codes}
+
+
+def _request_body(builder: _Builder, schema: Schema) -> dict[str, Any] | None:
+    body = builder.json_schema(schema)
+    properties = body.get("properties", {})
+    properties.pop(model_args.ACCEPT, None)
+    if "required" in body:
+        body["required"] = [r for r in body["required"] if r != model_args.ACCEPT]
+        if not body["required"]:
+            del body["required"]
+    if not properties:
+        return None
+    has_files = bool(model_args.file_fields(schema))
+    media = ("multipart/form-data",) if has_files else FORM_TYPES
+    return {
+        "required": bool(body.get("required")),
+        "content": {m: {"schema": copy.deepcopy(body)} for m in media},
+    }
+
+
+def _predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
+    if not model.can_predict:
+        return None
+    if model.response_schema is not None:
+        output = builder.json_schema(model.response_schema)
+    else:
+        output = {
+            "type": "object",
+            "properties": {
+                "status": {"type": "string", "enum": ["OK"]},
+                "predictions": {"description": "What the model predicted"},
+            },
+        }
+    choices = model.accept_choices or [JSON]
+    content = {
+        media: {"schema": output if media == JSON else {"type": "string", "format": "binary"}}
+        for media in choices
+    }
+    operation: Operation = {
+        "responses": {
+            "200": {"description": "The prediction", "content": content},
+            **_errors(400, 404, 413, 422, 500, 501),
+        }
+    }
+    if model.accept_choices:
+        operation["responses"].update(_errors(406))
+        accept = model.predict_schema.fields[model_args.ACCEPT]
+        operation["parameters"] = [
+            {
+                "name": model_args.ACCEPT,
+                "in": "query",
+                "required": False,
+                "description": model_args.description(accept)
+                or "Media type of the answer (default: from the Accept header)",
+                "schema": {"type": "string", "enum": choices, "default": choices[0]},
+            }
+        ]
+    body = _request_body(builder, model.predict_schema)
+    if body is not None:
+        operation["requestBody"] = body
+    return operation
+
+
+def _train(builder: _Builder, model: ModelWrapper) -> Operation | None:
+    if not model.can_train:
+        return None
+    operation: Operation = {
+        "responses": {
+            "200": _json(ref("Training"), "The training's record (see Location)"),
+            **_errors(400, 404, 413, 422, 501),
+        }
+    }
+    body = _request_body(builder, model.train_schema)
+    if body is not None:
+        operation["requestBody"] = body
+    return operation
+
+
+def _simple(schema: dict[str, Any], description: str, *codes: int) -> Callable[..., Operation]:
+    def build(builder: _Builder, model: ModelWrapper | None = None) -> Operation:
+        return {"responses": {"200": _json(schema, description), **_errors(*codes)}}
+
+    return build
+
+
+def _trainings(builder: _Builder, model: ModelWrapper) -> Operation | None:
+    if not model.can_train:
+        return None
+    schema = {"type": "array", "items": ref("Training")}
+    return {"responses": {"200": _json(schema, "Trainings, oldest first"), **_errors(404)}}
+
+
+def _training(builder: _Builder, model: ModelWrapper) -> Operation | None:
+    if not model.can_train:
+        return None
+    return _simple(ref("Training"), "The training's record", 404)(builder)
+
+
+def _cancel(builder: _Builder, model: ModelWrapper) -> Operation | None:
+    if not model.can_train:
+        return None
+    return _simple(ref("Training"), "The cancelled training's record", 404, 409)(builder)
+
+
+def _log(builder: _Builder, model: ModelWrapper) -> Operation | None:
+    if not model.can_train:
+        return None
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    return {
+        "responses": {
+            "200": {"description": "What the training printed", "content": text},
+            **_errors(404),
+        }
+    }
+
+
+def _metrics(builder: _Builder, model: ModelWrapper | None = None) -> Operation:
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    return {"responses": {"200": {"description": "Prometheus text format", "content": text}}}
+
+
+_MODELS = {
+    "type": "object",
+    "properties": {"models": {"type": "array", "items": ref("Model")}},
+}
+_VERSIONS = {
+    "type": "object",
+    "properties": {
+        "versions": {"type": "array", "items": ref("Version")},
+        "links": {"type": "array", "items": ref("Link")},
+    },
+}
+_STATUS = {"type": "object", "properties": {"status": {"type": "string"}}}
+
+OPERATIONS: dict[str, Callable[..., Operation | None]] = {
+    "versions": _simple(_VERSIONS, "The API versions"),
+    "version": _simple(ref("Version"), "API version 2"),
+    "models": _simple(_MODELS, "The models"),
+    "model": _simple(ref("Model"), "The model", 404),
+    "predict": _predict,
+    "train": _train,
+    "trainings": _trainings,
+    "training": _training,
+    "cancel": _cancel,
+    "log": _log,
+    "live": _simple(_STATUS, "The server is up"),
+    "ready": _simple(_STATUS, "Every model is warmed and serving", 503),
+    "metrics": _metrics,
+}
+
+_PATH_PARAMETERS = {
+    "uuid": {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "The training's uuid"},
+}
+
+
+class RouteLike:
+    method: str
+    path: str
+    operation: str | None
+    summary: str
+
+
+def build_spec(
+    routes: Iterable[Any],
+    models: Mapping[str, ModelWrapper],
+    base_path: str = "",
+    title: str = "deepaas-lite",
+) -> dict[str, Any]:
+    """The OpenAPI document for ``routes`` serving ``models``, as a plain dict."""
+    builder = _Builder(title)
+    for model in models.values():
+        meta = model.metadata()
+        builder.spec.tag(
+            {"name": model.id, "description": str(meta.get("description") or "")}
+        )
+    builder.spec.tag({"name": "api", "description": "The API itself"})
+    paths: dict[str, dict[str, Operation]] = {}
+    for route in routes:
+        if route.operation is None:
+            continue
+        build = OPERATIONS[route.operation]
+        targets = models.values() if MODEL_ID in route.path else [None]
+        for model in targets:
+            operation = build(builder, model)
+            if operation is None:
+                continue
+            path = route.path if model is None else route.path.replace(MODEL_ID, model.id)
+            tag = "api" if model is None else model.id
+            suffix = route.operation if model is None else f"{model.id}.{route.operation}"
+            operation.update(
+                {"tags": [tag], "summary": route.summary, "operationId": suffix}
+            )
+            params = [
+                _PATH_PARAMETERS[name] for name in _PATH_PARAMETERS if f"{{{name}}}" in path
+            ]
+            if params:
+                operation["parameters"] = params + operation.get("parameters", [])
+            paths.setdefault(base_path + (path or "/"), {})[route.method.lower()] = operation
+    for path, operations in paths.items():
+        builder.spec.path(path=path, operations=operations)
+    return builder.spec.to_dict()

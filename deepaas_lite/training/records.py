@@ -1,0 +1,250 @@
+"""The training record and its store: one SQLite database in the state directory.
+
+The database runs in WAL mode and every change is one transaction, so a crash at any
+moment leaves a readable store. The server process and its training processes share
+it: a training process writes only its own outcome and progress.
+
+A record ends once: ``finish`` moves it out of ``pending`` or ``running`` and never
+out of an ended status, so when a cancel and an exit race, the first one wins.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+PENDING = "pending"
+RUNNING = "running"
+DONE = "done"
+ERROR = "error"
+CANCELLED = "cancelled"
+INTERRUPTED = "interrupted"
+
+ACTIVE = (PENDING, RUNNING)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trainings (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    model_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    status TEXT NOT NULL,
+    args TEXT NOT NULL,
+    kwargs BLOB NOT NULL,
+    start_date TEXT,
+    finish_date TEXT,
+    outcome TEXT,
+    output TEXT,
+    message TEXT,
+    progress TEXT
+);
+CREATE INDEX IF NOT EXISTS trainings_by_model ON trainings (model_id, seq);
+CREATE INDEX IF NOT EXISTS trainings_by_status ON trainings (status, seq);
+"""
+
+_COLUMNS = (
+    "uuid, model_id, date, status, args, start_date, finish_date, "
+    "outcome, output, message, progress"
+)
+
+
+def now() -> str:
+    """The current local time as DEEPaaS writes it: ``2026-02-04 13:14:49.655061``."""
+    return str(datetime.now())
+
+
+def to_json(value: Any) -> str:
+    """JSON text for any value; values JSON cannot hold become their ``str``."""
+    return json.dumps(value, default=str)
+
+
+@dataclass(frozen=True)
+class Training:
+    """One row of the store."""
+
+    uuid: str
+    model_id: str
+    date: str
+    status: str
+    args: str
+    start_date: str | None
+    finish_date: str | None
+    outcome: str | None
+    output: str | None
+    message: str | None
+    progress: str | None
+
+    @property
+    def ended(self) -> bool:
+        return self.status not in ACTIVE
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record in the DEEPaaS shape."""
+        record: dict[str, Any] = {
+            "uuid": self.uuid,
+            "date": self.date,
+            "status": self.status,
+            "args": json.loads(self.args),
+            "result": self._result(),
+        }
+        if self.status == ERROR and self.message is not None:
+            record["message"] = self.message
+        if self.progress is not None:
+            record["progress"] = json.loads(self.progress)
+        return record
+
+    def _result(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        if self.status == DONE and self.output is not None:
+            result["output"] = json.loads(self.output)
+        if self.finish_date is not None:
+            result["finish_date"] = self.finish_date
+            start = datetime.fromisoformat(self.start_date or self.finish_date)
+            result["duration"] = str(datetime.fromisoformat(self.finish_date) - start)
+        return result
+
+
+class Store:
+    """The trainings of every model, in ``path`` (an SQLite database)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[Training]:
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM trainings WHERE {where} ORDER BY seq", params
+        ).fetchall()
+        return [Training(*row) for row in rows]
+
+    # Read by the server.
+
+    def get(self, uuid: str) -> Training | None:
+        rows = self._select("uuid = ?", (uuid,))
+        return rows[0] if rows else None
+
+    def of_model(self, model_id: str) -> list[Training]:
+        """A model's trainings, oldest first."""
+        return self._select("model_id = ?", (model_id,))
+
+    def pending(self, model_ids: Collection[str]) -> list[Training]:
+        """Pending trainings of these models, in submission order."""
+        marks = ", ".join("?" * len(model_ids))
+        return self._select(
+            f"status = ? AND model_id IN ({marks})", (PENDING, *model_ids)
+        )
+
+    def kwargs(self, uuid: str) -> bytes:
+        """The pickled arguments ``train`` is called with."""
+        row = self._db.execute(
+            "SELECT kwargs FROM trainings WHERE uuid = ?", (uuid,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(uuid)
+        return bytes(row[0])
+
+    # Written by the server.
+
+    def add(self, uuid: str, model_id: str, args: str, kwargs: bytes) -> Training:
+        """Store a new pending training."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO trainings (uuid, model_id, date, status, args, kwargs) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (uuid, model_id, now(), PENDING, args, kwargs),
+            )
+        training = self.get(uuid)
+        assert training is not None
+        return training
+
+    def start(self, uuid: str) -> bool:
+        """Mark a pending training running; False when it is no longer pending."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE trainings SET status = ?, start_date = ? "
+                "WHERE uuid = ? AND status = ?",
+                (RUNNING, now(), uuid, PENDING),
+            )
+        return cursor.rowcount == 1
+
+    def finish(self, uuid: str, status: str, message: str | None = None) -> bool:
+        """End a pending or running training; False when it had already ended."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE trainings SET status = ?, finish_date = ?, "
+                "message = COALESCE(?, message) "
+                "WHERE uuid = ? AND status IN (?, ?)",
+                (status, now(), message, uuid, *ACTIVE),
+            )
+        return cursor.rowcount == 1
+
+    def interrupt_running(self) -> list[str]:
+        """Mark every running training interrupted (after a stop or a crash)."""
+        with self._transaction() as db:
+            uuids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT uuid FROM trainings WHERE status = ?", (RUNNING,)
+                )
+            ]
+            db.execute(
+                "UPDATE trainings SET status = ?, finish_date = ? WHERE status = ?",
+                (INTERRUPTED, now(), RUNNING),
+            )
+        return uuids
+
+    def prune(self, model_id: str, keep: int) -> list[str]:
+        """Delete a model's ended trainings beyond the newest ``keep``; their uuids."""
+        with self._transaction() as db:
+            uuids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT uuid FROM trainings WHERE model_id = ? "
+                    "AND status NOT IN (?, ?) ORDER BY seq DESC LIMIT -1 OFFSET ?",
+                    (model_id, *ACTIVE, keep),
+                )
+            ]
+            db.executemany("DELETE FROM trainings WHERE uuid = ?", [(u,) for u in uuids])
+        return uuids
+
+    # Written by the training process.
+
+    def save_outcome(
+        self, uuid: str, output: str | None = None, message: str | None = None
+    ) -> None:
+        """What ``train`` returned (JSON text) or the message of what it raised."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE trainings SET outcome = ?, output = ?, message = ? "
+                "WHERE uuid = ? AND status = ?",
+                (DONE if message is None else ERROR, output, message, uuid, RUNNING),
+            )
+
+    def set_progress(self, uuid: str, fraction: float, message: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE trainings SET progress = ? WHERE uuid = ? AND status = ?",
+                (to_json({"fraction": fraction, "message": message}), uuid, RUNNING),
+            )

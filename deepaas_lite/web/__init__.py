@@ -1,0 +1,1 @@
+"""The HTTP layer: it only translates HTTP and delegates to the core."""

@@ -1,0 +1,80 @@
+"""``create_app``: the models, the routes, the spec and their lifetimes in one app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from deepaas_lite.config import Settings
+from deepaas_lite.model.predictor import Predictor, ThreadPredictor
+from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.openapi import ui
+from deepaas_lite.openapi.spec import build_spec
+from deepaas_lite.training.manager import TrainingManager
+from deepaas_lite.web.errors import error_middleware
+from deepaas_lite.web.keys import MODELS, PREDICTORS, ROUTES, SETTINGS, SPEC, TRAININGS
+from deepaas_lite.web.metrics import METRICS, Metrics, metrics_middleware
+from deepaas_lite.web.routes import ROUTES as ALL_ROUTES
+from deepaas_lite.web.routes import add_routes
+
+
+def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Application:
+    """An application serving ``models``; nothing runs until it starts."""
+    app = web.Application(
+        client_max_size=settings.client_max_size,
+        middlewares=[metrics_middleware, error_middleware],
+    )
+    app[SETTINGS] = settings
+    app[MODELS] = dict(models)
+    app[ROUTES] = list(ALL_ROUTES)
+    app[METRICS] = Metrics(app)
+    app[SPEC] = json.dumps(build_spec(app[ROUTES], app[MODELS], settings.base_path)).encode()
+    app[TRAININGS] = TrainingManager(
+        app[MODELS],
+        settings.state_dir,
+        workers=settings.train_workers,
+        history=settings.train_history,
+    )
+    app[PREDICTORS] = {}
+    add_routes(app, settings.base_path, app[ROUTES])
+    ui.add_static(app, settings.base_path)
+    app.cleanup_ctx.append(_predictors)
+    app.cleanup_ctx.append(_trainings)
+    return app
+
+
+async def _predictors(app: web.Application) -> AsyncIterator[None]:
+    """Start every model's predictor; warming runs in the background."""
+    workers = min(32, (os.cpu_count() or 1) + 4)
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="predict")
+    predictors: dict[str, Predictor] = app[PREDICTORS]
+    for model_id, model in app[MODELS].items():
+        predictors[model_id] = ThreadPredictor(model, executor)
+    warm = app[SETTINGS].warm
+    warming = asyncio.create_task(
+        _gather(*(p.start(warm) for p in predictors.values())), name="warm models"
+    )
+    yield
+    warming.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await warming
+    for predictor in predictors.values():
+        await predictor.close()
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _gather(*aws: object) -> None:
+    await asyncio.gather(*aws)  # type: ignore[call-overload]
+
+
+async def _trainings(app: web.Application) -> AsyncIterator[None]:
+    manager = app[TRAININGS]
+    await manager.start()
+    yield
+    await manager.close()

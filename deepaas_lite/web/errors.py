@@ -1,0 +1,75 @@
+"""Exceptions to JSON error answers: the one table, the one middleware.
+
+Every error answer is ``{"code": N, "message": "..."}`` (422 adds ``"errors"``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from deepaas_lite import exceptions
+from deepaas_lite.web.responses import json_response
+
+LOG = logging.getLogger(__name__)
+
+STATUS: dict[type[exceptions.DeepaasError], int] = {
+    exceptions.ModelNotFound: 404,
+    exceptions.TrainingNotFound: 404,
+    exceptions.MalformedBody: 400,
+    exceptions.InvalidArguments: 422,
+    exceptions.NotAcceptable: 406,
+    exceptions.TrainingFinished: 409,
+    exceptions.NotImplementedByModel: 501,
+    exceptions.ModelNotReady: 503,
+    exceptions.InvalidResponse: 500,
+    exceptions.PluginFailed: 500,
+}
+
+
+def status_of(exc: exceptions.DeepaasError) -> int:
+    """The status for a core error: the nearest class in the table, else 500."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_response(
+    status: int, message: str, headers: Any = None, **extra: Any
+) -> web.Response:
+    return json_response(
+        {"code": status, "message": message, **extra}, status=status, headers=headers
+    )
+
+
+def _http_message(exc: web.HTTPException) -> str:
+    """aiohttp's default text is "<status>: <reason>"; anything else is a real message."""
+    text = exc.text or ""
+    if text and not text.startswith(f"{exc.status}:"):
+        return text
+    return exc.reason
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return error_response(exc.status, _http_message(exc), headers=headers)
+    except exceptions.InvalidArguments as exc:
+        return error_response(422, exc.message, errors=exc.errors)
+    except exceptions.DeepaasError as exc:
+        status = status_of(exc)
+        if status >= 500:
+            LOG.error("%s %s: %s", request.method, request.path, exc.message)
+        return error_response(status, exc.message)
+    except Exception as exc:
+        LOG.exception("%s %s: the plugin raised", request.method, request.path)
+        return error_response(500, str(exc) or type(exc).__name__)

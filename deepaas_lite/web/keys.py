@@ -1,0 +1,22 @@
+"""Typed keys of the application's state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from deepaas_lite.config import Settings
+from deepaas_lite.model.predictor import Predictor
+from deepaas_lite.model.wrapper import ModelWrapper
+
+if TYPE_CHECKING:
+    from deepaas_lite.training.manager import TrainingManager
+    from deepaas_lite.web.routes import Route
+
+SETTINGS = web.AppKey("settings", Settings)
+MODELS = web.AppKey("models", dict[str, ModelWrapper])
+PREDICTORS = web.AppKey("predictors", dict[str, Predictor])
+TRAININGS = web.AppKey("trainings", "TrainingManager")
+ROUTES = web.AppKey("routes", "list[Route]")
+SPEC = web.AppKey("spec", bytes)

@@ -1,0 +1,179 @@
+"""Arguments from a request, parsed with webargs against a model's schema.
+
+One location, ``"request"``, merges the query string with the body (a JSON object, a
+urlencoded form or a multipart form). Repeated keys make a list for list fields. File
+parts are saved to a temporary directory and handed over as ``UploadedFile``; the
+``Uploads`` returned with the arguments removes them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+from aiohttp import web
+from marshmallow import EXCLUDE, Schema, ValidationError
+from multidict import MultiDict
+from webargs import core
+from webargs.asyncparser import AsyncParser
+
+from deepaas_lite import exceptions
+from deepaas_lite.model import args as model_args
+from deepaas_lite.model.uploads import UploadedFile
+from deepaas_lite.web.negotiation import negotiate
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_UPLOADS_KEY = "deepaas_lite.uploads"
+
+
+class Uploads:
+    """The temporary files of one request; ``cleanup()`` removes them all."""
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+
+    def save(self, key: str, field: web.FileField) -> UploadedFile:
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="deepaas-lite-upload-"))
+        target = self._dir / f"{len(list(self._dir.iterdir()))}-{Path(key).name}"
+        with open(target, "wb") as out:
+            field.file.seek(0)
+            shutil.copyfileobj(field.file, out)
+        field.file.close()
+        return UploadedFile(
+            name=key,
+            filename=str(target),
+            content_type=field.content_type,
+            original_filename=field.filename,
+        )
+
+    def cleanup(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+
+def _is_json(content_type: str) -> bool:
+    return core.is_json(content_type)
+
+
+class RequestParser(AsyncParser[web.Request]):
+    """webargs parser whose ``request`` location is query string plus body."""
+
+    __location_map__ = {**AsyncParser.__location_map__, "request": "load_request"}
+
+    async def load_request(self, req: web.Request, schema: Schema) -> Mapping[str, Any]:
+        data: dict[str, Any]
+        if req.body_exists and _is_json(req.content_type):
+            data = self._proxy_dict(req.query, schema)
+            body = await self._json_body(req)
+            unknown = sorted(set(body) - _known_keys(schema))
+            if unknown:
+                raise exceptions.InvalidArguments(
+                    {key: ["Unknown field."] for key in unknown}
+                )
+            data.update(body)
+        elif req.body_exists and req.content_type in _FORMS:
+            merged: MultiDict[Any] = MultiDict(req.query)
+            merged.extend(await self._form(req, schema))
+            data = self._proxy_dict(merged, schema)
+        else:
+            data = self._proxy_dict(req.query, schema)
+        choices = model_args.accept_choices(schema)
+        if choices and model_args.ACCEPT not in data:
+            data[model_args.ACCEPT] = _negotiated(req, choices)
+        return data
+
+    def _proxy_dict(self, multidict: Any, schema: Schema) -> dict[str, Any]:
+        proxy = self._makeproxy(multidict, schema)
+        return {key: proxy[key] for key in proxy}
+
+    async def _json_body(self, req: web.Request) -> dict[str, Any]:
+        raw = await req.read()
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.MalformedBody(f"Malformed JSON body: {exc}") from exc
+        if not isinstance(body, dict):
+            raise exceptions.MalformedBody("The JSON body must be an object")
+        return body
+
+    async def _form(self, req: web.Request, schema: Schema) -> MultiDict[Any]:
+        try:
+            form = await req.post()
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            raise exceptions.MalformedBody(f"Malformed form body: {exc}") from exc
+        uploads: Uploads = req[_UPLOADS_KEY]
+        out: MultiDict[Any] = MultiDict()
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                out.add(key, uploads.save(key, value))
+            else:
+                out.add(key, value)
+        return out
+
+    def handle_error(
+        self,
+        error: ValidationError,
+        req: web.Request,
+        schema: Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Mapping[str, str] | None,
+    ) -> NoReturn:
+        messages = error.messages
+        errors = messages if isinstance(messages, dict) else {"_schema": messages}
+        raise exceptions.InvalidArguments(errors)
+
+
+def _known_keys(schema: Schema) -> set[str]:
+    return {model_args.data_key(name, f) for name, f in schema.fields.items()}
+
+
+def _negotiated(req: web.Request, choices: list[str]) -> str:
+    choice = negotiate(req.headers.get("Accept"), choices)
+    if choice is None:
+        raise exceptions.NotAcceptable(
+            f"Cannot answer with any of '{req.headers.get('Accept')}'; "
+            f"available: {', '.join(choices)}"
+        )
+    return choice
+
+
+def _check_files(schema: Schema, data: Mapping[str, Any]) -> None:
+    errors = {
+        name: ["Not a file: send it as a file part of a multipart/form-data body."]
+        for name, field in schema.fields.items()
+        if model_args.is_file_field(field)
+        and name in data
+        and data[name] is not None
+        and not isinstance(data[name], UploadedFile)
+    }
+    if errors:
+        raise exceptions.InvalidArguments(errors)
+
+
+PARSER = RequestParser()
+
+
+async def parse_arguments(
+    request: web.Request, schema: Schema
+) -> tuple[dict[str, Any], Uploads]:
+    """Validated arguments and the request's uploads (the caller cleans them up)."""
+    uploads = Uploads()
+    request[_UPLOADS_KEY] = uploads
+    try:
+        data = await PARSER.parse(schema, request, location="request", unknown=EXCLUDE)
+        _check_files(schema, data)
+    except BaseException:
+        uploads.cleanup()
+        raise
+    return dict(data), uploads

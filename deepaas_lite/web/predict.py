@@ -1,0 +1,76 @@
+"""``POST /v2/models/{id}/predict/``: parse, run the plugin off the loop, answer."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from deepaas_lite import exceptions
+from deepaas_lite.model import args as model_args
+from deepaas_lite.web.keys import PREDICTORS
+from deepaas_lite.web.models import model_of
+from deepaas_lite.web.negotiation import negotiate
+from deepaas_lite.web.parsing import parse_arguments
+from deepaas_lite.web.responses import json_response
+
+JSON = "application/json"
+
+
+async def predict(request: web.Request) -> web.StreamResponse:
+    model = model_of(request)
+    if not model.can_predict:
+        raise exceptions.NotImplementedByModel(
+            f"Model '{model.id}' does not implement predict"
+        )
+    if not model.accept_choices:
+        _require_json(request)
+    kwargs, uploads = await parse_arguments(request, model.predict_schema)
+    try:
+        output = await request.app[PREDICTORS][model.id].predict(kwargs)
+    finally:
+        uploads.cleanup()
+    media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
+    if media_type != JSON:
+        return raw_response(output, media_type)
+    if model.response_schema is not None:
+        return json_response(model.validate_output(output))
+    return json_response({"status": "OK", "predictions": output})
+
+
+def _require_json(request: web.Request) -> None:
+    if negotiate(request.headers.get("Accept"), [JSON]) is None:
+        raise exceptions.NotAcceptable(
+            f"Cannot answer with any of '{request.headers.get('Accept')}'; "
+            f"available: {JSON}"
+        )
+
+
+def raw_response(output: Any, media_type: str) -> web.Response:
+    """A non-JSON answer: bytes, str, an open binary file or a path."""
+    return web.Response(body=_raw_body(output), headers={"Content-Type": media_type})
+
+
+def _raw_body(output: Any) -> bytes:
+    if isinstance(output, bytes | bytearray | memoryview):
+        return bytes(output)
+    if isinstance(output, io.IOBase) or hasattr(output, "read"):
+        with output:
+            data = output.read()
+        return data.encode() if isinstance(data, str) else bytes(data)
+    if isinstance(output, Path) or (isinstance(output, str) and _is_file(output)):
+        return Path(output).read_bytes()
+    if isinstance(output, str):
+        return output.encode()
+    raise exceptions.InvalidResponse(
+        f"A non-JSON answer must be bytes, str, a binary file or a path, "
+        f"not {type(output).__name__}"
+    )
+
+
+def _is_file(value: str) -> bool:
+    return len(value) < 4096 and "\n" not in value and os.path.isfile(value)
+
