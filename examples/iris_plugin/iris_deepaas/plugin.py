@@ -142,7 +142,7 @@ def get_train_args() -> dict[str, fields.Field]:
         "C": fields.Float(
             load_default=1.0,
             validate=validate.Range(min=0, min_inclusive=False),
-            metadata={"description": "Regularisation parameter; smaller is stronger."},
+            metadata={"description": "Regularisation, > 0; smaller is stronger."},
         ),
         "kernel": fields.Str(
             load_default="rbf",
