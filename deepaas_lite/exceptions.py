@@ -25,8 +25,8 @@ class TrainingNotFound(DeepaasError):
 class InvalidArguments(DeepaasError):
     """Arguments failed validation; ``errors`` maps field names to messages."""
 
-    def __init__(self, errors: Mapping[str, Any], message: str = "Invalid arguments") -> None:
-        super().__init__(message)
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        super().__init__("Invalid arguments: " + ", ".join(map(str, errors)))
         self.errors = dict(errors)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from aiohttp import web
-from marshmallow import EXCLUDE, Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError
 from multidict import MultiDict
 from webargs import core
 from webargs.asyncparser import AsyncParser
@@ -69,14 +69,9 @@ class RequestParser(AsyncParser[web.Request]):
     async def load_request(self, req: web.Request, schema: Schema) -> Mapping[str, Any]:
         data: dict[str, Any]
         if req.body_exists and _is_json(req.content_type):
+            # Unknown keys of a JSON object are kept, so that validation names them.
             data = self._proxy_dict(req.query, schema)
-            body = await self._json_body(req)
-            unknown = sorted(set(body) - _known_keys(schema))
-            if unknown:
-                raise exceptions.InvalidArguments(
-                    {key: ["Unknown field."] for key in unknown}
-                )
-            data.update(body)
+            data.update(await self._json_body(req))
         elif req.body_exists and req.content_type in _FORMS:
             merged: MultiDict[Any] = MultiDict(req.query)
             merged.extend(await self._form(req, schema))
@@ -89,8 +84,10 @@ class RequestParser(AsyncParser[web.Request]):
         return data
 
     def _proxy_dict(self, multidict: Any, schema: Schema) -> dict[str, Any]:
+        """Known keys of a query string or form (others are ignored, as webargs does)."""
         proxy = self._makeproxy(multidict, schema)
-        return {key: proxy[key] for key in proxy}
+        known = _known_keys(schema)
+        return {key: proxy[key] for key in proxy if key in known}
 
     async def _json_body(self, req: web.Request) -> dict[str, Any]:
         raw = await req.read()
@@ -129,7 +126,9 @@ class RequestParser(AsyncParser[web.Request]):
         error_status_code: int | None,
         error_headers: Mapping[str, str] | None,
     ) -> NoReturn:
-        messages = error.messages
+        messages: Any = error.messages
+        if isinstance(messages, dict):
+            messages = messages.get("request", messages)  # webargs nests by location
         errors = messages if isinstance(messages, dict) else {"_schema": messages}
         raise exceptions.InvalidArguments(errors)
 
@@ -171,7 +170,7 @@ async def parse_arguments(
     uploads = Uploads()
     request[_UPLOADS_KEY] = uploads
     try:
-        data = await PARSER.parse(schema, request, location="request", unknown=EXCLUDE)
+        data = await PARSER.parse(schema, request, location="request", unknown=RAISE)
         _check_files(schema, data)
     except BaseException:
         uploads.cleanup()
