@@ -149,8 +149,10 @@ class Store:
         """A model's trainings, oldest first."""
         return self._select("model_id = ?", (model_id,))
 
-    def pending(self, model_ids: Collection[str]) -> list[Training]:
-        """Pending trainings of these models, in submission order."""
+    def pending(self, model_ids: Collection[str] | None = None) -> list[Training]:
+        """Pending trainings (of these models, default all), in submission order."""
+        if model_ids is None:
+            return self._select("status = ?", (PENDING,))
         marks = ", ".join("?" * len(model_ids))
         return self._select(
             f"status = ? AND model_id IN ({marks})", (PENDING, *model_ids)
@@ -226,7 +228,9 @@ class Store:
                     (model_id, *ACTIVE, keep),
                 )
             ]
-            db.executemany("DELETE FROM trainings WHERE uuid = ?", [(u,) for u in uuids])
+            db.executemany(
+                "DELETE FROM trainings WHERE uuid = ?", [(u,) for u in uuids]
+            )
         return uuids
 
     # Written by the training process.
