@@ -27,7 +27,6 @@ from deepaas_lite.model.uploads import UploadedFile
 from deepaas_lite.web.negotiation import negotiate
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
-_UPLOADS_KEY = "deepaas_lite.uploads"
 
 
 class Uploads:
@@ -55,6 +54,9 @@ class Uploads:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+UPLOADS = web.RequestKey("uploads", Uploads)
 
 
 def _is_json(content_type: str) -> bool:
@@ -108,7 +110,7 @@ class RequestParser(AsyncParser[web.Request]):
             raise
         except Exception as exc:
             raise exceptions.MalformedBody(f"Malformed form body: {exc}") from exc
-        uploads: Uploads = req[_UPLOADS_KEY]
+        uploads: Uploads = req[UPLOADS]
         out: MultiDict[Any] = MultiDict()
         for key, value in form.items():
             if isinstance(value, web.FileField):
@@ -168,7 +170,7 @@ async def parse_arguments(
 ) -> tuple[dict[str, Any], Uploads]:
     """Validated arguments and the request's uploads (the caller cleans them up)."""
     uploads = Uploads()
-    request[_UPLOADS_KEY] = uploads
+    request[UPLOADS] = uploads
     try:
         data = await PARSER.parse(schema, request, location="request", unknown=RAISE)
         _check_files(schema, data)
