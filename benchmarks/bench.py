@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""deepaas-lite vs DEEPaaS 2.6.0: the same plugins, the same wrk load, alternated.
+
+Usage: ``python3 benchmarks/bench.py [--quick] [--scenarios noop,svc] ...``; see
+benchmarks/README.md. Every server runs on 127.0.0.1 in its own process group and is
+stopped before the script ends, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shlex
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_envs
+import bench_profile
+import bench_report
+from bench_scenarios import (
+    DEFAULT_FLAGS,
+    RunSettings,
+    VariantOutcome,
+    build_scenarios,
+    run_scenario,
+)
+
+ALL_SCENARIOS = ("ceiling", "noop", "svc", "cpu", "batch")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per round")
+    p.add_argument("--rounds", type=int, default=3, help="rounds per variant")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds of load before")
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--batch-connections", type=int, default=64)
+    p.add_argument("--wrk-threads", type=int, default=1)
+    p.add_argument(
+        "--scenarios",
+        default=",".join(ALL_SCENARIOS),
+        help=f"comma-separated, from {', '.join(ALL_SCENARIOS)}",
+    )
+    p.add_argument(
+        "--server-flags",
+        action="append",
+        default=[],
+        metavar="KEY=FLAGS",
+        help="extra server flags for one variant, e.g. "
+        "'batch.lite-batch=--predict-batch-size 32' (replaces its defaults)",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="smoke run: 1 round of 2 s, no warm-up"
+    )
+    p.add_argument(
+        "--profile",
+        nargs="?",
+        const="svc.lite",
+        metavar="VARIANT",
+        help="instead of the benchmark, profile one deepaas-lite variant "
+        "under py-spy (default svc.lite)",
+    )
+    p.add_argument("--profile-top", type=int, default=25)
+    p.add_argument(
+        "--skip-install", action="store_true", help="reuse the virtualenvs as they are"
+    )
+    args = p.parse_args(argv)
+    if args.quick:
+        args.duration, args.rounds, args.warmup = 2.0, 1, 0.0
+    return args
+
+
+def server_flags(overrides: list[str]) -> dict[str, list[str]]:
+    flags = {key: shlex.split(value) for key, value in DEFAULT_FLAGS.items()}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--server-flags wants KEY=FLAGS, got {item!r}")
+        flags[key.strip()] = shlex.split(value)
+    return flags
+
+
+def settings(args: argparse.Namespace) -> RunSettings:
+    bench_envs.WORK_DIR.mkdir(parents=True, exist_ok=True)
+    wrk = bench_envs.ensure_wrk()
+    if args.skip_install:
+        lite = bench_envs.Venv(bench_envs.WORK_DIR / "venv-lite")
+        deepaas = bench_envs.Venv(bench_envs.WORK_DIR / "venv-deepaas")
+    else:
+        lite, deepaas = bench_envs.lite_venv(), bench_envs.deepaas_venv()
+    return RunSettings(
+        args.duration, args.warmup, args.rounds, wrk, args.wrk_threads, lite, deepaas
+    )
+
+
+def _banner(args: argparse.Namespace, s: RunSettings) -> list[str]:
+    lite_v = bench_envs.installed_version(s.lite, "deepaas-lite")
+    deepaas_v = bench_envs.installed_version(s.deepaas, "deepaas")
+    aiohttp_v = bench_envs.installed_version(s.lite, "aiohttp")
+    return [
+        f"deepaas-lite {lite_v} vs DEEPaaS {deepaas_v} (ceiling: aiohttp {aiohttp_v})",
+        f"{args.rounds} round(s) of {args.duration:g} s (+{args.warmup:g} s warm-up), "
+        f"wrk -t{args.wrk_threads}, {args.connections} connections "
+        f"({args.batch_connections} for batch); medians of rounds, error totals",
+    ]
+
+
+def run_benchmark(
+    args: argparse.Namespace, s: RunSettings
+) -> dict[str, VariantOutcome]:
+    scenarios = build_scenarios(args.connections, args.batch_connections)
+    flags = server_flags(args.server_flags)
+    wanted = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in scenarios]
+    if unknown:
+        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}")
+    outcomes: dict[str, VariantOutcome] = {}
+    lines = _banner(args, s)
+    for name in wanted:
+        results = run_scenario(scenarios[name], flags, s)
+        outcomes.update((o.variant.key, o) for o in results)
+        lines += ["", f"== {name}: {scenarios[name].description}"]
+        lines += bench_report.table(results)
+    lines += ["", "== ratios", *bench_report.ratios(outcomes)]
+    lines += ["", "== targets", *bench_report.targets(outcomes)]
+    _publish(lines, outcomes)
+    return outcomes
+
+
+def _publish(lines: list[str], outcomes: dict[str, VariantOutcome]) -> None:
+    """Print the report, and keep it and the raw figures under .work/."""
+    text = "\n".join(lines) + "\n"
+    print(text, flush=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    results = bench_envs.WORK_DIR / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"report-{stamp}.txt").write_text(text)
+    raw = {key: asdict(o) for key, o in outcomes.items()}
+    (results / f"raw-{stamp}.json").write_text(json.dumps(raw, indent=1, default=str))
+
+
+def run_profile(args: argparse.Namespace, s: RunSettings) -> None:
+    scenarios = build_scenarios(args.connections, args.batch_connections)
+    variants = {v.key: v for sc in scenarios.values() for v in sc.variants}
+    variant = variants.get(args.profile)
+    if variant is None or variant.kind != "lite":
+        lite_keys = ", ".join(k for k, v in variants.items() if v.kind == "lite")
+        raise SystemExit(f"--profile wants a deepaas-lite variant: {lite_keys}")
+    flags = server_flags(args.server_flags).get(variant.key, [])
+    print("\n".join(bench_profile.profile(variant, flags, s, args.profile_top)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    s = settings(args)
+    if args.profile:
+        run_profile(args, s)
+    else:
+        run_benchmark(args, s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Server processes: spawn in their own process group, wait for ready, measure, stop.
+
+Only 127.0.0.1 is ever used. Memory is read from /proc (Linux), so the script's own
+Python needs no third-party package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+READY_PATH = "/v2/models/"
+READY_TIMEOUT_S = 180.0
+STOP_GRACE_S = 3.0
+_REJECTED_FLAG_MARKERS = ("unrecognized arguments", "no such option")
+
+
+class ServerFailed(Exception):
+    """The server exited or never answered 200 on the readiness path."""
+
+    def __init__(self, message: str, *, unsupported: bool = False) -> None:
+        super().__init__(message)
+        self.unsupported = unsupported
+
+
+@dataclass
+class Server:
+    """A running server: its process (group leader), port and startup time."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    startup_s: float = 0.0
+
+    def url(self, path: str) -> str:
+        return f"http://{HOST}:{self.port}{path}"
+
+    def rss_mib(self) -> float:
+        return tree_rss_bytes(self.process.pid) / (1024 * 1024)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces; fields after its ")" are fixed.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants."""
+    children = _children_map()
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of ``root``'s process tree (RSS summed over processes)."""
+    return sum(_rss_bytes(pid) for pid in process_tree(root))
+
+
+def _probe(port: int) -> int | None:
+    """The status of ``GET /v2/models/``, or None when nothing answers yet."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=2.0)
+    try:
+        conn.request("GET", READY_PATH)
+        return conn.getresponse().status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def _log_tail(path: Path, lines: int = 4) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text[-lines:])
+
+
+def _wait_ready(server: Server, started: float) -> None:
+    deadline = started + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        code = server.process.poll()
+        if code is not None:
+            tail = _log_tail(server.log_path)
+            unsupported = any(m in tail for m in _REJECTED_FLAG_MARKERS)
+            raise ServerFailed(f"exited with {code}: {tail}", unsupported=unsupported)
+        if _probe(server.port) == 200:
+            server.startup_s = time.monotonic() - started
+            return
+        time.sleep(0.01)
+    raise ServerFailed(f"no 200 on {READY_PATH} within {READY_TIMEOUT_S:.0f} s")
+
+
+def _spawn(
+    cmd: list[str], log_path: Path, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group and every descendant, SIGKILL what is left."""
+    pids = process_tree(process.pid)
+    _signal_all(process.pid, pids, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_GRACE_S)
+    _signal_all(process.pid, pids, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_GRACE_S)
+
+
+def _signal_all(pgid: int, pids: list[int], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+    for pid in pids:  # descendants that left the group (e.g. setsid)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+@contextlib.contextmanager
+def running(
+    cmd: list[str], port: int, log_path: Path, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Start ``cmd`` (which must listen on ``port``), yield it once ready, stop it."""
+    started = time.monotonic()
+    process = _spawn(cmd, log_path, {**os.environ, **(env or {})})
+    server = Server(process, port, log_path)
+    try:
+        _wait_ready(server, started)
+        yield server
+    finally:
+        stop(process)

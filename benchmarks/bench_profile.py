@@ -1,0 +1,107 @@
+"""``--profile``: py-spy samples deepaas-lite's server while wrk loads it.
+
+py-spy attaches to the running server (and its subprocesses) for the load window and
+writes collapsed stacks (``--format raw``); this module prints the functions that
+hold the most samples, by self time and by inclusive time.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections import Counter
+from pathlib import Path
+
+from bench_envs import WORK_DIR
+from bench_load import LoadResult
+from bench_procs import Server, free_port, running
+from bench_scenarios import RunSettings, Variant, check_one, load, server_command
+
+SAMPLE_RATE_HZ = 200
+
+
+def _record(
+    server: Server, s: RunSettings, out: Path, seconds: int
+) -> subprocess.Popen[bytes]:
+    cmd = [
+        str(s.lite.script("py-spy")),
+        "record",
+        "--pid",
+        str(server.process.pid),
+        "--duration",
+        str(seconds),
+        "--rate",
+        str(SAMPLE_RATE_HZ),
+        "--subprocesses",
+        "--nonblocking",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+    ]
+    log = out.with_suffix(".log").open("wb")
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _frame_name(frame: str) -> str:
+    """``"f (aiohttp/web_protocol.py:512)"`` -> ``"f (aiohttp/web_protocol.py)"``."""
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    if "site-packages/" in path:
+        path = path.split("site-packages/", 1)[1]
+    return f"{name} ({path})" if path else name
+
+
+def summarise(raw: Path, top: int) -> list[str]:
+    """Top functions by self and inclusive samples from py-spy's collapsed stacks."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [_frame_name(f) for f in stack.split(";")]
+        total += count
+        own[frames[-1]] += count
+        for name in set(frames):
+            inclusive[name] += count
+    if not total:
+        return [f"no samples in {raw}"]
+    lines = [f"{total} samples; top {top} by self time:"]
+    lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in own.most_common(top)]
+    lines.append(f"top {top} by inclusive time:")
+    lines += [
+        f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)
+    ]
+    return lines
+
+
+def profile(variant: Variant, flags: list[str], s: RunSettings, top: int) -> list[str]:
+    """Load ``variant`` once under py-spy; the report lines."""
+    out = WORK_DIR / "profile" / f"{variant.key}.raw.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    seconds = max(2, round(s.duration_s))
+    cmd = server_command(variant, flags, port := free_port(), s)
+    with running(cmd, port, WORK_DIR / "logs" / f"{variant.key}.profile.log") as server:
+        check_one(server, variant)
+        recorder = _record(server, s, out, seconds)
+        result: list[LoadResult] = []
+        loader = threading.Thread(
+            target=lambda: result.append(load(server, variant, s, seconds))
+        )
+        loader.start()
+        loader.join()
+        recorder.wait(timeout=seconds + 60)
+    head = [
+        f"profile of {variant.key} ({' '.join(flags) or 'default options'}), "
+        f"raw stacks in {out}"
+    ]
+    if result:
+        head.append(
+            f"under py-spy: {result[0].rps:.0f} req/s, p99 {result[0].p99_ms:.1f} ms"
+        )
+    if not out.exists():
+        return [*head, f"py-spy wrote nothing; see {out.with_suffix('.log')}"]
+    return head + summarise(out, top)
