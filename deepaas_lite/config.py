@@ -29,7 +29,7 @@ OPTS: list[cfg.Opt] = [
     cfg.StrOpt(
         "state-dir",
         default=DEFAULT_STATE_DIR,
-        sample_default="$XDG_DATA_HOME/deepaas-lite",
+        sample_default="~/.local/share/deepaas-lite",
         help="Directory for training records, logs and training inputs.",
     ),
     cfg.IntOpt(

@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except exceptions.DeepaasError as exc:
         print(f"deepaas-cli: {exc.message}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        print(f"deepaas-cli: the model failed: {exc}", file=sys.stderr)
+        return 1
     if isinstance(output, bytes):
         sys.stdout.buffer.write(output)
     else:

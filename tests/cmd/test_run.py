@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from deepaas_lite.cmd.run import banner
+from tests.e2e.server import deepaas_run
+
+
+def test_banner() -> None:
+    text = banner("127.0.0.1", 5000, "/x", ["a", "b"])
+    assert "http://127.0.0.1:5000/x/ui" in text
+    assert "http://127.0.0.1:5000/x/swagger.json" in text
+    assert "http://127.0.0.1:5000/x/v2/" in text
+    assert "a, b" in text
+    assert "http://[::1]:80/ui" in banner("::1", 80, "", [])
+
+
+def test_unknown_model_name_exits_non_zero(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [deepaas_run(), "--model-name", "echo", "--model-name", "no-such-model",
+         "--state-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "no-such-model" in proc.stderr
+    assert "echo" not in proc.stderr.split("installed:")[0]
+
+
+def test_broken_named_model_exits_non_zero(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [deepaas_run(), "--model-name", "broken-import", "--state-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "broken-import" in proc.stderr
+    assert "library that is not installed" in proc.stderr

@@ -1,0 +1,112 @@
+"""A real ``deepaas-run`` in a child process, on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def deepaas_run() -> str:
+    found = shutil.which("deepaas-run", path=str(Path(sys.executable).parent))
+    assert found, "deepaas-run is not installed next to this Python"
+    return found
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        req = urllib.request.Request(
+            self.url + path, data=body, method=method, headers=dict(headers or {})
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, dict(err.headers), err.read()
+
+    def json(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        status, _, body = self.request(method, path, **kwargs)
+        return status, json.loads(body)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def wait_ready(server: Server, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"deepaas-run exited early:\n{server.output()}")
+        try:
+            status, _, _ = server.request("GET", "/v2/models/")
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"deepaas-run did not answer in {timeout}s:\n{server.output()}")
+
+
+def start(args: list[str], log: Path, env: Mapping[str, str] | None = None, port: int | None = None) -> Server:
+    port = port or free_port()
+    full_env = {**os.environ, **(env or {})}
+    out = open(log, "ab")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [deepaas_run(), "--listen-ip", "127.0.0.1", "--listen-port", str(port), *args],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=full_env,
+        start_new_session=True,
+    )
+    out.close()
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    return server
+
+
+def stop(server: Server, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+    """Stop the server; whatever is left of its process group is killed."""
+    if server.process.poll() is None:
+        server.process.send_signal(sig)
+    try:
+        code = server.process.wait(timeout)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+    return code
+
+
+@contextlib.contextmanager
+def running(args: list[str], log: Path, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    server = start(args, log, env)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        stop(server)

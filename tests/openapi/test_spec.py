@@ -1,0 +1,135 @@
+"""The OpenAPI document, tested as a plain dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.openapi.spec import build_spec
+from deepaas_lite.web.routes import ROUTES
+from tests.conftest import marshmallow_major
+
+
+@pytest.fixture(scope="module")
+def spec(models: dict[str, ModelWrapper]) -> dict[str, Any]:
+    return build_spec(ROUTES, models)
+
+
+def _body(operation: dict[str, Any], media: str = "multipart/form-data") -> dict[str, Any]:
+    schema: dict[str, Any] = operation["requestBody"]["content"][media]["schema"]
+    return schema
+
+
+def test_is_valid_openapi_3(spec: dict[str, Any]) -> None:
+    assert spec["openapi"].startswith("3.0")
+    validate(spec)
+
+
+def test_every_model_has_its_operations(
+    spec: dict[str, Any], models: dict[str, ModelWrapper]
+) -> None:
+    for model_id, model in models.items():
+        assert f"/v2/models/{model_id}" in spec["paths"]
+        predict = spec["paths"].get(f"/v2/models/{model_id}/predict", {})
+        assert ("post" in predict) == model.can_predict
+        train = spec["paths"].get(f"/v2/models/{model_id}/train", {})
+        assert ("post" in train) == model.can_train
+    assert spec["paths"]["/v2/models/echo/predict"]["post"]["tags"] == ["echo"]
+    assert (
+        spec["paths"]["/v2/models/echo/train/{uuid}"]["delete"]["parameters"][0]["name"]
+        == "uuid"
+    )
+
+
+def test_argument_constraints(spec: dict[str, Any]) -> None:
+    operation = spec["paths"]["/v2/models/echo/predict"]["post"]
+    body = _body(operation)
+    props = body["properties"]
+    assert body["required"] == ["data"]
+    assert props["data"] == {
+        "type": "array",
+        "items": {"type": "number"},
+        "description": "Numbers to echo",
+    }
+    assert props["mode"]["enum"] == ["plain", "upper"]
+    assert props["mode"]["default"] == "plain"
+    assert props["count"]["minimum"] == 1 and props["count"]["maximum"] == 10
+    assert props["label"]["minLength"] == 1 and props["label"]["maxLength"] == 20
+    assert "accept" not in props
+
+
+def test_file_field_is_multipart_binary(spec: dict[str, Any]) -> None:
+    operation = spec["paths"]["/v2/models/echo/predict"]["post"]
+    assert list(operation["requestBody"]["content"]) == ["multipart/form-data"]
+    upload = _body(operation)["properties"]["upload"]
+    assert upload["type"] == "string" and upload["format"] == "binary"
+    assert upload["description"] == "A file"
+
+
+def test_bodies_without_files_take_json_and_forms(spec: dict[str, Any]) -> None:
+    operation = spec["paths"]["/v2/models/object-plugin/predict"]["post"]
+    assert set(operation["requestBody"]["content"]) == {
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+        "application/json",
+    }
+
+
+def test_accept_media_types(spec: dict[str, Any]) -> None:
+    operation = spec["paths"]["/v2/models/echo/predict"]["post"]
+    content = operation["responses"]["200"]["content"]
+    assert list(content) == ["application/json", "text/plain", "image/png"]
+    assert content["image/png"]["schema"] == {"type": "string", "format": "binary"}
+    assert "406" in operation["responses"]
+    (accept,) = [p for p in operation["parameters"] if p["name"] == "accept"]
+    assert accept["schema"]["default"] == "application/json"
+
+
+def test_response_schema(spec: dict[str, Any]) -> None:
+    operation = spec["paths"]["/v2/models/schema-output/predict"]["post"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["label", "probability"]
+    assert schema["properties"]["probability"]["maximum"] == 1
+    assert schema["properties"]["label"]["description"] == "The label"
+
+
+def test_error_schema(spec: dict[str, Any]) -> None:
+    error = spec["components"]["schemas"]["Error"]
+    assert error["required"] == ["code", "message"]
+    responses = spec["paths"]["/v2/models/echo/predict"]["post"]["responses"]
+    for code in ("400", "404", "413", "422", "500", "501"):
+        assert responses[code]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+
+
+def test_train_operation(spec: dict[str, Any]) -> None:
+    operation = spec["paths"]["/v2/models/echo/train"]["post"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Training"
+    }
+    props = _body(operation, "application/json")["properties"]
+    assert props["epochs"]["default"] == 1
+
+
+def test_marshmallow_3_keyword_metadata(models: dict[str, ModelWrapper]) -> None:
+    if marshmallow_major() >= 4:
+        pytest.skip("keyword metadata exists only in marshmallow 3")
+    spec = build_spec(ROUTES, {"mm3-keywords": models["mm3-keywords"]})
+    validate(spec)
+    operation = spec["paths"]["/v2/models/mm3-keywords/predict"]["post"]
+    props = _body(operation)["properties"]
+    assert props["data"]["type"] == "string" and props["data"]["format"] == "binary"
+    assert props["data"]["description"] == "Data file to process"
+    assert "location" not in props["data"]
+    assert props["threshold"]["default"] == 0.5
+    assert props["threshold"]["description"] == "Decision threshold"
+
+
+def test_base_path(models: dict[str, ModelWrapper]) -> None:
+    spec = build_spec(ROUTES, models, base_path="/x")
+    validate(spec)
+    assert all(path.startswith("/x") for path in spec["paths"])
