@@ -139,8 +139,15 @@ def _publish(lines: list[str], outcomes: dict[str, VariantOutcome]) -> None:
     results = bench_envs.WORK_DIR / "results"
     results.mkdir(parents=True, exist_ok=True)
     (results / f"report-{stamp}.txt").write_text(text)
-    raw = {key: asdict(o) for key, o in outcomes.items()}
+    raw = {key: {**asdict(o), "summary": _summary(o)} for key, o in outcomes.items()}
     (results / f"raw-{stamp}.json").write_text(json.dumps(raw, indent=1, default=str))
+
+
+def _summary(o: VariantOutcome) -> dict[str, float] | None:
+    if not o.ok:
+        return None
+    names = ("rps", "p50_ms", "p99_ms", "errors", "rss_idle_mib", "startup_s")
+    return {name: getattr(o, name) for name in names}
 
 
 def run_profile(args: argparse.Namespace, s: RunSettings) -> None:

@@ -107,12 +107,14 @@ def _probe(port: int) -> int | None:
         conn.close()
 
 
-def _log_tail(path: Path, lines: int = 4) -> str:
+def _log_tail(path: Path, lines: int = 3) -> str:
+    """The server's last error line, else its last lines."""
     try:
         text = path.read_text(errors="replace").strip().splitlines()
     except OSError:
         return ""
-    return " | ".join(line.strip() for line in text[-lines:])
+    errors = [line.strip() for line in text if "error" in line.lower()]
+    return errors[-1] if errors else " | ".join(line.strip() for line in text[-lines:])
 
 
 def _wait_ready(server: Server, started: float) -> None:

@@ -45,11 +45,28 @@ def _record(
 
 def _frame_name(frame: str) -> str:
     """``"f (aiohttp/web_protocol.py:512)"`` -> ``"f (aiohttp/web_protocol.py)"``."""
+    if frame.startswith("process "):
+        return frame.split(":", 1)[0]
     name, _, where = frame.partition(" (")
     path = where.rstrip(")").rsplit(":", 1)[0]
     if "site-packages/" in path:
         path = path.split("site-packages/", 1)[1]
     return f"{name} ({path})" if path else name
+
+
+def _package(name: str) -> str:
+    """``"f (aiohttp/web_app.py)"`` -> ``"aiohttp"``; the stdlib keeps its module."""
+    path = name.rpartition(" (")[2].rstrip(")")
+    if not path or path == name:
+        return name
+    return path.split("/")[0].removesuffix(".py")
+
+
+def _by_package(own: Counter[str]) -> list[tuple[str, int]]:
+    totals: Counter[str] = Counter()
+    for name, count in own.items():
+        totals[_package(name)] += count
+    return totals.most_common(12)
 
 
 def summarise(raw: Path, top: int) -> list[str]:
@@ -71,6 +88,9 @@ def summarise(raw: Path, top: int) -> list[str]:
         return [f"no samples in {raw}"]
     lines = [f"{total} samples; top {top} by self time:"]
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in own.most_common(top)]
+    lines.append("self time by package:")
+    by_package = _by_package(own)
+    lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in by_package]
     lines.append(f"top {top} by inclusive time:")
     lines += [
         f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)
