@@ -1,0 +1,45 @@
+"""A training's inputs: shown arguments, copied files, pickled arguments."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from pathlib import Path
+
+from deepaas_lite import UploadedFile
+from deepaas_lite.training import inputs
+
+
+def test_shown_arguments_describe_files() -> None:
+    upload = UploadedFile("data", "/tmp/x", "text/csv", "train.csv")
+
+    shown = inputs.shown({"data": upload, "many": [upload], "epochs": 3, "ids": [1, 2]})
+
+    described = {"original_filename": "train.csv", "content_type": "text/csv"}
+    assert shown == {"data": described, "many": [described], "epochs": 3, "ids": [1, 2]}
+
+
+def test_keep_files_copies_under_a_safe_name(tmp_path: Path) -> None:
+    source = tmp_path / "tmp123"
+    source.write_bytes(b"content")
+    upload = UploadedFile("data", str(source), "text/csv", "../../etc/pass wd")
+
+    kept = inputs.keep_files({"data": upload, "epochs": 3}, tmp_path / "kept")
+
+    copy = kept["data"]
+    assert isinstance(copy, UploadedFile)
+    assert Path(copy.filename).parent == tmp_path / "kept"
+    assert Path(copy.filename).name == "0-pass_wd"
+    assert Path(copy.filename).read_bytes() == b"content"
+    assert copy._replace(filename=upload.filename) == upload
+    assert kept["epochs"] == 3
+
+
+def test_pack_keeps_deserialised_values_and_strs_the_unpicklable() -> None:
+    when = datetime.date(2026, 2, 4)
+    lock = threading.Lock()
+
+    unpacked = inputs.unpack(inputs.pack({"when": when, "lock": lock}))
+
+    assert unpacked["when"] == when
+    assert unpacked["lock"] == str(lock)
