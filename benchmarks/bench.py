@@ -126,6 +126,7 @@ def run_benchmark(
         lines += ["", f"== {name}: {scenarios[name].description}"]
         lines += bench_report.table(results)
     lines += ["", "== ratios", *bench_report.ratios(outcomes)]
+    lines += bench_report.background(outcomes)
     lines += ["", "== targets", *bench_report.targets(outcomes)]
     _publish(lines, outcomes)
     return outcomes

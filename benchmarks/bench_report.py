@@ -11,7 +11,8 @@ Outcomes = dict[str, VariantOutcome]
 
 _HEADER = (
     f"{'variant':<18} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-    f"{'non2xx':>7} {'errors':>7} {'idle MiB':>9} {'load MiB':>9} {'start s':>8}"
+    f"{'non2xx':>7} {'errors':>7} {'idle MiB':>9} {'load MiB':>9} {'start s':>8} "
+    f"{'cores':>6}"
 )
 
 
@@ -22,7 +23,7 @@ def _row(o: VariantOutcome) -> str:
     return (
         f"{v.key:<18} {v.connections:>5} {o.rps:>9.0f} {o.p50_ms:>8.2f} "
         f"{o.p99_ms:>8.2f} {o.non2xx:>7} {o.errors:>7} {o.rss_idle_mib:>9.1f} "
-        f"{o.rss_loaded_mib:>9.1f} {o.startup_s:>8.2f}"
+        f"{o.rss_loaded_mib:>9.1f} {o.startup_s:>8.2f} {o.server_cores:>6.2f}"
     )
 
 
@@ -166,3 +167,13 @@ def targets(outcomes: Outcomes) -> list[str]:
         status, detail = evaluate(target, outcomes)
         lines.append(f"{status:<8} {target.name:<46} {detail}")
     return lines
+
+
+def background(outcomes: Outcomes) -> list[str]:
+    """CPU used by other work during the load windows: it skews the figures."""
+    others = [r.cpu.other for o in outcomes.values() for r in o.rounds]
+    if not others:
+        return []
+    worst = max(others)
+    line = f"cores used by other processes during load: at most {worst:.2f}"
+    return [line + (" (figures may be noisy)" if worst > 0.25 else "")]

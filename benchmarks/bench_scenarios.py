@@ -9,6 +9,7 @@ is FAILED; the other variants and scenarios go on.
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import sys
 import time
@@ -19,7 +20,14 @@ from pathlib import Path
 
 from bench_envs import BENCH_DIR, WORK_DIR, Venv
 from bench_load import LoadFailed, LoadResult, run_wrk
-from bench_procs import Server, ServerFailed, free_port, running
+from bench_procs import (
+    Server,
+    ServerFailed,
+    free_port,
+    machine_busy_s,
+    running,
+    tree_cpu_s,
+)
 
 IRIS_QUERY = "data=5.1&data=3.5&data=1.4&data=0.2"
 SETTLE_S = 1.0
@@ -108,6 +116,7 @@ class RoundResult:
     startup_s: float
     rss_idle_mib: float
     rss_loaded_mib: float
+    cpu: CpuShare
 
 
 @dataclass
@@ -147,6 +156,14 @@ class VariantOutcome:
     @property
     def non2xx(self) -> int:
         return sum(r.load.non2xx for r in self.rounds)
+
+    @property
+    def server_cores(self) -> float:
+        return self.median(lambda r: r.cpu.server)
+
+    @property
+    def other_cores(self) -> float:
+        return max(r.cpu.other for r in self.rounds)
 
     @property
     def rss_idle_mib(self) -> float:
@@ -224,6 +241,33 @@ def load(
     )
 
 
+@dataclass(frozen=True)
+class CpuShare:
+    """Cores used during the load window: the server's tree, wrk, everything else."""
+
+    server: float
+    wrk: float
+    other: float
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load_accounted(
+    server: Server, variant: Variant, s: RunSettings
+) -> tuple[LoadResult, CpuShare]:
+    """The measured load, and who used the CPU meanwhile."""
+    pid = server.process.pid
+    before = (time.monotonic(), machine_busy_s(), tree_cpu_s(pid), _children_cpu_s())
+    result = load(server, variant, s, s.duration_s)
+    after = (time.monotonic(), machine_busy_s(), tree_cpu_s(pid), _children_cpu_s())
+    wall, busy, tree, wrk = (a - b for a, b in zip(after, before, strict=True))
+    share = CpuShare(tree / wall, wrk / wall, max(0.0, busy - tree - wrk) / wall)
+    return result, share
+
+
 def measure_round(outcome: VariantOutcome, round_no: int, s: RunSettings) -> None:
     """Spawn the server, measure idle memory, check one answer, load it, stop it."""
     variant = outcome.variant
@@ -236,10 +280,10 @@ def measure_round(outcome: VariantOutcome, round_no: int, s: RunSettings) -> Non
         outcome.sample = check_one(server, variant)
         if s.warmup_s > 0:
             load(server, variant, s, s.warmup_s)
-        load_result = load(server, variant, s, s.duration_s)
+        load_result, cpu = _load_accounted(server, variant, s)
         rss_loaded = server.rss_mib()
     outcome.rounds.append(
-        RoundResult(load_result, server.startup_s, rss_idle, rss_loaded)
+        RoundResult(load_result, server.startup_s, rss_idle, rss_loaded, cpu)
     )
 
 
@@ -263,7 +307,9 @@ def _measure_safely(outcome: VariantOutcome, round_no: int, s: RunSettings) -> N
     _note(
         f"{key} round {round_no}: {last.load.rps:.0f} req/s, "
         f"p99 {last.load.p99_ms:.1f} ms, errors {last.load.errors}, "
-        f"startup {last.startup_s:.2f} s, idle RSS {last.rss_idle_mib:.0f} MiB"
+        f"startup {last.startup_s:.2f} s, idle RSS {last.rss_idle_mib:.0f} MiB, "
+        f"cores: server {last.cpu.server:.2f} wrk {last.cpu.wrk:.2f} "
+        f"other {last.cpu.other:.2f}"
     )
 
 
