@@ -16,9 +16,7 @@ MIB = 1024 * 1024
 DEFAULT_STATE_DIR = platformdirs.user_data_dir("deepaas-lite")
 
 OPTS: list[cfg.Opt] = [
-    cfg.HostAddressOpt(
-        "listen-ip", default="127.0.0.1", help="IP address the server listens on."
-    ),
+    cfg.HostAddressOpt("listen-ip", default="127.0.0.1", help="IP address the server listens on."),
     cfg.PortOpt("listen-port", default=5000, help="TCP port the server listens on."),
     cfg.MultiStrOpt(
         "model-name",
@@ -36,8 +34,7 @@ OPTS: list[cfg.Opt] = [
         "client-max-size",
         default=100 * MIB,
         min=0,
-        help="Largest request body accepted, in bytes; larger ones get 413. "
-        "0 means no limit.",
+        help="Largest request body accepted, in bytes; larger ones get 413. 0 means no limit.",
     ),
     cfg.IntOpt(
         "train-workers",
@@ -49,8 +46,7 @@ OPTS: list[cfg.Opt] = [
         "train-history",
         default=100,
         min=1,
-        help="Finished training records kept per model; older ones are pruned "
-        "with their logs.",
+        help="Finished training records kept per model; older ones are pruned with their logs.",
     ),
     cfg.IntOpt(
         "predict-workers",

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import marshmallow
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -15,7 +14,6 @@ from deepaas_lite.config import Settings
 from deepaas_lite.model import loading
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.web.app import create_app
-
 
 
 def marshmallow_major() -> int:
@@ -50,5 +48,7 @@ def make_client(
 
 
 @pytest.fixture
-async def client(make_client: ClientFactory) -> TestClient[web.Request, web.Application]:
+async def client(
+    make_client: ClientFactory,
+) -> TestClient[web.Request, web.Application]:
     return await make_client()

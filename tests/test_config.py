@@ -12,8 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_sample_config_is_current(tmp_path: Path) -> None:
     fresh = tmp_path / "sample.conf"
     generator.main(
-        ["--config-file", str(ROOT / "etc" / "deepaas-lite-config-generator.conf"),
-         "--output-file", str(fresh)]
+        [
+            "--config-file",
+            str(ROOT / "etc" / "deepaas-lite-config-generator.conf"),
+            "--output-file",
+            str(fresh),
+        ]
     )
     committed = (ROOT / "etc" / "deepaas_lite.conf.sample").read_text()
     assert fresh.read_text() == committed, (
@@ -37,8 +41,21 @@ def test_defaults() -> None:
 
 def test_flags() -> None:
     conf = config.parse(
-        ["--listen-port", "6001", "--model-name", "a", "--model-name", "b", "--nowarm",
-         "--base-path", "deepaas/", "--client-max-size", "0", "--train-workers", "3"]
+        [
+            "--listen-port",
+            "6001",
+            "--model-name",
+            "a",
+            "--model-name",
+            "b",
+            "--nowarm",
+            "--base-path",
+            "deepaas/",
+            "--client-max-size",
+            "0",
+            "--train-workers",
+            "3",
+        ]
     )
     assert conf.listen_port == 6001
     assert conf.model_name == ["a", "b"]
@@ -51,9 +68,7 @@ def test_flags() -> None:
 
 def test_config_file(tmp_path: Path) -> None:
     path = tmp_path / "deepaas.conf"
-    path.write_text(
-        "[DEFAULT]\nlisten_port = 7001\nstate_dir = ~/st\nmodel_name = echo\n"
-    )
+    path.write_text("[DEFAULT]\nlisten_port = 7001\nstate_dir = ~/st\nmodel_name = echo\n")
     conf = config.parse(["--config-file", str(path)])
     assert conf.listen_port == 7001
     assert conf.model_name == ["echo"]

@@ -1,8 +1,8 @@
 """``deepaas-cli``: run a plugin without a server, options from its argument schemas.
 
-    deepaas-cli --model-name iris-deepaas train --C 2.0
-    deepaas-cli --model-name iris-deepaas predict --data 5.1 --data 3.5 --data 1.4 --data 0.2
-    deepaas-cli --model-name iris-deepaas get_metadata
+deepaas-cli --model-name iris-deepaas train --C 2.0
+deepaas-cli --model-name iris-deepaas predict --data 5.1 --data 3.5 --data 1.4 --data 0.2
+deepaas-cli --model-name iris-deepaas get_metadata
 """
 
 from __future__ import annotations
@@ -95,8 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         output = run(sys.argv[1:] if argv is None else argv)
     except exceptions.InvalidArguments as exc:
-        print(dumps({"code": 422, "message": exc.message, "errors": exc.errors}),
-              file=sys.stderr)
+        print(
+            dumps({"code": 422, "message": exc.message, "errors": exc.errors}),
+            file=sys.stderr,
+        )
         return 2
     except exceptions.DeepaasError as exc:
         print(f"deepaas-cli: {exc.message}", file=sys.stderr)

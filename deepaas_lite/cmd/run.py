@@ -48,8 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     settings = config.Settings.from_conf(conf)
     app = create_app(models, settings)
-    print(banner(conf.listen_ip, conf.listen_port, settings.base_path, list(models)),
-          flush=True)
+    print(
+        banner(conf.listen_ip, conf.listen_port, settings.base_path, list(models)),
+        flush=True,
+    )
     web.run_app(
         app,
         host=conf.listen_ip,

@@ -31,7 +31,7 @@ def to_schema(value: Any) -> Schema:
     raise TypeError(f"expected a dict of fields or a marshmallow Schema, got {value!r}")
 
 
-def is_file_field(field: fields.Field) -> bool:
+def is_file_field(field: fields.Field[Any]) -> bool:
     """A file argument: ``metadata={"type": "file"}`` (or marshmallow 3 ``type="file"``)."""
     return field.metadata.get("type") == "file"
 
@@ -41,12 +41,12 @@ def file_fields(schema: Schema) -> list[str]:
     return [data_key(name, f) for name, f in schema.fields.items() if is_file_field(f)]
 
 
-def data_key(name: str, field: fields.Field) -> str:
+def data_key(name: str, field: fields.Field[Any]) -> str:
     """The key clients use for a field."""
     return field.data_key or name
 
 
-def description(field: fields.Field) -> str:
+def description(field: fields.Field[Any]) -> str:
     """A field's description, from marshmallow 4 or marshmallow 3 style metadata."""
     return str(field.metadata.get("description", ""))
 

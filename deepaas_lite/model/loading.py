@@ -31,20 +31,20 @@ def dist_metadata(dist: importlib.metadata.Distribution | None) -> dict[str, Any
     """A model description built from the distribution that ships the plugin."""
     if dist is None:
         return {}
-    meta = dist.metadata
-    home = meta.get("Home-page")
+    meta: dict[str, Any] = dist.metadata.json
+    home = meta.get("home_page")
     if not home:
-        for url in meta.get_all("Project-URL") or []:
+        for url in meta.get("project_url", []):
             label, _, value = url.partition(",")
             if label.strip().lower() in {"homepage", "home", "source"}:
                 home = value.strip()
                 break
     out = {
-        "name": meta.get("Name"),
-        "version": meta.get("Version"),
-        "description": meta.get("Summary"),
-        "author": meta.get("Author") or meta.get("Author-email"),
-        "license": meta.get("License") or meta.get("License-Expression"),
+        "name": meta.get("name"),
+        "version": meta.get("version"),
+        "description": meta.get("summary"),
+        "author": meta.get("author") or meta.get("author_email"),
+        "license": meta.get("license") or meta.get("license_expression"),
         "url": home,
     }
     return {key: value for key, value in out.items() if value}
@@ -63,7 +63,7 @@ def _instantiate(target: Any) -> Any:
     return target() if isinstance(target, type) else target
 
 
-def _manager(names: list[str] | None) -> ExtensionManager:
+def _manager(names: list[str] | None) -> ExtensionManager[Any]:
     failures: list[str] = []
 
     def on_failure(manager: Any, entrypoint: Any, exc: BaseException) -> None:

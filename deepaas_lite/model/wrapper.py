@@ -67,17 +67,13 @@ class ModelWrapper:
     def predict(self, kwargs: Mapping[str, Any]) -> Any:
         """Run ``predict``; the plugin's exceptions propagate unchanged."""
         if not self.can_predict:
-            raise exceptions.NotImplementedByModel(
-                f"Model '{self.id}' does not implement predict"
-            )
+            raise exceptions.NotImplementedByModel(f"Model '{self.id}' does not implement predict")
         return self.plugin.predict(**kwargs)
 
     def train(self, kwargs: Mapping[str, Any]) -> Any:
         """Run ``train``; the plugin's exceptions propagate unchanged."""
         if not self.can_train:
-            raise exceptions.NotImplementedByModel(
-                f"Model '{self.id}' does not implement train"
-            )
+            raise exceptions.NotImplementedByModel(f"Model '{self.id}' does not implement train")
         return self.plugin.train(**kwargs)
 
     def validate_output(self, output: Any) -> Any:

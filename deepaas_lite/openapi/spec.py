@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields
 
 from deepaas_lite import __version__
@@ -39,15 +40,18 @@ class _Builder:
                 "sent in the query string (repeat a key for a list)."
             },
         )
-        self.plugin.converter.add_attribute_function(_file_property)
+        converter = self.plugin.converter
+        assert converter is not None  # set when APISpec initialises its plugins
+        converter.add_attribute_function(_file_property)  # type: ignore[no-untyped-call]
+        self.converter: OpenAPIConverter = converter
         for name, schema in COMPONENTS.items():
             self.spec.components.schema(name, schema)
 
     def json_schema(self, schema: Schema) -> dict[str, Any]:
-        return dict(self.plugin.converter.schema2jsonschema(schema))
+        return dict(self.converter.schema2jsonschema(schema))  # type: ignore[no-untyped-call]
 
 
-def _file_property(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+def _file_property(self: Any, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
     """File arguments are binary strings in a multipart body."""
     if model_args.is_file_field(field):
         return {"type": "string", "format": "binary"}
@@ -222,20 +226,34 @@ OPERATIONS: dict[str, Callable[..., Operation | None]] = {
 }
 
 _PATH_PARAMETERS = {
-    "uuid": {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string"},
-             "description": "The training's uuid"},
+    "uuid": {
+        "name": "uuid",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "The training's uuid",
+    },
 }
 
 
-class RouteLike:
-    method: str
-    path: str
-    operation: str | None
-    summary: str
+class RouteLike(Protocol):
+    """What the document needs of a route (``web.routes.Route``)."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def operation(self) -> str | None: ...
+
+    @property
+    def summary(self) -> str: ...
 
 
 def build_spec(
-    routes: Iterable[Any],
+    routes: Iterable[RouteLike],
     models: Mapping[str, ModelWrapper],
     base_path: str = "",
     title: str = "deepaas-lite",
@@ -244,29 +262,25 @@ def build_spec(
     builder = _Builder(title)
     for model in models.values():
         meta = model.metadata()
-        builder.spec.tag(
-            {"name": model.id, "description": str(meta.get("description") or "")}
-        )
+        builder.spec.tag({"name": model.id, "description": str(meta.get("description") or "")})
     builder.spec.tag({"name": "api", "description": "The API itself"})
     paths: dict[str, dict[str, Operation]] = {}
     for route in routes:
         if route.operation is None:
             continue
         build = OPERATIONS[route.operation]
-        targets = models.values() if MODEL_ID in route.path else [None]
-        for model in targets:
-            operation = build(builder, model)
+        targets: list[ModelWrapper | None] = (
+            list(models.values()) if MODEL_ID in route.path else [None]
+        )
+        for target in targets:
+            operation = build(builder, target)
             if operation is None:
                 continue
-            path = route.path if model is None else route.path.replace(MODEL_ID, model.id)
-            tag = "api" if model is None else model.id
-            suffix = route.operation if model is None else f"{model.id}.{route.operation}"
-            operation.update(
-                {"tags": [tag], "summary": route.summary, "operationId": suffix}
-            )
-            params = [
-                _PATH_PARAMETERS[name] for name in _PATH_PARAMETERS if f"{{{name}}}" in path
-            ]
+            path = route.path if target is None else route.path.replace(MODEL_ID, target.id)
+            tag = "api" if target is None else target.id
+            suffix = route.operation if target is None else f"{target.id}.{route.operation}"
+            operation.update({"tags": [tag], "summary": route.summary, "operationId": suffix})
+            params = [_PATH_PARAMETERS[name] for name in _PATH_PARAMETERS if f"{{{name}}}" in path]
             if params:
                 operation["parameters"] = params + operation.get("parameters", [])
             paths.setdefault(base_path + (path or "/"), {})[route.method.lower()] = operation

@@ -40,9 +40,7 @@ def main(db_path: str, uuid: str, log_path: str, parent_pid: int) -> None:
 
 
 def _train(store: Store, uuid: str) -> int:
-    progress.set_reporter(
-        lambda fraction, message: store.set_progress(uuid, fraction, message)
-    )
+    progress.set_reporter(lambda fraction, message: store.set_progress(uuid, fraction, message))
     try:
         training = store.get(uuid)
         if training is None:

@@ -62,9 +62,7 @@ def _map_files(value: Any, function: Callable[[UploadedFile], Any]) -> Any:
     """Apply ``function`` to a file argument, or to each file of a list of them."""
     if isinstance(value, UploadedFile):
         return function(value)
-    if isinstance(value, list | tuple) and any(
-        isinstance(item, UploadedFile) for item in value
-    ):
+    if isinstance(value, list | tuple) and any(isinstance(item, UploadedFile) for item in value):
         return [_map_files(item, function) for item in value]
     return value
 

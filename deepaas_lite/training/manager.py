@@ -97,14 +97,10 @@ class TrainingManager:
         """Store a new training, its files copied; it starts when a slot is free."""
         wrapper = self._model(model_id)
         if not wrapper.can_train:
-            raise exceptions.NotImplementedByModel(
-                f"Model '{model_id}' does not implement train"
-            )
+            raise exceptions.NotImplementedByModel(f"Model '{model_id}' does not implement train")
         uuid = uuidlib.uuid4().hex
         kwargs = await asyncio.to_thread(self._keep_inputs, uuid, args)
-        self._store.add(
-            uuid, model_id, records.to_json(inputs.shown(args)), inputs.pack(kwargs)
-        )
+        self._store.add(uuid, model_id, records.to_json(inputs.shown(args)), inputs.pack(kwargs))
         self._fill_slots()
         return self._training(model_id, uuid).as_dict()
 
@@ -149,9 +145,7 @@ class TrainingManager:
                 self._launch(training)
 
     def _launch(self, training: Training) -> None:
-        process = TrainingProcess(
-            self._store.path, training.uuid, self._log_path(training.uuid)
-        )
+        process = TrainingProcess(self._store.path, training.uuid, self._log_path(training.uuid))
         try:
             process.start()
         except Exception as exc:
@@ -213,9 +207,7 @@ class TrainingManager:
         self._model(model_id)
         training = self._store.get(uuid)
         if training is None or training.model_id != model_id:
-            raise exceptions.TrainingNotFound(
-                f"Training '{uuid}' of model '{model_id}' not found"
-            )
+            raise exceptions.TrainingNotFound(f"Training '{uuid}' of model '{model_id}' not found")
         return training
 
     # Files (blocking: called in threads).

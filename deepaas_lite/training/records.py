@@ -154,15 +154,11 @@ class Store:
         if model_ids is None:
             return self._select("status = ?", (PENDING,))
         marks = ", ".join("?" * len(model_ids))
-        return self._select(
-            f"status = ? AND model_id IN ({marks})", (PENDING, *model_ids)
-        )
+        return self._select(f"status = ? AND model_id IN ({marks})", (PENDING, *model_ids))
 
     def kwargs(self, uuid: str) -> bytes:
         """The pickled arguments ``train`` is called with."""
-        row = self._db.execute(
-            "SELECT kwargs FROM trainings WHERE uuid = ?", (uuid,)
-        ).fetchone()
+        row = self._db.execute("SELECT kwargs FROM trainings WHERE uuid = ?", (uuid,)).fetchone()
         if row is None:
             raise KeyError(uuid)
         return bytes(row[0])
@@ -185,8 +181,7 @@ class Store:
         """Mark a pending training running; False when it is no longer pending."""
         with self._transaction() as db:
             cursor = db.execute(
-                "UPDATE trainings SET status = ?, start_date = ? "
-                "WHERE uuid = ? AND status = ?",
+                "UPDATE trainings SET status = ?, start_date = ? WHERE uuid = ? AND status = ?",
                 (RUNNING, now(), uuid, PENDING),
             )
         return cursor.rowcount == 1
@@ -207,9 +202,7 @@ class Store:
         with self._transaction() as db:
             uuids = [
                 row[0]
-                for row in db.execute(
-                    "SELECT uuid FROM trainings WHERE status = ?", (RUNNING,)
-                )
+                for row in db.execute("SELECT uuid FROM trainings WHERE status = ?", (RUNNING,))
             ]
             db.execute(
                 "UPDATE trainings SET status = ?, finish_date = ? WHERE status = ?",
@@ -228,9 +221,7 @@ class Store:
                     (model_id, *ACTIVE, keep),
                 )
             ]
-            db.executemany(
-                "DELETE FROM trainings WHERE uuid = ?", [(u,) for u in uuids]
-            )
+            db.executemany("DELETE FROM trainings WHERE uuid = ?", [(u,) for u in uuids])
         return uuids
 
     # Written by the training process.

@@ -31,18 +31,20 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         middlewares=[metrics_middleware, error_middleware],
     )
     app[SETTINGS] = settings
-    app[MODELS] = dict(models)
+    served = dict(models)
+    app[MODELS] = served
     app[ROUTES] = list(ALL_ROUTES)
     app[METRICS] = Metrics(app)
-    app[SPEC] = json.dumps(build_spec(app[ROUTES], app[MODELS], settings.base_path)).encode()
+    spec = build_spec(ALL_ROUTES, served, settings.base_path)
+    app[SPEC] = json.dumps(spec).encode()
     app[TRAININGS] = TrainingManager(
-        app[MODELS],
+        served,
         settings.state_dir,
         workers=settings.train_workers,
         history=settings.train_history,
     )
     app[PREDICTORS] = {}
-    add_routes(app, settings.base_path, app[ROUTES])
+    add_routes(app, settings.base_path, ALL_ROUTES)
     ui.add_static(app, settings.base_path)
     app.cleanup_ctx.append(_predictors)
     app.cleanup_ctx.append(_trainings)

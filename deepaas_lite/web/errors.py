@@ -37,9 +37,7 @@ def status_of(exc: exceptions.DeepaasError) -> int:
     return 500
 
 
-def error_response(
-    status: int, message: str, headers: Any = None, **extra: Any
-) -> web.Response:
+def error_response(status: int, message: str, headers: Any = None, **extra: Any) -> web.Response:
     return json_response(
         {"code": status, "message": message, **extra}, status=status, headers=headers
     )

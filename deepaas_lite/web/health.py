@@ -14,13 +14,15 @@ async def live(request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     waiting = sorted(
-        model_id
-        for model_id, predictor in request.app[PREDICTORS].items()
-        if not predictor.ready
+        model_id for model_id, predictor in request.app[PREDICTORS].items() if not predictor.ready
     )
     if waiting:
         return json_response(
-            {"code": 503, "message": "Not ready: " + ", ".join(waiting), "models": waiting},
+            {
+                "code": 503,
+                "message": "Not ready: " + ", ".join(waiting),
+                "models": waiting,
+            },
             status=503,
         )
     return json_response({"status": "ready"})

@@ -9,14 +9,14 @@ from aiohttp import web
 from deepaas_lite.config import Settings
 from deepaas_lite.model.predictor import Predictor
 from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.training.manager import TrainingManager
 
 if TYPE_CHECKING:
-    from deepaas_lite.training.manager import TrainingManager
     from deepaas_lite.web.routes import Route
 
 SETTINGS = web.AppKey("settings", Settings)
 MODELS = web.AppKey("models", dict[str, ModelWrapper])
 PREDICTORS = web.AppKey("predictors", dict[str, Predictor])
-TRAININGS = web.AppKey("trainings", "TrainingManager")
-ROUTES = web.AppKey("routes", "list[Route]")
+TRAININGS = web.AppKey("trainings", TrainingManager)
+ROUTES: web.AppKey[list[Route]] = web.AppKey("routes")
 SPEC = web.AppKey("spec", bytes)

@@ -13,5 +13,7 @@ def path(request: web.Request, suffix: str) -> str:
     return request.app[SETTINGS].base_path + suffix
 
 
-def link(request: web.Request, rel: str, suffix: str, type_: str = "application/json") -> dict[str, Any]:
+def link(
+    request: web.Request, rel: str, suffix: str, type_: str = "application/json"
+) -> dict[str, Any]:
     return {"rel": rel, "type": type_, "href": path(request, suffix)}

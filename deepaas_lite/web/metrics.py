@@ -32,8 +32,23 @@ class Metrics:
             "Time to answer an HTTP request",
             ["method", "route"],
             registry=self.registry,
-            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                     2.5, 5, 10, 30),
+            buckets=(
+                0.0005,
+                0.001,
+                0.0025,
+                0.005,
+                0.01,
+                0.025,
+                0.05,
+                0.1,
+                0.25,
+                0.5,
+                1,
+                2.5,
+                5,
+                10,
+                30,
+            ),
         )
         self.registry.register(_TrainingCollector(app))
 
@@ -47,7 +62,9 @@ class _TrainingCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
-            "deepaas_trainings", "Training records by model and status", labels=["model", "status"]
+            "deepaas_trainings",
+            "Training records by model and status",
+            labels=["model", "status"],
         )
         manager = self._app.get(TRAININGS)
         if manager is not None:

@@ -165,9 +165,7 @@ def _check_files(schema: Schema, data: Mapping[str, Any]) -> None:
 PARSER = RequestParser()
 
 
-async def parse_arguments(
-    request: web.Request, schema: Schema
-) -> tuple[dict[str, Any], Uploads]:
+async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[str, Any], Uploads]:
     """Validated arguments and the request's uploads (the caller cleans them up)."""
     uploads = Uploads()
     request[UPLOADS] = uploads

@@ -23,9 +23,7 @@ JSON = "application/json"
 async def predict(request: web.Request) -> web.StreamResponse:
     model = model_of(request)
     if not model.can_predict:
-        raise exceptions.NotImplementedByModel(
-            f"Model '{model.id}' does not implement predict"
-        )
+        raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement predict")
     if not model.accept_choices:
         _require_json(request)
     kwargs, uploads = await parse_arguments(request, model.predict_schema)
@@ -44,8 +42,7 @@ async def predict(request: web.Request) -> web.StreamResponse:
 def _require_json(request: web.Request) -> None:
     if negotiate(request.headers.get("Accept"), [JSON]) is None:
         raise exceptions.NotAcceptable(
-            f"Cannot answer with any of '{request.headers.get('Accept')}'; "
-            f"available: {JSON}"
+            f"Cannot answer with any of '{request.headers.get('Accept')}'; available: {JSON}"
         )
 
 
@@ -73,4 +70,3 @@ def _raw_body(output: Any) -> bytes:
 
 def _is_file(value: str) -> bool:
     return len(value) < 4096 and "\n" not in value and os.path.isfile(value)
-

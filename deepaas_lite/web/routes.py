@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from deepaas_lite.openapi import ui
-from deepaas_lite.web import health, metrics, models, predict, train, versions
+from deepaas_lite.web import health, metrics, models, predict, spec, train, versions
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -28,12 +28,6 @@ class Route:
     summary: str = ""
 
 
-async def _spec(request: web.Request) -> web.Response:
-    from deepaas_lite.web.keys import SPEC
-
-    return web.Response(body=request.app[SPEC], content_type="application/json")
-
-
 MODEL = "/v2/models/{model_id}"
 TRAINING = MODEL + "/train/{uuid}"
 
@@ -51,8 +45,8 @@ ROUTES: list[Route] = [
     Route("GET", "/v2/health/live", health.live, "live", "Is the server up"),
     Route("GET", "/v2/health/ready", health.ready, "ready", "Is every model serving"),
     Route("GET", "/metrics", metrics.metrics, "metrics", "Prometheus metrics"),
-    Route("GET", "/swagger.json", _spec),
-    Route("GET", "/openapi.json", _spec),
+    Route("GET", "/swagger.json", spec.document),
+    Route("GET", "/openapi.json", spec.document),
     Route("GET", "/ui", ui.page),
     Route("GET", "/api", ui.redirect),
 ]

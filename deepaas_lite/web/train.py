@@ -15,9 +15,7 @@ from deepaas_lite.web.responses import json_response
 async def start_training(request: web.Request) -> web.Response:
     model = model_of(request)
     if not model.can_train:
-        raise exceptions.NotImplementedByModel(
-            f"Model '{model.id}' does not implement train"
-        )
+        raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement train")
     kwargs, uploads = await parse_arguments(request, model.train_schema)
     try:
         record = await request.app[TRAININGS].submit(model.id, kwargs)

@@ -18,9 +18,18 @@ def test_banner() -> None:
 
 def test_unknown_model_name_exits_non_zero(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [deepaas_run(), "--model-name", "echo", "--model-name", "no-such-model",
-         "--state-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        [
+            deepaas_run(),
+            "--model-name",
+            "echo",
+            "--model-name",
+            "no-such-model",
+            "--state-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode != 0
     assert "no-such-model" in proc.stderr
@@ -30,7 +39,9 @@ def test_unknown_model_name_exits_non_zero(tmp_path: Path) -> None:
 def test_broken_named_model_exits_non_zero(tmp_path: Path) -> None:
     proc = subprocess.run(
         [deepaas_run(), "--model-name", "broken-import", "--state-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode != 0
     assert "broken-import" in proc.stderr

@@ -39,7 +39,11 @@ class Server:
     log: Path
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         req = urllib.request.Request(
             self.url + path, data=body, method=method, headers=dict(headers or {})
@@ -58,13 +62,13 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def wait_ready(server: Server, timeout: float = 60.0) -> None:
+def wait_ready(server: Server, timeout: float = 60.0, path: str = "/v2/models/") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise AssertionError(f"deepaas-run exited early:\n{server.output()}")
         try:
-            status, _, _ = server.request("GET", "/v2/models/")
+            status, _, _ = server.request("GET", path)
             if status == 200:
                 return
         except OSError:
@@ -73,7 +77,12 @@ def wait_ready(server: Server, timeout: float = 60.0) -> None:
     raise AssertionError(f"deepaas-run did not answer in {timeout}s:\n{server.output()}")
 
 
-def start(args: list[str], log: Path, env: Mapping[str, str] | None = None, port: int | None = None) -> Server:
+def start(
+    args: list[str],
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> Server:
     port = port or free_port()
     full_env = {**os.environ, **(env or {})}
     out = open(log, "ab")  # noqa: SIM115 - closed with the process
@@ -103,10 +112,15 @@ def stop(server: Server, sig: int = signal.SIGTERM, timeout: float = 15.0) -> in
 
 
 @contextlib.contextmanager
-def running(args: list[str], log: Path, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+def running(
+    args: list[str],
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    base_path: str = "",
+) -> Iterator[Server]:
     server = start(args, log, env)
     try:
-        wait_ready(server)
+        wait_ready(server, path=base_path + "/v2/models/")
         yield server
     finally:
         stop(server)

@@ -17,7 +17,9 @@ def test_blog_session(tmp_path: Path) -> None:
         assert [m["id"] for m in models["models"]] == ["iris-deepaas"]
 
         status, headers, body = server.request(
-            "POST", "/v2/models/iris-deepaas/train/", headers={"accept": "application/json"}
+            "POST",
+            "/v2/models/iris-deepaas/train/",
+            headers={"accept": "application/json"},
         )
         assert status == 200, body
         import json
@@ -30,9 +32,7 @@ def test_blog_session(tmp_path: Path) -> None:
         while record["status"] in {"pending", "running"}:
             assert time.monotonic() < deadline, record
             time.sleep(0.2)
-            status, record = server.json(
-                "GET", f"/v2/models/iris-deepaas/train/{record['uuid']}"
-            )
+            status, record = server.json("GET", f"/v2/models/iris-deepaas/train/{record['uuid']}")
             assert status == 200
         assert record["status"] == "done", record
         assert record["result"]["output"]["accuracy"] > 0.8

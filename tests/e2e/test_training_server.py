@@ -77,9 +77,7 @@ def start_busy_and_pending(server: Server, tmp_path: Path) -> tuple[str, int, st
     return busy["uuid"], read_pid(pidfile), pending["uuid"]
 
 
-def assert_restart_recovers(
-    tmp_path: Path, state: Path, busy: str, pending: str
-) -> None:
+def assert_restart_recovers(tmp_path: Path, state: Path, busy: str, pending: str) -> None:
     with running(server_args(state), tmp_path / "again.log") as server:
         assert get(server, "train-busy", busy)["status"] == "interrupted"
         record = wait_status(server, "train-sleeper", pending, {"done", "error"})

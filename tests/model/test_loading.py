@@ -29,7 +29,9 @@ def test_class_plugin_is_instantiated_once() -> None:
     assert len(shapes.INSTANCES) == before + 1
 
 
-def test_broken_plugins_are_logged_and_left_out(caplog: pytest.LogCaptureFixture) -> None:
+def test_broken_plugins_are_logged_and_left_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.ERROR):
         models = loading.load_models()
     assert "broken-import" not in models

@@ -39,8 +39,7 @@ def test_every_model_has_its_operations(
         assert ("post" in train) == model.can_train
     assert spec["paths"]["/v2/models/echo/predict"]["post"]["tags"] == ["echo"]
     assert (
-        spec["paths"]["/v2/models/echo/train/{uuid}"]["delete"]["parameters"][0]["name"]
-        == "uuid"
+        spec["paths"]["/v2/models/echo/train/{uuid}"]["delete"]["parameters"][0]["name"] == "uuid"
     )
 
 

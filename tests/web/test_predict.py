@@ -43,9 +43,7 @@ async def test_json_body(client: Client) -> None:
 
 
 async def test_urlencoded_form(client: Client) -> None:
-    resp = await client.post(
-        "/v2/models/echo/predict/", data={"data": ["1", "2"], "label": "x"}
-    )
+    resp = await client.post("/v2/models/echo/predict/", data={"data": ["1", "2"], "label": "x"})
     assert resp.status == 200
     predictions = (await resp.json())["predictions"]
     assert predictions["data"] == [1.0, 2.0]
@@ -144,9 +142,7 @@ async def test_accept_query_argument_and_bytes_output(client: Client) -> None:
 
 
 async def test_unsatisfiable_accept_is_406(client: Client) -> None:
-    resp = await client.post(
-        "/v2/models/echo/predict/?data=1", headers={"Accept": "text/html"}
-    )
+    resp = await client.post("/v2/models/echo/predict/?data=1", headers={"Accept": "text/html"})
     assert resp.status == 406
     assert "text/plain" in (await resp.json())["message"]
 

@@ -27,9 +27,11 @@ async def test_models_list_and_one(client: Client) -> None:
     assert "echo" in ids and "bare" in ids and "broken-import" not in ids
     echo = next(m for m in body["models"] if m["id"] == "echo")
     assert echo["description"] == "Echoes its arguments"
-    assert {"rel": "self", "type": "application/json", "href": "/v2/models/echo/"} in echo[
-        "links"
-    ]
+    assert {
+        "rel": "self",
+        "type": "application/json",
+        "href": "/v2/models/echo/",
+    } in echo["links"]
     one = await (await client.get("/v2/models/echo")).json()
     assert one == echo
     bare = await (await client.get("/v2/models/bare/")).json()
@@ -113,9 +115,7 @@ async def test_nowarm_skips_warm(make_client: ClientFactory) -> None:
         def predict(self) -> int:
             return len(calls)
 
-    client = await make_client(
-        models={"c": ModelWrapper("c", Counting())}, warm=False
-    )
+    client = await make_client(models={"c": ModelWrapper("c", Counting())}, warm=False)
     assert (await (await client.post("/v2/models/c/predict/")).json())["predictions"] == 0
 
 
@@ -123,7 +123,11 @@ async def test_metrics(client: Client) -> None:
     await client.post("/v2/models/echo/predict/?data=1")
     await client.post("/v2/models/nope/predict/")
     text = await (await client.get("/metrics")).text()
-    assert 'deepaas_requests_total{method="POST",route="/v2/models/{model_id}/predict/",status="200"} 1.0' in text
+    expected = (
+        'deepaas_requests_total{method="POST",'
+        'route="/v2/models/{model_id}/predict/",status="200"} 1.0'
+    )
+    assert expected in text
     assert 'status="404"' in text
     assert "deepaas_request_duration_seconds_bucket" in text
     assert "deepaas_trainings" in text

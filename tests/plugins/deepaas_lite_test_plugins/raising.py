@@ -9,11 +9,7 @@ from marshmallow import fields, validate
 
 
 def get_predict_args() -> dict[str, fields.Field]:
-    return {
-        "kind": fields.Str(
-            required=True, validate=validate.OneOf(["value", "http", "exit"])
-        )
-    }
+    return {"kind": fields.Str(required=True, validate=validate.OneOf(["value", "http", "exit"]))}
 
 
 def predict(kind: str) -> Any:

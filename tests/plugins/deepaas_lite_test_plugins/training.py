@@ -38,9 +38,7 @@ class _Plugin:
 class Sleeper(_Plugin):
     """Prints, sleeps, returns its arguments and when it started."""
 
-    def train(
-        self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None
-    ) -> Any:
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
         started = time.time()
         _write_pid(pidfile, os.getpid())
         print(f"training {tag} to stdout", flush=True)
@@ -52,9 +50,7 @@ class Sleeper(_Plugin):
 class Busy(_Plugin):
     """Burns a CPU until stopped."""
 
-    def train(
-        self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None
-    ) -> Any:
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
         _write_pid(pidfile, os.getpid())
         while True:
             sum(i * i for i in range(10_000))
@@ -63,9 +59,7 @@ class Busy(_Plugin):
 class Spawner(_Plugin):
     """Starts a busy grandchild that prints, and waits for it forever."""
 
-    def train(
-        self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None
-    ) -> Any:
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
         code = (
             "import os, time\n"
             "print('grandchild', os.getpid(), 'says hello', flush=True)\n"
@@ -80,9 +74,7 @@ class Spawner(_Plugin):
 class Stubborn(_Plugin):
     """Ignores SIGTERM, and so does the grandchild it starts: only SIGKILL works."""
 
-    def train(
-        self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None
-    ) -> Any:
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         code = (
             "import signal, time\n"
@@ -98,12 +90,8 @@ class Stubborn(_Plugin):
 class Leaver(_Plugin):
     """Returns at once, leaving a grandchild behind (which must be cleaned up)."""
 
-    def train(
-        self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None
-    ) -> Any:
-        grandchild = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(60)"]
-        )
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
+        grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
         _write_pid(pidfile, os.getpid(), grandchild.pid)
         return "left one behind"
 
@@ -111,9 +99,7 @@ class Leaver(_Plugin):
 class Exiter(_Plugin):
     """Leaves the process with ``os._exit(3)``: no exception, no outcome."""
 
-    def train(
-        self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None
-    ) -> Any:
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
         print("about to exit", flush=True)
         os._exit(3)
 
@@ -121,18 +107,14 @@ class Exiter(_Plugin):
 class SelfKiller(_Plugin):
     """Dies of SIGKILL, like a process the OOM killer picked."""
 
-    def train(
-        self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None
-    ) -> Any:
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Raiser(_Plugin):
     """Raises an exception with a message."""
 
-    def train(
-        self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None
-    ) -> Any:
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
         raise ValueError(f"learning rate too high {tag}".strip())
 
 
