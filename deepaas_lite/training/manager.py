@@ -15,9 +15,9 @@ Records are plain dicts in the DEEPaaS shape (see ../shared/API.md).
 Errors: ModelNotFound, TrainingNotFound, TrainingFinished, NotImplementedByModel.
 
 Scheduling: at most ``workers`` trainings run at once, over all models; the others
-wait as ``pending`` and start in submission order. Everything here runs on the event
-loop; file copies and removals run in threads, store operations are short SQLite
-transactions.
+wait as ``pending`` and start in submission order (pending trainings of a model that
+is not served wait until it is). Everything here runs on the event loop; file copies
+and removals run in threads, store operations are short SQLite transactions.
 """
 
 from __future__ import annotations
