@@ -74,22 +74,15 @@ async def test_twenty_trainings_on_two_workers_start_in_submission_order(
     make_manager: ManagerFactory,
 ) -> None:
     manager = await make_manager(workers=2)
-    submitted = [
-        await manager.submit("train-sleeper", {"tag": str(n)}) for n in range(20)
-    ]
+    submitted = [await manager.submit("train-sleeper", {"tag": str(n)}) for n in range(20)]
     assert [r["status"] for r in submitted[:2]] == ["running", "running"]
     assert {r["status"] for r in submitted[2:]} == {"pending"}
 
-    done = [
-        await wait_for(manager, "train-sleeper", r["uuid"], timeout=60)
-        for r in submitted
-    ]
+    done = [await wait_for(manager, "train-sleeper", r["uuid"], timeout=60) for r in submitted]
 
     assert [r["status"] for r in done] == ["done"] * 20
     assert [r["result"]["output"]["tag"] for r in done] == [str(n) for n in range(20)]
-    assert [r["uuid"] for r in manager.list("train-sleeper")] == [
-        r["uuid"] for r in submitted
-    ]
+    assert [r["uuid"] for r in manager.list("train-sleeper")] == [r["uuid"] for r in submitted]
     intervals = [run_interval(r) for r in done]
     starts = [start for start, _ in intervals]
     assert starts == sorted(starts)
@@ -131,9 +124,7 @@ async def test_progress_is_on_the_record_while_it_runs(
     uuid = record["uuid"]
 
     deadline = time.monotonic() + 20
-    while (
-        manager.get("train-progress", uuid).get("progress", {}).get("fraction") != 0.5
-    ):
+    while manager.get("train-progress", uuid).get("progress", {}).get("fraction") != 0.5:
         assert time.monotonic() < deadline, manager.get("train-progress", uuid)
         await asyncio.sleep(0.02)
     running = manager.get("train-progress", uuid)
@@ -193,9 +184,7 @@ async def test_finished_records_beyond_history_are_pruned_with_their_logs(
         assert time.monotonic() < deadline, manager.list("train-sleeper")
         await asyncio.sleep(0.02)
 
-    assert [r["uuid"] for r in manager.list("train-sleeper")] == [
-        r["uuid"] for r in records[2:]
-    ]
+    assert [r["uuid"] for r in manager.list("train-sleeper")] == [r["uuid"] for r in records[2:]]
     assert [path.exists() for path in logs] == [False, False, True, True]
     assert len(manager.list("train-raiser")) == 1
     with pytest.raises(exceptions.TrainingNotFound):
@@ -213,9 +202,7 @@ async def test_file_arguments_are_copied_and_removed_after_the_training(
     data = upload("data", "a,b\n1,2\n", "../../train data.csv")
     more = [upload("more", "x", "x.txt"), upload("more", "yy", "y.txt")]
 
-    record = await manager.submit(
-        "train-files", {"data": data, "more": more, "epochs": 2}
-    )
+    record = await manager.submit("train-files", {"data": data, "more": more, "epochs": 2})
     for caller_file in [data, *more]:
         Path(caller_file.filename).unlink()
 

@@ -70,9 +70,7 @@ async def test_cancel_kills_a_training_that_ignores_sigterm(
     assert record["status"] == "cancelled"
 
 
-async def test_cancel_a_pending_training(
-    manager: TrainingManager, tmp_path: Path
-) -> None:
+async def test_cancel_a_pending_training(manager: TrainingManager, tmp_path: Path) -> None:
     running, _ = await start_and_read_pids(manager, "train-busy", tmp_path)
     pending = await manager.submit("train-sleeper", {"tag": "never"})
     assert pending["status"] == "pending"
@@ -122,9 +120,7 @@ async def test_a_training_that_exits_is_an_error_naming_the_code(
 
     assert record["status"] == "error"
     assert record["message"] == "Training process exited with code 3"
-    assert (
-        "about to exit" in manager.log_path("train-exiter", record["uuid"]).read_text()
-    )
+    assert "about to exit" in manager.log_path("train-exiter", record["uuid"]).read_text()
 
 
 async def test_a_training_killed_by_sigkill_is_an_error_naming_the_signal(
@@ -172,9 +168,7 @@ async def test_close_interrupts_running_trainings_and_leaves_no_process(
 ) -> None:
     manager = await make_manager(workers=2)
     busy, busy_pids = await start_and_read_pids(manager, "train-busy", tmp_path)
-    spawner, spawner_pids = await start_and_read_pids(
-        manager, "train-spawner", tmp_path
-    )
+    spawner, spawner_pids = await start_and_read_pids(manager, "train-spawner", tmp_path)
     pending = await manager.submit("train-sleeper", {})
 
     started = time.monotonic()

@@ -59,9 +59,7 @@ async def test_after_a_crash_running_is_interrupted_and_pending_runs(
     assert interrupted["status"] == "interrupted"
     assert interrupted["args"] == {"tag": "ran"}
     assert "finish_date" in interrupted["result"]
-    finished = [
-        await wait_for(manager, "train-sleeper", training.uuid) for training in waiting
-    ]
+    finished = [await wait_for(manager, "train-sleeper", training.uuid) for training in waiting]
     assert [r["result"]["output"]["tag"] for r in finished] == ["w1", "w2", "w3"]
     starts = [r["result"]["finish_date"] for r in finished]
     assert starts == sorted(starts)
@@ -73,9 +71,7 @@ async def test_a_killed_server_leaves_no_training_behind_and_restarts_cleanly(
     script = tmp_path / "server.py"
     script.write_text(SERVER)
     pidfile = tmp_path / "busy.pid"
-    server = subprocess.Popen(
-        [sys.executable, str(script), str(state_dir), str(pidfile)]
-    )
+    server = subprocess.Popen([sys.executable, str(script), str(state_dir), str(pidfile)])
     try:
         [training_pid] = [int(pid) for pid in (await wait_for_file(pidfile)).split()]
         time.sleep(0.2)
