@@ -171,8 +171,11 @@ def test_predictions_stay_fast_while_a_training_saturates_a_core(
         pidfile = tmp_path / "busy.pid"
         submit(server, "train-busy", {"pidfile": str(pidfile)})
         pid = read_pid(pidfile)
-        time.sleep(0.3)
-        assert psutil.Process(pid).cpu_percent(interval=0.3) > 50
+        busy = psutil.Process(pid)
+        before = sum(busy.cpu_times()[:2])
+        time.sleep(1.0)
+        # The training is burning CPU (a share of a core even on a loaded machine).
+        assert sum(busy.cpu_times()[:2]) - before > 0.25
 
         during = latencies(server, 40)
 
