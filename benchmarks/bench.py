@@ -29,7 +29,7 @@ from bench_scenarios import (
     run_scenario,
 )
 
-ALL_SCENARIOS = ("ceiling", "noop", "svc", "cpu", "batch")
+ALL_SCENARIOS = ("noop", "svc", "cpu", "batch")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,9 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="extra server flags for one variant, e.g. "
         "'batch.lite-batch=--predict-batch-size 32' (replaces its defaults)",
     )
-    p.add_argument(
-        "--quick", action="store_true", help="smoke run: 1 round of 2 s, no warm-up"
-    )
+    p.add_argument("--quick", action="store_true", help="smoke run: 1 round of 2 s, no warm-up")
     p.add_argument(
         "--profile",
         nargs="?",
@@ -65,9 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "under py-spy (default svc.lite)",
     )
     p.add_argument("--profile-top", type=int, default=25)
-    p.add_argument(
-        "--skip-install", action="store_true", help="reuse the virtualenvs as they are"
-    )
+    p.add_argument("--skip-install", action="store_true", help="reuse the virtualenvs as they are")
     args = p.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup = 2.0, 1, 0.0
@@ -109,9 +105,7 @@ def _banner(args: argparse.Namespace, s: RunSettings) -> list[str]:
     ]
 
 
-def run_benchmark(
-    args: argparse.Namespace, s: RunSettings
-) -> dict[str, VariantOutcome]:
+def run_benchmark(args: argparse.Namespace, s: RunSettings) -> dict[str, VariantOutcome]:
     scenarios = build_scenarios(args.connections, args.batch_connections)
     flags = server_flags(args.server_flags)
     wanted = [name.strip() for name in args.scenarios.split(",") if name.strip()]

@@ -60,10 +60,9 @@ def _run(cmd: list[str | Path]) -> None:
 
 def _plugins_digest() -> str:
     """A hash of the plugin sources: reinstall them when they change."""
-    digest = hashlib.sha256()
-    for path in sorted(PLUGINS_DIR.rglob("*")):
-        if path.suffix in {".py", ".toml", ".cfg"} and ".egg-info" not in str(path):
-            digest.update(path.read_bytes())
+    digest = hashlib.sha256((PLUGINS_DIR / "pyproject.toml").read_bytes())
+    for path in sorted((PLUGINS_DIR / "deepaas_bench_plugins").glob("*.py")):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -85,17 +84,13 @@ def _ensure_venv(path: Path, requirements: list[str], stamp_key: str) -> Venv:
 
 def deepaas_venv() -> Venv:
     key = f"{DEEPAAS_REQUIREMENT} {_plugins_digest()}"
-    return _ensure_venv(
-        WORK_DIR / "venv-deepaas", [DEEPAAS_REQUIREMENT, str(PLUGINS_DIR)], key
-    )
+    return _ensure_venv(WORK_DIR / "venv-deepaas", [DEEPAAS_REQUIREMENT, str(PLUGINS_DIR)], key)
 
 
 def lite_venv() -> Venv:
     """The lite venv; deepaas-lite itself is reinstalled on every run (it changes)."""
     key = f"lite {_plugins_digest()}"
-    venv = _ensure_venv(
-        WORK_DIR / "venv-lite", [str(REPO_ROOT), str(PLUGINS_DIR), "py-spy"], key
-    )
+    venv = _ensure_venv(WORK_DIR / "venv-lite", [str(REPO_ROOT), str(PLUGINS_DIR), "py-spy"], key)
     _log("reinstalling deepaas-lite from the working tree")
     _run(
         [

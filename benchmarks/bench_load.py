@@ -51,9 +51,7 @@ def _parse(stdout: str) -> LoadResult:
     raise LoadFailed(f"no BENCH_JSON line in wrk output: {stdout[-300:]!r}")
 
 
-def run_wrk(
-    wrk: str, url: str, *, connections: int, duration_s: float, threads: int
-) -> LoadResult:
+def run_wrk(wrk: str, url: str, *, connections: int, duration_s: float, threads: int) -> LoadResult:
     """Load ``url`` (always on 127.0.0.1) with POSTs for ``duration_s`` seconds."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"refusing to load anything but 127.0.0.1: {url}")

@@ -132,9 +132,7 @@ def _wait_ready(server: Server, started: float) -> None:
     raise ServerFailed(f"no 200 on {READY_PATH} within {READY_TIMEOUT_S:.0f} s")
 
 
-def _spawn(
-    cmd: list[str], log_path: Path, env: dict[str, str]
-) -> subprocess.Popen[bytes]:
+def _spawn(cmd: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         return subprocess.Popen(

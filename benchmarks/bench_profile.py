@@ -20,9 +20,7 @@ from bench_scenarios import RunSettings, Variant, check_one, load, server_comman
 SAMPLE_RATE_HZ = 200
 
 
-def _record(
-    server: Server, s: RunSettings, out: Path, seconds: int
-) -> subprocess.Popen[bytes]:
+def _record(server: Server, s: RunSettings, out: Path, seconds: int) -> subprocess.Popen[bytes]:
     cmd = [
         str(s.lite.script("py-spy")),
         "record",
@@ -92,9 +90,7 @@ def summarise(raw: Path, top: int) -> list[str]:
     by_package = _by_package(own)
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in by_package]
     lines.append(f"top {top} by inclusive time:")
-    lines += [
-        f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)
-    ]
+    lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)]
     return lines
 
 
@@ -108,20 +104,15 @@ def profile(variant: Variant, flags: list[str], s: RunSettings, top: int) -> lis
         check_one(server, variant)
         recorder = _record(server, s, out, seconds)
         result: list[LoadResult] = []
-        loader = threading.Thread(
-            target=lambda: result.append(load(server, variant, s, seconds))
-        )
+        loader = threading.Thread(target=lambda: result.append(load(server, variant, s, seconds)))
         loader.start()
         loader.join()
         recorder.wait(timeout=seconds + 60)
     head = [
-        f"profile of {variant.key} ({' '.join(flags) or 'default options'}), "
-        f"raw stacks in {out}"
+        f"profile of {variant.key} ({' '.join(flags) or 'default options'}), raw stacks in {out}"
     ]
     if result:
-        head.append(
-            f"under py-spy: {result[0].rps:.0f} req/s, p99 {result[0].p99_ms:.1f} ms"
-        )
+        head.append(f"under py-spy: {result[0].rps:.0f} req/s, p99 {result[0].p99_ms:.1f} ms")
     if not out.exists():
         return [*head, f"py-spy wrote nothing; see {out.with_suffix('.log')}"]
     return head + summarise(out, top)

@@ -92,13 +92,13 @@ def build_scenarios(connections: int, batch_connections: int) -> dict[str, Scena
         Variant("batch", "lite", "lite", "bench-svc", bc, IRIS_QUERY),
         Variant("batch", "deepaas", "deepaas", "bench-svc", bc, IRIS_QUERY),
     )
+    ceiling = Variant("noop", "aiohttp", "ceiling", "bench-noop", c)
     scenarios = [
         Scenario(
-            "ceiling",
-            "bare aiohttp handler, constant JSON",
-            (Variant("ceiling", "aiohttp", "ceiling", "bench-noop", c),),
+            "noop",
+            "no-op plugin; a bare aiohttp handler as the ceiling",
+            (*_pair("noop", "bench-noop", c, ""), ceiling),
         ),
-        Scenario("noop", "no-op plugin", _pair("noop", "bench-noop", c, "")),
         Scenario(
             "svc",
             "IRIS SVC, one row per request",
@@ -191,9 +191,7 @@ class RunSettings:
     deepaas: Venv
 
 
-def server_command(
-    variant: Variant, flags: list[str], port: int, s: RunSettings
-) -> list[str]:
+def server_command(variant: Variant, flags: list[str], port: int, s: RunSettings) -> list[str]:
     if variant.kind == "ceiling":
         return [str(s.lite.python), str(BENCH_DIR / "ceiling_server.py"), str(port)]
     venv = s.lite if variant.kind == "lite" else s.deepaas
@@ -229,9 +227,7 @@ def check_one(server: Server, variant: Variant) -> str:
     return body[:200]
 
 
-def load(
-    server: Server, variant: Variant, s: RunSettings, duration: float
-) -> LoadResult:
+def load(server: Server, variant: Variant, s: RunSettings, duration: float) -> LoadResult:
     return run_wrk(
         s.wrk,
         server.url(variant.path()),
@@ -282,9 +278,7 @@ def measure_round(outcome: VariantOutcome, round_no: int, s: RunSettings) -> Non
             load(server, variant, s, s.warmup_s)
         load_result, cpu = _load_accounted(server, variant, s)
         rss_loaded = server.rss_mib()
-    outcome.rounds.append(
-        RoundResult(load_result, server.startup_s, rss_idle, rss_loaded, cpu)
-    )
+    outcome.rounds.append(RoundResult(load_result, server.startup_s, rss_idle, rss_loaded, cpu))
 
 
 def _note(message: str) -> None:

@@ -33,8 +33,7 @@ def predict_args() -> dict[str, fields.Field]:
             required=True,
             validate=validate.Length(equal=4),
             metadata={
-                "description": "sepal length, sepal width, petal length and "
-                "petal width, in cm"
+                "description": "sepal length, sepal width, petal length and petal width, in cm"
             },
         )
     }
