@@ -1,0 +1,44 @@
+"""Non-JSON outputs: bytes, str, an open binary file or a path."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from deepaas_lite import exceptions
+from deepaas_lite.web.predict import raw_response
+
+
+def test_bytes_and_text() -> None:
+    assert raw_response(b"\x00\x01", "image/png").body == b"\x00\x01"
+    resp = raw_response("plain text", "text/plain")
+    assert resp.body == b"plain text"
+    assert resp.headers["Content-Type"] == "text/plain"
+
+
+def test_open_file_is_read_and_closed(tmp_path: Path) -> None:
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"file content")
+    handle = open(path, "rb")  # noqa: SIM115 - the server closes it
+    assert raw_response(handle, "application/octet-stream").body == b"file content"
+    assert handle.closed
+    buffer = io.BytesIO(b"in memory")
+    assert raw_response(buffer, "application/octet-stream").body == b"in memory"
+    assert buffer.closed
+
+
+def test_paths(tmp_path: Path) -> None:
+    path = tmp_path / "image.png"
+    path.write_bytes(b"PNGDATA")
+    assert raw_response(path, "image/png").body == b"PNGDATA"
+    assert raw_response(str(path), "image/png").body == b"PNGDATA"
+    assert raw_response(str(tmp_path / "missing.png"), "text/plain").body == str(
+        tmp_path / "missing.png"
+    ).encode()
+
+
+def test_other_types_are_an_error() -> None:
+    with pytest.raises(exceptions.InvalidResponse):
+        raw_response({"a": 1}, "text/plain")
