@@ -34,9 +34,10 @@ def test_paths(tmp_path: Path) -> None:
     path.write_bytes(b"PNGDATA")
     assert raw_response(path, "image/png").body == b"PNGDATA"
     assert raw_response(str(path), "image/png").body == b"PNGDATA"
-    assert raw_response(str(tmp_path / "missing.png"), "text/plain").body == str(
-        tmp_path / "missing.png"
-    ).encode()
+    assert (
+        raw_response(str(tmp_path / "missing.png"), "text/plain").body
+        == str(tmp_path / "missing.png").encode()
+    )
 
 
 def test_other_types_are_an_error() -> None:
