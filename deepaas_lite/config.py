@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
@@ -56,6 +56,20 @@ OPTS: list[cfg.Opt] = [
         "model (for CPU-bound models). 0 runs them in threads of the server "
         "process.",
     ),
+    cfg.IntOpt(
+        "max-batch-size",
+        min=1,
+        help="For models with predict_batch: group up to this many concurrent "
+        "requests into one call. 1 turns batching off. Default: the plugin's "
+        "max_batch_size attribute, else 32.",
+    ),
+    cfg.FloatOpt(
+        "max-batch-delay",
+        min=0,
+        help="For models with predict_batch: seconds a batch waits for more "
+        "requests after its first one arrives. Default: the plugin's "
+        "max_batch_delay attribute, else 0.005.",
+    ),
     cfg.StrOpt(
         "base-path",
         default="",
@@ -71,9 +85,39 @@ OPTS: list[cfg.Opt] = [
 ]
 
 
+MODEL_GROUP_PREFIX = "model:"
+
+MODEL_OPTS: list[cfg.Opt] = [
+    cfg.IntOpt(
+        "predict-workers",
+        min=0,
+        help="This model's worker processes (overrides [DEFAULT] predict_workers).",
+    ),
+    cfg.IntOpt(
+        "max-batch-size",
+        min=1,
+        help="This model's largest batch (overrides [DEFAULT] max_batch_size).",
+    ),
+    cfg.FloatOpt(
+        "max-batch-delay",
+        min=0,
+        help="This model's batch delay in seconds (overrides [DEFAULT] max_batch_delay).",
+    ),
+]
+
+
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    """The options, for ``oslo-config-generator`` (entry point ``oslo.config.opts``)."""
-    return [("DEFAULT", OPTS)]
+    """The options, for ``oslo-config-generator`` (entry point ``oslo.config.opts``).
+
+    ``[model:<id>]`` stands for one section per model, e.g. ``[model:iris-deepaas]``.
+    """
+    return [("DEFAULT", OPTS), (MODEL_GROUP_PREFIX + "<id>", MODEL_OPTS)]
+
+
+def register_model_groups(conf: cfg.ConfigOpts, model_ids: Iterable[str]) -> None:
+    """Register a ``[model:<id>]`` section for each model (config-file options only)."""
+    for model_id in model_ids:
+        conf.register_opts(MODEL_OPTS, group=cfg.OptGroup(MODEL_GROUP_PREFIX + model_id))
 
 
 def parse(argv: Sequence[str] | None = None, prog: str = "deepaas-run") -> cfg.ConfigOpts:
@@ -98,6 +142,15 @@ def normalise_base_path(path: str) -> str:
 
 
 @dataclass(frozen=True)
+class ModelOptions:
+    """How one model's predictions run; ``None`` is "not set here"."""
+
+    predict_workers: int | None = None
+    max_batch_size: int | None = None
+    max_batch_delay: float | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """What the server needs from the options, free of oslo.config."""
 
@@ -107,10 +160,34 @@ class Settings:
     train_workers: int = 1
     train_history: int = 100
     predict_workers: int = 0
+    max_batch_size: int | None = None
+    max_batch_delay: float | None = None
+    model_options: Mapping[str, ModelOptions] = field(default_factory=dict)
     warm: bool = True
 
+    def options_for(self, model_id: str) -> ModelOptions:
+        """A model's options: its own section first, then the global ones.
+
+        ``predict_workers`` is always set; the batch options stay ``None`` when the
+        operator set neither (the plugin's attributes decide then).
+        """
+        own = self.model_options.get(model_id, ModelOptions())
+        return replace(
+            own,
+            predict_workers=(
+                self.predict_workers if own.predict_workers is None else own.predict_workers
+            ),
+            max_batch_size=(
+                self.max_batch_size if own.max_batch_size is None else own.max_batch_size
+            ),
+            max_batch_delay=(
+                self.max_batch_delay if own.max_batch_delay is None else own.max_batch_delay
+            ),
+        )
+
     @classmethod
-    def from_conf(cls, conf: cfg.ConfigOpts) -> Settings:
+    def from_conf(cls, conf: cfg.ConfigOpts, model_ids: Iterable[str] = ()) -> Settings:
+        """Settings from parsed options; ``[model:<id>]`` sections of ``model_ids`` too."""
         return cls(
             state_dir=Path(conf.state_dir).expanduser(),
             base_path=normalise_base_path(conf.base_path),
@@ -118,5 +195,25 @@ class Settings:
             train_workers=conf.train_workers,
             train_history=conf.train_history,
             predict_workers=conf.predict_workers,
+            max_batch_size=conf.max_batch_size,
+            max_batch_delay=conf.max_batch_delay,
+            model_options=_model_options(conf, model_ids),
             warm=conf.warm,
         )
+
+
+def _model_options(conf: cfg.ConfigOpts, model_ids: Iterable[str]) -> dict[str, ModelOptions]:
+    out: dict[str, ModelOptions] = {}
+    for model_id in model_ids:
+        name = MODEL_GROUP_PREFIX + model_id
+        if name not in conf:
+            continue
+        group = conf[name]
+        options = ModelOptions(
+            predict_workers=group.predict_workers,
+            max_batch_size=group.max_batch_size,
+            max_batch_delay=group.max_batch_delay,
+        )
+        if options != ModelOptions():
+            out[model_id] = options
+    return out

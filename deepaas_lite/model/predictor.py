@@ -2,20 +2,29 @@
 
 ``ThreadPredictor`` runs ``predict`` in a thread pool of the server process: the plugin
 is already loaded and warmed there, and a slow ``predict`` never blocks the event loop.
+``pool.ProcessPredictor`` runs it in worker processes instead. Both group concurrent
+requests into ``predict_batch`` calls when given a ``BatchPolicy``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from deepaas_lite import exceptions
+from deepaas_lite.model.batching import Batcher, BatchPolicy
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
+
+# Batches of a model that run at once in threads: more rarely helps a GIL-bound
+# predict_batch, and fewer running batches leave more requests for the next one.
+THREAD_BATCH_CONCURRENCY = 2
+
+T = TypeVar("T")
 
 
 class Predictor(Protocol):
@@ -33,24 +42,39 @@ class Predictor(Protocol):
     async def close(self) -> None: ...
 
 
-def call_predict(model: ModelWrapper, kwargs: Mapping[str, Any]) -> Any:
-    """Run the plugin's predict; an exit from the plugin becomes an ordinary error."""
+def call_guarded(model: ModelWrapper, func: Callable[[T], Any], arg: T) -> Any:
+    """Call the plugin; an exit from the plugin becomes an ordinary error."""
     try:
-        return model.predict(kwargs)
+        return func(arg)
     except (SystemExit, KeyboardInterrupt) as exc:
         raise exceptions.PluginFailed(
             f"Model '{model.id}' tried to exit ({type(exc).__name__}: {exc})"
         ) from None
 
 
+def call_predict(model: ModelWrapper, kwargs: Mapping[str, Any]) -> Any:
+    """Run the plugin's predict; an exit from the plugin becomes an ordinary error."""
+    return call_guarded(model, model.predict, kwargs)
+
+
 class ThreadPredictor:
     """Predictions in threads of this process."""
 
-    def __init__(self, model: ModelWrapper, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        model: ModelWrapper,
+        executor: ThreadPoolExecutor,
+        batch: BatchPolicy | None = None,
+    ) -> None:
         self.model = model
         self._executor = executor
         self._warmed = asyncio.Event()
         self._failure: str | None = None
+        self._batcher = (
+            None
+            if batch is None
+            else Batcher(model, batch, self._run_batch, THREAD_BATCH_CONCURRENCY)
+        )
 
     @property
     def ready(self) -> bool:
@@ -72,8 +96,18 @@ class ThreadPredictor:
             await self._warmed.wait()
         if self._failure is not None:
             raise exceptions.ModelNotReady(self._failure)
+        if self._batcher is not None:
+            return await self._batcher.submit(kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, call_predict, self.model, kwargs)
 
+    async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
+        loop = asyncio.get_running_loop()
+        outputs: Sequence[Any] = await loop.run_in_executor(
+            self._executor, call_guarded, self.model, self.model.predict_batch, batch
+        )
+        return outputs
+
     async def close(self) -> None:
-        return None
+        if self._batcher is not None:
+            await self._batcher.close()

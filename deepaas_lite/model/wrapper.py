@@ -6,7 +6,7 @@ Every plugin attribute is optional; this is the only module that looks at them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,18 @@ class ModelWrapper:
 
     @property
     def can_predict(self) -> bool:
-        return callable(getattr(self.plugin, "predict", None))
+        """``predict``, or ``predict_batch`` alone (a request is then a batch of one)."""
+        return callable(getattr(self.plugin, "predict", None)) or self.can_predict_batch
+
+    @property
+    def can_predict_batch(self) -> bool:
+        return callable(getattr(self.plugin, "predict_batch", None))
+
+    def batch_defaults(self) -> tuple[int | None, float | None]:
+        """The plugin's own ``max_batch_size`` and ``max_batch_delay``, when it sets them."""
+        size = getattr(self.plugin, "max_batch_size", None)
+        delay = getattr(self.plugin, "max_batch_delay", None)
+        return (None if size is None else int(size), None if delay is None else float(delay))
 
     @property
     def can_train(self) -> bool:
@@ -65,10 +76,36 @@ class ModelWrapper:
             warm()
 
     def predict(self, kwargs: Mapping[str, Any]) -> Any:
-        """Run ``predict``; the plugin's exceptions propagate unchanged."""
-        if not self.can_predict:
+        """Run ``predict`` (or a ``predict_batch`` of one); plugin exceptions propagate."""
+        predict = getattr(self.plugin, "predict", None)
+        if callable(predict):
+            return predict(**kwargs)
+        if not self.can_predict_batch:
             raise exceptions.NotImplementedByModel(f"Model '{self.id}' does not implement predict")
-        return self.plugin.predict(**kwargs)
+        (output,) = self.split_batch(1, self.predict_batch([kwargs]))
+        if isinstance(output, BaseException):
+            raise output
+        return output
+
+    def predict_batch(self, batch: Sequence[Mapping[str, Any]]) -> Any:
+        """Run ``predict_batch`` on a list of requests' arguments; exceptions propagate."""
+        return self.plugin.predict_batch([dict(kwargs) for kwargs in batch])
+
+    def split_batch(self, count: int, outputs: Any) -> list[Any]:
+        """``predict_batch``'s outputs, one per request (an exception fails only its own).
+
+        Raises ``PluginFailed`` when the outputs are not a list of ``count`` items.
+        """
+        if not isinstance(outputs, list | tuple) or len(outputs) != count:
+            got = (
+                f"{len(outputs)} outputs"
+                if isinstance(outputs, list | tuple)
+                else (f"a {type(outputs).__name__}")
+            )
+            raise exceptions.PluginFailed(
+                f"Model '{self.id}' predict_batch returned {got} for {count} requests"
+            )
+        return list(outputs)
 
     def train(self, kwargs: Mapping[str, Any]) -> Any:
         """Run ``train``; the plugin's exceptions propagate unchanged."""

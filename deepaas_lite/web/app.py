@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from deepaas_lite.config import Settings
-from deepaas_lite.model.predictor import Predictor, ThreadPredictor
+from deepaas_lite.model.predictor import Predictor
+from deepaas_lite.model.serving import build_predictor
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi import ui
 from deepaas_lite.openapi.spec import build_spec
@@ -56,9 +57,10 @@ async def _predictors(app: web.Application) -> AsyncIterator[None]:
     workers = min(32, (os.cpu_count() or 1) + 4)
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="predict")
     predictors: dict[str, Predictor] = app[PREDICTORS]
+    settings = app[SETTINGS]
     for model_id, model in app[MODELS].items():
-        predictors[model_id] = ThreadPredictor(model, executor)
-    warm = app[SETTINGS].warm
+        predictors[model_id] = build_predictor(model, settings.options_for(model_id), executor)
+    warm = settings.warm
     warming = asyncio.create_task(
         _gather(*(p.start(warm) for p in predictors.values())), name="warm models"
     )
@@ -66,8 +68,7 @@ async def _predictors(app: web.Application) -> AsyncIterator[None]:
     warming.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await warming
-    for predictor in predictors.values():
-        await predictor.close()
+    await asyncio.gather(*(predictor.close() for predictor in predictors.values()))
     executor.shutdown(wait=False, cancel_futures=True)
 
 

@@ -1,0 +1,291 @@
+"""Predictions in a pool of warmed worker processes (``--predict-workers N``).
+
+Each worker is a spawned process that loads the plugin by its entry-point name and
+warms it once (``model/worker.py``), then serves one call at a time over its own
+socket. The server keeps the idle workers in a queue and hands each request (or
+batch) to the next idle one. A worker that dies is replaced and warmed again; only
+the call it was running fails. Closing stops every worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import signal
+import socket
+from collections.abc import Mapping, Sequence
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from deepaas_lite import exceptions
+from deepaas_lite.model import wire, worker
+from deepaas_lite.model.batching import Batcher, BatchPolicy
+from deepaas_lite.model.wrapper import ModelWrapper
+
+LOG = logging.getLogger(__name__)
+
+STOP_GRACE = 1.0
+EXIT_WAIT = 5.0
+
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+def describe_exit(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        return f"signal {-exitcode}, {signal.Signals(-exitcode).name}"
+    return f"exit code {exitcode}"
+
+
+class _Worker:
+    """One worker process and the server's end of its socket."""
+
+    def __init__(
+        self,
+        process: BaseProcess,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.process = process
+        self.reader = reader
+        self.writer = writer
+        self.pid = process.pid
+        self.exited: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+
+    @property
+    def alive(self) -> bool:
+        return not self.exited.done()
+
+    async def call(self, frame: bytes) -> Any:
+        self.writer.write(frame)
+        await self.writer.drain()
+        return await wire.read(self.reader)
+
+
+class ProcessPredictor:
+    """Predictions of one model in ``workers`` worker processes."""
+
+    def __init__(self, model: ModelWrapper, workers: int, batch: BatchPolicy | None = None) -> None:
+        self.model = model
+        self.size = max(1, workers)
+        self._warm = True
+        self._workers: set[_Worker] = set()
+        self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._processes: set[BaseProcess] = set()  # started and not yet ended
+        self._started = False
+        self._closing = False
+        self._failure: str | None = None
+        self._spawned = 0
+        self._batcher = None if batch is None else Batcher(model, batch, self._run_batch, self.size)
+
+    @property
+    def ready(self) -> bool:
+        return self._started and self._failure is None and bool(self._workers)
+
+    @property
+    def pids(self) -> list[int]:
+        """The live workers' process ids."""
+        return [w.pid for w in self._workers if w.pid is not None]
+
+    async def start(self, warm: bool) -> None:
+        """Start the workers; ready once every one of them has loaded and warmed."""
+        self._warm = warm
+        started = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        for new in started:
+            if new is not None:
+                self._idle.put_nowait(new)
+        if not self._workers:
+            self._fail(f"Model '{self.model.id}': no predict worker process could start")
+        self._started = True
+
+    async def predict(self, kwargs: Mapping[str, Any]) -> Any:
+        if self._batcher is not None:
+            return await self._batcher.submit(kwargs)
+        ok, value = await self._call(worker.PREDICT, kwargs)
+        if not ok:
+            raise wire.restore(value, self.model.id)
+        return value
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._batcher is not None:
+            await self._batcher.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for serving in list(self._workers):
+            serving.writer.close()  # its worker exits at once when idle
+        self._workers.clear()
+        loop = asyncio.get_running_loop()
+        for process in self._processes:
+            with contextlib.suppress(Exception):
+                loop.remove_reader(process.sentinel)
+        await asyncio.gather(*(asyncio.to_thread(_end, p) for p in list(self._processes)))
+        self._processes.clear()
+
+    async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
+        ok, value = await self._call(worker.PREDICT_BATCH, batch)
+        if not ok:
+            raise wire.restore(value, self.model.id)
+        if isinstance(value, list):
+            return [
+                wire.restore(out, self.model.id)
+                if isinstance(out, BaseException | wire.HTTPErrorRecipe)
+                else out
+                for out in value
+            ]
+        return value  # type: ignore[no-any-return]
+
+    async def _call(self, method: str, payload: Any) -> tuple[bool, Any]:
+        try:
+            frame = wire.dumps((method, payload))
+        except Exception as exc:
+            raise exceptions.PluginFailed(
+                f"Arguments for model '{self.model.id}' cannot reach its worker process: {exc}"
+            ) from None
+        chosen = await self._acquire()
+        # Shielded: a request that goes away must not leave a half-read answer behind.
+        exchange = asyncio.ensure_future(self._exchange(chosen, frame))
+        result: tuple[bool, Any] = await asyncio.shield(exchange)
+        return result
+
+    async def _acquire(self) -> _Worker:
+        while True:
+            if self._failure is not None:
+                raise exceptions.ModelNotReady(self._failure)
+            chosen = await self._idle.get()
+            if chosen is None:  # the pool has failed: pass the word on
+                self._idle.put_nowait(None)
+                continue
+            if chosen.alive:
+                return chosen
+
+    async def _exchange(self, chosen: _Worker, frame: bytes) -> tuple[bool, Any]:
+        try:
+            answer: tuple[bool, Any] = await chosen.call(frame)
+        except (EOFError, OSError):
+            code = await self._exit_code(chosen)
+            raise exceptions.PluginFailed(
+                f"worker process for model '{self.model.id}' died ({describe_exit(code)}) "
+                f"while predicting"
+            ) from None
+        self._idle.put_nowait(chosen)
+        return answer
+
+    async def _exit_code(self, chosen: _Worker) -> int | None:
+        try:
+            return await asyncio.wait_for(asyncio.shield(chosen.exited), EXIT_WAIT)
+        except TimeoutError:  # it closed its socket but lives on: end it
+            chosen.process.kill()
+            return await asyncio.shield(chosen.exited)
+
+    async def _spawn(self) -> _Worker | None:
+        """A new worker, once it has loaded and warmed; ``None`` if it could not."""
+        self._spawned += 1
+        ours, theirs = socket.socketpair()
+        process = _SPAWN.Process(
+            target=worker.main,
+            args=(theirs, self.model.id, self._warm),
+            name=f"deepaas-predict-{self.model.id}-{self._spawned}",
+        )
+        try:
+            process.start()
+        finally:
+            theirs.close()
+        self._processes.add(process)
+        reader, writer = await asyncio.open_connection(sock=ours)
+        new = _Worker(process, reader, writer)
+        asyncio.get_running_loop().add_reader(process.sentinel, self._on_exit, new)
+        try:
+            kind, detail = await wire.read(reader)
+        except EOFError:
+            kind, detail = "failed", f"exited while starting ({describe_exit(await new.exited)})"
+        except asyncio.CancelledError:
+            await self._stop(new)
+            raise
+        if kind != "ready":
+            LOG.error("Model '%s': predict worker process failed: %s", self.model.id, detail)
+            await self._stop(new)
+            return None
+        LOG.debug("Model '%s': predict worker %s ready", self.model.id, process.pid)
+        if not new.alive:
+            return None
+        self._workers.add(new)
+        return new
+
+    def _on_exit(self, gone: _Worker) -> None:
+        """The process has ended (its sentinel is readable): reap it, maybe replace it."""
+        asyncio.get_running_loop().remove_reader(gone.process.sentinel)
+        self._track(self._reap(gone))
+
+    async def _reap(self, gone: _Worker) -> None:
+        with contextlib.suppress(ValueError):  # already closed by _stop
+            await asyncio.to_thread(gone.process.join)
+        code = gone.process.exitcode
+        if not gone.exited.done():
+            gone.exited.set_result(code)
+        gone.writer.close()
+        was_serving = gone in self._workers
+        self._workers.discard(gone)
+        if self._closing or not was_serving:
+            return
+        LOG.error(
+            "Model '%s': predict worker %s died (%s); starting another",
+            self.model.id,
+            gone.pid,
+            describe_exit(code),
+        )
+        self._processes.discard(gone.process)
+        with contextlib.suppress(ValueError):
+            gone.process.close()
+        self._track(self._replace())
+
+    async def _replace(self) -> None:
+        new = await self._spawn()
+        if new is not None:
+            self._idle.put_nowait(new)
+        elif not self._workers:
+            self._fail(f"Model '{self.model.id}': every predict worker process has failed")
+
+    def _fail(self, message: str) -> None:
+        self._failure = message
+        LOG.error("%s", message)
+        self._idle.put_nowait(None)
+
+    def _track(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _stop(self, gone: _Worker) -> None:
+        """Close its socket (it exits), then terminate or kill it if it lingers."""
+        self._workers.discard(gone)
+        gone.writer.close()
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(gone.process.sentinel)
+        await asyncio.to_thread(_end, gone.process)
+        self._processes.discard(gone.process)
+        if not gone.exited.done():
+            gone.exited.set_result(gone.process.exitcode)
+
+
+def _end(process: BaseProcess) -> None:
+    with contextlib.suppress(ValueError):  # already closed
+        _end_now(process)
+
+
+def _end_now(process: BaseProcess) -> None:
+    process.join(STOP_GRACE)
+    if process.exitcode is None:
+        process.terminate()
+        process.join(STOP_GRACE)
+    if process.exitcode is None:
+        process.kill()
+        process.join()
+    process.close()
