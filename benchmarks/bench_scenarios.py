@@ -33,12 +33,11 @@ IRIS_QUERY = "data=5.1&data=3.5&data=1.4&data=0.2"
 SETTLE_S = 1.0
 
 # Flags for the deepaas-lite variants that need options; override any of them with
-# --server-flags KEY=FLAGS. The batching option names are not settled yet: adjust
-# them here (or on the command line) once the batching work lands.
+# --server-flags KEY=FLAGS.
 DEFAULT_FLAGS: dict[str, str] = {
     "cpu.lite-w1": "--predict-workers 1",
     "cpu.lite-w2": "--predict-workers 2",
-    "batch.lite-batch": "--predict-batch-size 64 --predict-batch-wait-ms 2",
+    "batch.lite-batch": "--max-batch-size 64 --max-batch-delay 0.002",
 }
 
 
