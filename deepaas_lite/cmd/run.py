@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    settings = config.Settings.from_conf(conf)
+    config.register_model_groups(conf, models)
+    settings = config.Settings.from_conf(conf, models)
     app = create_app(models, settings)
     print(
         banner(conf.listen_ip, conf.listen_port, settings.base_path, list(models)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from apispec import APISpec
@@ -95,7 +96,9 @@ def _request_body(builder: _Builder, schema: Schema) -> dict[str, Any] | None:
     }
 
 
-def _predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
+def _predict(
+    builder: _Builder, model: ModelWrapper, serving: ServingInfo | None = None
+) -> Operation | None:
     if not model.can_predict:
         return None
     if model.response_schema is not None:
@@ -119,6 +122,8 @@ def _predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
             **_errors(400, 404, 413, 422, 500, 501),
         }
     }
+    if serving is not None and serving.describe():
+        operation["description"] = serving.describe()
     if model.accept_choices:
         operation["responses"].update(_errors(406))
         accept = model.predict_schema.fields[model_args.ACCEPT]
@@ -236,6 +241,26 @@ _PATH_PARAMETERS = {
 }
 
 
+@dataclass(frozen=True)
+class ServingInfo:
+    """How a model's predictions run, as the predict operation's description states it."""
+
+    predict_workers: int = 0
+    max_batch_size: int | None = None
+    max_batch_delay: float | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.max_batch_size is not None and self.max_batch_delay is not None:
+            parts.append(
+                f"Concurrent requests are batched: max batch size {self.max_batch_size}, "
+                f"max delay {self.max_batch_delay * 1000:g} ms."
+            )
+        if self.predict_workers:
+            parts.append(f"Predictions run in {self.predict_workers} worker processes.")
+        return " ".join(parts)
+
+
 class RouteLike(Protocol):
     """What the document needs of a route (``web.routes.Route``)."""
 
@@ -257,8 +282,12 @@ def build_spec(
     models: Mapping[str, ModelWrapper],
     base_path: str = "",
     title: str = "deepaas-lite",
+    serving: Mapping[str, ServingInfo] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI document for ``routes`` serving ``models``, as a plain dict."""
+    """The OpenAPI document for ``routes`` serving ``models``, as a plain dict.
+
+    ``serving`` (by model id) adds the batching and worker settings to predict.
+    """
     builder = _Builder(title)
     for model in models.values():
         meta = model.metadata()
@@ -273,7 +302,10 @@ def build_spec(
             list(models.values()) if MODEL_ID in route.path else [None]
         )
         for target in targets:
-            operation = build(builder, target)
+            if build is _predict and target is not None:
+                operation = _predict(builder, target, (serving or {}).get(target.id))
+            else:
+                operation = build(builder, target)
             if operation is None:
                 continue
             path = route.path if target is None else route.path.replace(MODEL_ID, target.id)

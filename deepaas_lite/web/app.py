@@ -12,11 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from deepaas_lite.config import Settings
+from deepaas_lite.model.batching import policy_for
 from deepaas_lite.model.predictor import Predictor
 from deepaas_lite.model.serving import build_predictor
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi import ui
-from deepaas_lite.openapi.spec import build_spec
+from deepaas_lite.openapi.spec import ServingInfo, build_spec
 from deepaas_lite.training.manager import TrainingManager
 from deepaas_lite.web.errors import error_middleware
 from deepaas_lite.web.keys import MODELS, PREDICTORS, ROUTES, SETTINGS, SPEC, TRAININGS
@@ -36,7 +37,9 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     app[MODELS] = served
     app[ROUTES] = list(ALL_ROUTES)
     app[METRICS] = Metrics(app)
-    spec = build_spec(ALL_ROUTES, served, settings.base_path)
+    spec = build_spec(
+        ALL_ROUTES, served, settings.base_path, serving=_serving_info(served, settings)
+    )
     app[SPEC] = json.dumps(spec).encode()
     app[TRAININGS] = TrainingManager(
         served,
@@ -50,6 +53,20 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     app.cleanup_ctx.append(_predictors)
     app.cleanup_ctx.append(_trainings)
     return app
+
+
+def _serving_info(models: Mapping[str, ModelWrapper], settings: Settings) -> dict[str, ServingInfo]:
+    """Each model's batching and worker settings, for its predict operation's description."""
+    out = {}
+    for model_id, model in models.items():
+        options = settings.options_for(model_id)
+        batch = policy_for(model, options.max_batch_size, options.max_batch_delay)
+        out[model_id] = ServingInfo(
+            predict_workers=options.predict_workers or 0,
+            max_batch_size=None if batch is None else batch.max_size,
+            max_batch_delay=None if batch is None else batch.max_delay,
+        )
+    return out
 
 
 async def _predictors(app: web.Application) -> AsyncIterator[None]:

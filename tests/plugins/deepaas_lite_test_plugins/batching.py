@@ -40,6 +40,9 @@ class Batched:
     max_batch_size = 8
     max_batch_delay = 0.05
 
+    def __init__(self) -> None:
+        self.batch_calls = 0
+
     def get_predict_args(self) -> dict[str, fields.Field]:
         return _args()
 
@@ -50,6 +53,7 @@ class Batched:
         return out
 
     def predict_batch(self, batch: list[dict[str, Any]]) -> list[Any]:
+        self.batch_calls += 1
         return _batch(batch)
 
 

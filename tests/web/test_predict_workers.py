@@ -1,0 +1,211 @@
+"""Predictions in worker processes (``predict_workers``), through real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from typing import Any
+
+import aiohttp
+import psutil
+import pytest
+
+from deepaas_lite.config import ModelOptions
+from deepaas_lite.model.pool import ProcessPredictor
+from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.web.keys import PREDICTORS
+from tests.conftest import ClientFactory
+
+Client = Any
+FRAGILE = "/v2/models/worker-fragile/predict/"
+
+
+async def _fragile(make_client: ClientFactory, models: dict[str, ModelWrapper], n: int) -> Client:
+    client = await make_client(
+        models={"worker-fragile": models["worker-fragile"]}, predict_workers=n
+    )
+    await _until_ready(client)
+    return client
+
+
+async def _until_ready(client: Client, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (await client.get("/v2/health/ready")).status != 200:
+        assert time.monotonic() < deadline, "the workers never became ready"
+        await asyncio.sleep(0.05)
+
+
+def _pool(client: Client, model_id: str) -> ProcessPredictor:
+    predictor = client.app[PREDICTORS][model_id]
+    assert isinstance(predictor, ProcessPredictor)
+    return predictor
+
+
+async def _echo_answers(client: Client) -> list[tuple[int, Any]]:
+    answers = []
+    for kwargs in (
+        {"params": {"data": ["5.1", "3.5"]}},
+        {"json": {"data": [1, 2], "mode": "upper", "count": 3}},
+        {"json": {"data": [1, "x"], "count": 30}},
+        {"params": {"data": "1"}, "headers": {"Accept": "text/plain"}},
+    ):
+        resp = await client.post("/v2/models/echo/predict/", **kwargs)
+        body = await resp.json() if resp.content_type == "application/json" else await resp.text()
+        answers.append((resp.status, body))
+    return answers
+
+
+async def test_answers_like_threads(make_client: ClientFactory) -> None:
+    threads = await make_client()
+    pool = await make_client(model_options={"echo": ModelOptions(predict_workers=1)})
+    await _until_ready(pool)
+    assert _pool(pool, "echo").pids and not isinstance(
+        threads.app[PREDICTORS]["echo"], ProcessPredictor
+    )
+    assert not isinstance(pool.app[PREDICTORS]["class-plugin"], ProcessPredictor)
+    answers = await _echo_answers(pool)
+    assert answers == await _echo_answers(threads)
+    assert [status for status, _ in answers] == [200, 200, 422, 200]
+
+
+async def test_file_upload_reaches_the_worker(make_client: ClientFactory) -> None:
+    client = await make_client(model_options={"echo": ModelOptions(predict_workers=1)})
+    form = aiohttp.FormData()
+    form.add_field("data", "7")
+    form.add_field("upload", b"hello worker", filename="notes.txt", content_type="text/plain")
+    resp = await client.post("/v2/models/echo/predict/", data=form)
+    assert resp.status == 200
+    upload = (await resp.json())["predictions"]["upload"]
+    assert upload["content"] == "hello worker" and upload["original_filename"] == "notes.txt"
+    assert not os.path.exists(upload["path"])
+
+
+async def test_ready_only_after_every_worker_warmed(
+    make_client: ClientFactory, models: dict[str, ModelWrapper], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEEPAAS_LITE_TEST_WARM_DELAY", "0.6")
+    started = time.time()
+    client = await make_client(
+        models={"worker-fragile": models["worker-fragile"]}, predict_workers=2
+    )
+    resp = await client.get("/v2/health/ready")
+    assert resp.status == 503
+    assert (await resp.json())["models"] == ["worker-fragile"]
+    early = asyncio.ensure_future(client.post(FRAGILE))  # waits for a warmed worker
+    await _until_ready(client)
+    assert len(_pool(client, "worker-fragile").pids) == 2
+    body = (await (await early).json())["predictions"]
+    assert body["warmed_at"] >= started + 0.6
+    assert body["pid"] in _pool(client, "worker-fragile").pids and body["pid"] != os.getpid()
+
+
+async def test_plugin_errors_cross_the_pool(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    client = await _fragile(make_client, models, 1)
+    resp = await client.post(FRAGILE, params={"action": "http"})
+    assert resp.status == 402
+    assert await resp.json() == {"code": 402, "message": "Pay first"}
+    resp = await client.post(FRAGILE, params={"action": "value"})
+    assert resp.status == 500
+    assert await resp.json() == {"code": 500, "message": "the worker says no"}
+    resp = await client.post(FRAGILE, params={"action": "nope"})
+    assert resp.status == 422
+
+
+async def test_worker_killed_mid_request_is_replaced(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    client = await _fragile(make_client, models, 2)
+    pool = _pool(client, "worker-fragile")
+    first, second = pool.pids
+    slow = [
+        asyncio.ensure_future(client.post(FRAGILE, params={"action": "sleep", "seconds": "1"}))
+        for _ in range(2)
+    ]
+    await asyncio.sleep(0.3)  # both workers are busy now
+    os.kill(first, signal.SIGKILL)
+    answers = [await s for s in slow]
+    statuses = sorted(a.status for a in answers)
+    assert statuses == [200, 500]
+    failed = next(a for a in answers if a.status == 500)
+    message = (await failed.json())["message"]
+    assert message == (
+        "worker process for model 'worker-fragile' died (signal 9, SIGKILL) while predicting"
+    )
+    ok = next(a for a in answers if a.status == 200)
+    assert (await ok.json())["predictions"]["pid"] == second
+    await _until_ready(client)
+    deadline = time.monotonic() + 20
+    while len(pool.pids) < 2:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert first not in pool.pids and second in pool.pids
+
+
+async def test_worker_exit_fails_only_its_request(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    client = await _fragile(make_client, models, 1)
+    (before,) = _pool(client, "worker-fragile").pids
+    resp = await client.post(FRAGILE, params={"action": "exit"})
+    assert resp.status == 500
+    assert "died (exit code 7) while predicting" in (await resp.json())["message"]
+    resp = await client.post(FRAGILE)  # waits for the replacement, warmed
+    assert resp.status == 200
+    body = (await resp.json())["predictions"]
+    assert body["pid"] != before and body["warmed_at"] is not None
+
+
+async def test_close_stops_every_worker(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    client = await _fragile(make_client, models, 2)
+    busy = asyncio.ensure_future(client.post(FRAGILE, params={"action": "sleep", "seconds": "5"}))
+    await asyncio.sleep(0.2)
+    pids = _pool(client, "worker-fragile").pids
+    assert len(pids) == 2
+    await client.close()
+    busy.cancel()
+    for pid in pids:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    mine = [c for c in psutil.Process().children(recursive=True) if c.pid in pids]
+    assert mine == []
+
+
+def _cpu_throughput(pool_size: int, seconds: float) -> float:
+    import asyncio as aio
+
+    from deepaas_lite.model import loading
+
+    async def run() -> float:
+        predictor = ProcessPredictor(loading.load_model("worker-burner"), pool_size)
+        await predictor.start(warm=True)
+        done = 0
+        end = time.perf_counter() + seconds
+
+        async def client() -> None:
+            nonlocal done
+            while time.perf_counter() < end:
+                await predictor.predict({"iterations": 75_000})
+                done += 1
+
+        start = time.perf_counter()
+        await aio.gather(*(client() for _ in range(4)))
+        rate = done / (time.perf_counter() - start)
+        await predictor.close()
+        return rate
+
+    return aio.run(run())
+
+
+@pytest.mark.skipif(
+    os.environ.get("DEEPAAS_LITE_SCALING_CHECK") != "1",
+    reason="timing check: set DEEPAAS_LITE_SCALING_CHECK=1 on a quiet machine with 2+ cores",
+)
+def test_two_workers_scale_a_cpu_bound_model() -> None:
+    one = _cpu_throughput(1, 3.0)
+    two = _cpu_throughput(2, 3.0)
+    assert two >= 1.7 * one, f"1 worker {one:.0f}/s, 2 workers {two:.0f}/s"
