@@ -141,7 +141,7 @@ def _publish(lines: list[str], outcomes: dict[str, VariantOutcome]) -> None:
 def _summary(o: VariantOutcome) -> dict[str, float] | None:
     if not o.ok:
         return None
-    names = ("rps", "p50_ms", "p99_ms", "errors", "rss_idle_mib", "startup_s")
+    names = ("rps", "p50_ms", "p99_ms", "errors", "rss_idle_mib", "startup_s", "ready_s")
     return {name: getattr(o, name) for name in names}
 
 

@@ -40,6 +40,7 @@ class Server:
     port: int
     log_path: Path
     startup_s: float = 0.0
+    ready_s: float = 0.0
 
     def url(self, path: str) -> str:
         return f"http://{HOST}:{self.port}{path}"
@@ -95,11 +96,11 @@ def tree_rss_bytes(root: int) -> int:
     return sum(_rss_bytes(pid) for pid in process_tree(root))
 
 
-def _probe(port: int) -> int | None:
-    """The status of ``GET /v2/models/``, or None when nothing answers yet."""
+def _probe(port: int, path: str = READY_PATH) -> int | None:
+    """The status of ``GET path``, or None when nothing answers yet."""
     conn = http.client.HTTPConnection(HOST, port, timeout=2.0)
     try:
-        conn.request("GET", READY_PATH)
+        conn.request("GET", path)
         return conn.getresponse().status
     except OSError:
         return None
@@ -130,6 +131,17 @@ def _wait_ready(server: Server, started: float) -> None:
             return
         time.sleep(0.01)
     raise ServerFailed(f"no 200 on {READY_PATH} within {READY_TIMEOUT_S:.0f} s")
+
+
+def _wait_health(server: Server, started: float, path: str) -> None:
+    """Time to the first 200 on ``path`` (a readiness endpoint: models warmed)."""
+    deadline = started + READY_TIMEOUT_S
+    while time.monotonic() < deadline and server.process.poll() is None:
+        if _probe(server.port, path) == 200:
+            server.ready_s = time.monotonic() - started
+            return
+        time.sleep(0.01)
+    raise ServerFailed(f"no 200 on {path} within {READY_TIMEOUT_S:.0f} s")
 
 
 def _spawn(cmd: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -166,14 +178,21 @@ def _signal_all(pgid: int, pids: list[int], sig: signal.Signals) -> None:
 
 @contextlib.contextmanager
 def running(
-    cmd: list[str], port: int, log_path: Path, env: dict[str, str] | None = None
+    cmd: list[str], port: int, log_path: Path, health_path: str | None = None
 ) -> Iterator[Server]:
-    """Start ``cmd`` (which must listen on ``port``), yield it once ready, stop it."""
+    """Start ``cmd`` (which must listen on ``port``), yield it once ready, stop it.
+
+    ``startup_s`` is the time to the first 200 on ``GET /v2/models/``; ``ready_s`` the
+    time to the first 200 on ``health_path`` when given (else the same).
+    """
     started = time.monotonic()
-    process = _spawn(cmd, log_path, {**os.environ, **(env or {})})
+    process = _spawn(cmd, log_path, dict(os.environ))
     server = Server(process, port, log_path)
     try:
         _wait_ready(server, started)
+        server.ready_s = server.startup_s
+        if health_path:
+            _wait_health(server, started, health_path)
         yield server
     finally:
         stop(process)

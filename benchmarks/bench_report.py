@@ -12,7 +12,7 @@ Outcomes = dict[str, VariantOutcome]
 _HEADER = (
     f"{'variant':<18} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
     f"{'non2xx':>7} {'errors':>7} {'idle MiB':>9} {'load MiB':>9} {'start s':>8} "
-    f"{'cores':>6}"
+    f"{'ready s':>8} {'cores':>6}"
 )
 
 
@@ -23,7 +23,8 @@ def _row(o: VariantOutcome) -> str:
     return (
         f"{v.key:<18} {v.connections:>5} {o.rps:>9.0f} {o.p50_ms:>8.2f} "
         f"{o.p99_ms:>8.2f} {o.non2xx:>7} {o.errors:>7} {o.rss_idle_mib:>9.1f} "
-        f"{o.rss_loaded_mib:>9.1f} {o.startup_s:>8.2f} {o.server_cores:>6.2f}"
+        f"{o.rss_loaded_mib:>9.1f} {o.startup_s:>8.2f} {o.ready_s:>8.2f} "
+        f"{o.server_cores:>6.2f}"
     )
 
 
@@ -43,7 +44,10 @@ def _ratio(a: float, b: float) -> str:
 
 def ratios(all_outcomes: Outcomes) -> list[str]:
     """Each deepaas-lite variant against DEEPaaS in the same scenario."""
-    lines = [f"{'lite vs deepaas':<34} {'req/s':>7} {'p99':>7} {'idle RSS':>9} {'startup':>8}"]
+    lines = [
+        f"{'lite vs deepaas':<34} {'req/s':>7} {'p99':>7} {'idle RSS':>9} {'startup':>8} "
+        f"{'ready':>7}"
+    ]
     for lite in all_outcomes.values():
         v = lite.variant
         ref = all_outcomes.get(f"{v.scenario}.deepaas")
@@ -53,7 +57,8 @@ def ratios(all_outcomes: Outcomes) -> list[str]:
             f"{v.key + ' / ' + ref.variant.key:<34} {_ratio(lite.rps, ref.rps):>7} "
             f"{_ratio(lite.p99_ms, ref.p99_ms):>7} "
             f"{_ratio(lite.rss_idle_mib, ref.rss_idle_mib):>9} "
-            f"{_ratio(lite.startup_s, ref.startup_s):>8}"
+            f"{_ratio(lite.startup_s, ref.startup_s):>8} "
+            f"{_ratio(lite.ready_s, ref.ready_s):>7}"
         )
     noop, ceiling = all_outcomes.get("noop.lite"), all_outcomes.get("noop.aiohttp")
     if noop and ceiling and noop.ok and ceiling.ok:
