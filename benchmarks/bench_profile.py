@@ -8,14 +8,19 @@ hold the most samples, by self time and by inclusive time.
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections import Counter
 from pathlib import Path
 
 from bench_envs import WORK_DIR
-from bench_load import LoadResult
 from bench_procs import Server, free_port, running
-from bench_scenarios import RunSettings, Variant, check_one, load, server_command
+from bench_scenarios import (
+    LITE_HEALTH_PATH,
+    RunSettings,
+    Variant,
+    check_one,
+    load,
+    server_command,
+)
 
 SAMPLE_RATE_HZ = 200
 
@@ -37,8 +42,8 @@ def _record(server: Server, s: RunSettings, out: Path, seconds: int) -> subproce
         "--output",
         str(out),
     ]
-    log = out.with_suffix(".log").open("wb")
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    with out.with_suffix(".log").open("wb") as log:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _frame_name(frame: str) -> str:
@@ -100,19 +105,21 @@ def profile(variant: Variant, flags: list[str], s: RunSettings, top: int) -> lis
     out.parent.mkdir(parents=True, exist_ok=True)
     seconds = max(2, round(s.duration_s))
     cmd = server_command(variant, flags, port := free_port(), s)
-    with running(cmd, port, WORK_DIR / "logs" / f"{variant.key}.profile.log") as server:
+    log = WORK_DIR / "logs" / f"{variant.key}.profile.log"
+    with running(cmd, port, log, LITE_HEALTH_PATH) as server:
         check_one(server, variant)
         recorder = _record(server, s, out, seconds)
-        result: list[LoadResult] = []
-        loader = threading.Thread(target=lambda: result.append(load(server, variant, s, seconds)))
-        loader.start()
-        loader.join()
-        recorder.wait(timeout=seconds + 60)
+        try:
+            result = load(server, variant, s, seconds)
+            recorder.wait(timeout=seconds + 60)
+        finally:
+            if recorder.poll() is None:
+                recorder.kill()
+                recorder.wait()
     head = [
-        f"profile of {variant.key} ({' '.join(flags) or 'default options'}), raw stacks in {out}"
+        f"profile of {variant.key} ({' '.join(flags) or 'default options'}), raw stacks in {out}",
+        f"under py-spy: {result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms",
     ]
-    if result:
-        head.append(f"under py-spy: {result[0].rps:.0f} req/s, p99 {result[0].p99_ms:.1f} ms")
     if not out.exists():
         return [*head, f"py-spy wrote nothing; see {out.with_suffix('.log')}"]
     return head + summarise(out, top)

@@ -16,7 +16,6 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bench_envs import BENCH_DIR, WORK_DIR, Venv
 from bench_load import LoadFailed, LoadResult, run_wrk
@@ -329,7 +328,3 @@ def run_scenario(
             if outcome.status == "OK":
                 _measure_safely(outcome, round_no, s)
     return outcomes
-
-
-def log_dir() -> Path:
-    return WORK_DIR / "logs"
