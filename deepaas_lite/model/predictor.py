@@ -1,7 +1,8 @@
 """Where predictions run: off the event loop, after the model is warmed.
 
-``ThreadPredictor`` runs ``predict`` in a thread pool of the server process: the plugin
-is already loaded and warmed there, and a slow ``predict`` never blocks the event loop.
+``ThreadPredictor`` runs ``predict`` in threads of the server process (``threads.py``):
+the plugin is already loaded and warmed there, and a slow ``predict`` never blocks the
+event loop.
 ``pool.ProcessPredictor`` runs it in worker processes instead. Both group concurrent
 requests into ``predict_batch`` calls when given a ``BatchPolicy``.
 """
@@ -11,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from deepaas_lite import exceptions
 from deepaas_lite.model.batching import Batcher, BatchPolicy
+from deepaas_lite.model.threads import ElasticThreads
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -63,11 +64,11 @@ class ThreadPredictor:
     def __init__(
         self,
         model: ModelWrapper,
-        executor: ThreadPoolExecutor,
+        threads: ElasticThreads,
         batch: BatchPolicy | None = None,
     ) -> None:
         self.model = model
-        self._executor = executor
+        self._threads = threads
         self._warmed = asyncio.Event()
         self._failure: str | None = None
         self._batcher = (
@@ -83,9 +84,8 @@ class ThreadPredictor:
     async def start(self, warm: bool) -> None:
         """Warm the model (once, in a thread); predictions wait for it."""
         if warm:
-            loop = asyncio.get_running_loop()
             try:
-                await loop.run_in_executor(self._executor, self.model.warm)
+                await asyncio.to_thread(self.model.warm)
             except Exception as exc:
                 self._failure = f"Model '{self.model.id}' failed to warm: {exc!r}"
                 LOG.error("%s", self._failure)
@@ -98,13 +98,11 @@ class ThreadPredictor:
             raise exceptions.ModelNotReady(self._failure)
         if self._batcher is not None:
             return await self._batcher.submit(kwargs)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, call_predict, self.model, kwargs)
+        return await self._threads.run(call_predict, self.model, kwargs)
 
     async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
-        loop = asyncio.get_running_loop()
-        outputs: Sequence[Any] = await loop.run_in_executor(
-            self._executor, call_guarded, self.model, self.model.predict_batch, batch
+        outputs: Sequence[Any] = await self._threads.run(
+            call_guarded, self.model, self.model.predict_batch, batch
         )
         return outputs
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from deepaas_lite.config import ModelOptions
 from deepaas_lite.model.batching import policy_for
 from deepaas_lite.model.pool import ProcessPredictor
 from deepaas_lite.model.predictor import Predictor, ThreadPredictor
+from deepaas_lite.model.threads import ElasticThreads
 from deepaas_lite.model.wrapper import ModelWrapper
 
 
 def build_predictor(
-    model: ModelWrapper, options: ModelOptions, executor: ThreadPoolExecutor
+    model: ModelWrapper, options: ModelOptions, threads: ElasticThreads
 ) -> Predictor:
     """``options`` as ``Settings.options_for`` resolves them for ``model``."""
     batch = policy_for(model, options.max_batch_size, options.max_batch_delay)
     if options.predict_workers:
         return ProcessPredictor(model, options.predict_workers, batch)
-    return ThreadPredictor(model, executor, batch)
+    return ThreadPredictor(model, threads, batch)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 from collections.abc import AsyncIterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
@@ -15,6 +13,7 @@ from deepaas_lite.config import Settings
 from deepaas_lite.model.batching import policy_for
 from deepaas_lite.model.predictor import Predictor
 from deepaas_lite.model.serving import build_predictor
+from deepaas_lite.model.threads import ElasticThreads
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi import ui
 from deepaas_lite.openapi.spec import ServingInfo, build_spec
@@ -71,12 +70,11 @@ def _serving_info(models: Mapping[str, ModelWrapper], settings: Settings) -> dic
 
 async def _predictors(app: web.Application) -> AsyncIterator[None]:
     """Start every model's predictor; warming runs in the background."""
-    workers = min(32, (os.cpu_count() or 1) + 4)
-    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="predict")
+    threads = ElasticThreads(max_threads=32)
     predictors: dict[str, Predictor] = app[PREDICTORS]
     settings = app[SETTINGS]
     for model_id, model in app[MODELS].items():
-        predictors[model_id] = build_predictor(model, settings.options_for(model_id), executor)
+        predictors[model_id] = build_predictor(model, settings.options_for(model_id), threads)
     warm = settings.warm
     warming = asyncio.create_task(
         _gather(*(p.start(warm) for p in predictors.values())), name="warm models"
@@ -86,7 +84,7 @@ async def _predictors(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await warming
     await asyncio.gather(*(predictor.close() for predictor in predictors.values()))
-    executor.shutdown(wait=False, cancel_futures=True)
+    threads.shutdown()
 
 
 async def _gather(*aws: object) -> None:

@@ -1,0 +1,81 @@
+"""ElasticThreads: one thread while calls are quick, more when one stalls."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from deepaas_lite.model.threads import ElasticThreads
+
+
+async def test_results_and_errors_come_back() -> None:
+    threads = ElasticThreads()
+    try:
+        assert await threads.run(lambda a, b: a + b, 2, 3) == 5
+        with pytest.raises(ZeroDivisionError):
+            await threads.run(lambda: 1 / 0)
+        name = await threads.run(lambda: threading.current_thread().name)
+        assert name.startswith("predict-") and name != threading.current_thread().name
+    finally:
+        threads.shutdown()
+
+
+async def test_quick_calls_use_one_thread() -> None:
+    threads = ElasticThreads(stall=0.05)
+    try:
+        names = await asyncio.gather(
+            *(threads.run(lambda: threading.current_thread().name) for _ in range(500))
+        )
+        assert len(set(names)) == 1
+        assert threads.threads == 1
+    finally:
+        threads.shutdown()
+
+
+async def test_a_slow_call_does_not_hold_up_the_next() -> None:
+    threads = ElasticThreads(stall=0.02)
+    release = threading.Event()
+    try:
+        slow = asyncio.ensure_future(threads.run(release.wait, 5))
+        await asyncio.sleep(0.01)
+        start = time.monotonic()
+        assert await threads.run(lambda: "quick") == "quick"
+        assert time.monotonic() - start < 0.5
+        assert not slow.done()
+        assert threads.threads == 2
+        release.set()
+        assert await slow is True
+        # The extra thread leaves once nothing is stalled.
+        for _ in range(100):
+            await threads.run(lambda: None)
+            if threads.threads == 1:
+                break
+        assert threads.threads == 1
+    finally:
+        release.set()
+        threads.shutdown()
+
+
+async def test_slow_calls_run_side_by_side() -> None:
+    threads = ElasticThreads(stall=0.01, max_threads=4)
+    try:
+        start = time.monotonic()
+        await asyncio.gather(*(threads.run(time.sleep, 0.3) for _ in range(4)))
+        assert time.monotonic() - start < 1.0  # not 4 x 0.3 s one after another
+    finally:
+        threads.shutdown()
+
+
+async def test_shutdown_ends_the_threads() -> None:
+    threads = ElasticThreads()
+    await threads.run(lambda: None)
+    workers = [t for t in threading.enumerate() if t.name.startswith("predict-")]
+    threads.shutdown()
+    for thread in workers:
+        thread.join(2)
+        assert not thread.is_alive()
+    with pytest.raises(RuntimeError):
+        await threads.run(lambda: None)
