@@ -15,6 +15,24 @@ from prometheus_client.registry import Collector
 
 from deepaas_lite.web.keys import MODELS, TRAININGS
 
+LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+)
+
 
 class Metrics:
     """The application's metrics and their registry."""
@@ -32,25 +50,24 @@ class Metrics:
             "Time to answer an HTTP request",
             ["method", "route"],
             registry=self.registry,
-            buckets=(
-                0.0005,
-                0.001,
-                0.0025,
-                0.005,
-                0.01,
-                0.025,
-                0.05,
-                0.1,
-                0.25,
-                0.5,
-                1,
-                2.5,
-                5,
-                10,
-                30,
-            ),
+            buckets=LATENCY_BUCKETS,
         )
         self.registry.register(_TrainingCollector(app))
+        # Labelled children, looked up once per label set rather than once per request.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._children[key] = children
+        count, latency = children
+        count.inc()
+        latency.observe(seconds)
 
 
 METRICS = web.AppKey("metrics", Metrics)
@@ -93,10 +110,9 @@ async def metrics_middleware(request: web.Request, handler: Any) -> web.StreamRe
         status = exc.status
         raise
     finally:
-        metrics = request.app[METRICS]
-        route = _route_name(request)
-        metrics.requests.labels(request.method, route, str(status)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - start)
+        request.app[METRICS].observe(
+            request.method, _route_name(request), status, time.perf_counter() - start
+        )
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -53,8 +54,14 @@ def _quality(choice: str, ranges: Sequence[MediaRange]) -> float:
 def negotiate(header: str | None, choices: Sequence[str]) -> str | None:
     """The choice the client prefers; the first choice when any will do.
 
-    Returns ``None`` when the header rules out every choice.
+    Returns ``None`` when the header rules out every choice. Clients send few distinct
+    headers, so answers are remembered.
     """
+    return _negotiate(header, tuple(choices))
+
+
+@functools.lru_cache(maxsize=1024)
+def _negotiate(header: str | None, choices: tuple[str, ...]) -> str | None:
     if not choices:
         return None
     if header is None or not header.strip():

@@ -8,10 +8,12 @@ parts are saved to a temporary directory and handed over as ``UploadedFile``; th
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -80,15 +82,17 @@ class RequestParser(AsyncParser[web.Request]):
             data = self._proxy_dict(merged, schema)
         else:
             data = self._proxy_dict(req.query, schema)
-        choices = model_args.accept_choices(schema)
+        choices = _shape(schema).accept
         if choices and model_args.ACCEPT not in data:
             data[model_args.ACCEPT] = _negotiated(req, choices)
         return data
 
     def _proxy_dict(self, multidict: Any, schema: Schema) -> dict[str, Any]:
         """Known keys of a query string or form (others are ignored, as webargs does)."""
+        if not multidict:
+            return {}
         proxy = self._makeproxy(multidict, schema)
-        known = _known_keys(schema)
+        known = _shape(schema).known
         return {key: proxy[key] for key in proxy if key in known}
 
     async def _json_body(self, req: web.Request) -> dict[str, Any]:
@@ -135,11 +139,25 @@ class RequestParser(AsyncParser[web.Request]):
         raise exceptions.InvalidArguments(errors)
 
 
-def _known_keys(schema: Schema) -> set[str]:
-    return {model_args.data_key(name, f) for name, f in schema.fields.items()}
+@dataclass(frozen=True)
+class _Shape:
+    """What parsing needs to know of a schema, worked out once per schema."""
+
+    known: frozenset[str]  # the keys clients send
+    accept: tuple[str, ...]  # the media types of an ``accept`` argument
+    files: tuple[str, ...]  # the names of file arguments
 
 
-def _negotiated(req: web.Request, choices: list[str]) -> str:
+@functools.cache
+def _shape(schema: Schema) -> _Shape:
+    return _Shape(
+        known=frozenset(model_args.data_key(name, f) for name, f in schema.fields.items()),
+        accept=tuple(model_args.accept_choices(schema)),
+        files=tuple(n for n, f in schema.fields.items() if model_args.is_file_field(f)),
+    )
+
+
+def _negotiated(req: web.Request, choices: tuple[str, ...]) -> str:
     choice = negotiate(req.headers.get("Accept"), choices)
     if choice is None:
         raise exceptions.NotAcceptable(
@@ -152,11 +170,8 @@ def _negotiated(req: web.Request, choices: list[str]) -> str:
 def _check_files(schema: Schema, data: Mapping[str, Any]) -> None:
     errors = {
         name: ["Not a file: send it as a file part of a multipart/form-data body."]
-        for name, field in schema.fields.items()
-        if model_args.is_file_field(field)
-        and name in data
-        and data[name] is not None
-        and not isinstance(data[name], UploadedFile)
+        for name in _shape(schema).files
+        if name in data and data[name] is not None and not isinstance(data[name], UploadedFile)
     }
     if errors:
         raise exceptions.InvalidArguments(errors)
