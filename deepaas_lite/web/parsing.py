@@ -183,6 +183,8 @@ PARSER = RequestParser()
 async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[str, Any], Uploads]:
     """Validated arguments and the request's uploads (the caller cleans them up)."""
     uploads = Uploads()
+    if not schema.fields and not request.body_exists:
+        return {}, uploads  # nothing declared, nothing sent: the query string is ignored
     request[UPLOADS] = uploads
     try:
         data = await PARSER.parse(schema, request, location="request", unknown=RAISE)

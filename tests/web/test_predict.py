@@ -235,3 +235,13 @@ async def test_slow_predict_does_not_delay_other_requests(client: Client) -> Non
     assert not slow.done()
     assert elapsed < 1.0
     assert (await slow).status == 200
+
+
+async def test_model_without_arguments(client: Client) -> None:
+    for kwargs in ({}, {"params": {"ignored": "1"}}, {"json": {}}):
+        resp = await client.post("/v2/models/bare-predict/predict/", **kwargs)
+        assert resp.status == 200
+        assert (await resp.json())["predictions"] == {"kwargs": {}}
+    resp = await client.post("/v2/models/bare-predict/predict/", json={"unknown": 1})
+    assert resp.status == 422
+    assert (await resp.json())["errors"] == {"unknown": ["Unknown field."]}
