@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import time
 from collections import Counter as Tally
 from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from deepaas_lite.web.keys import MODELS, TRAININGS
 
@@ -35,39 +43,67 @@ LATENCY_BUCKETS = (
 
 
 class Metrics:
-    """The application's metrics and their registry."""
+    """The application's metrics and their registry.
+
+    Requests are tallied in plain dicts, read by a collector when ``/metrics`` is
+    scraped: the event loop is the only writer, so the per-request work needs none of
+    the locks that ``prometheus_client``'s own counters take (measured: 7% of a no-op
+    model's throughput). ``prometheus_client`` still builds and formats the families.
+    """
 
     def __init__(self, app: web.Application) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "deepaas_requests",
-            "HTTP requests answered",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "deepaas_request_duration_seconds",
-            "Time to answer an HTTP request",
-            ["method", "route"],
-            registry=self.registry,
-            buckets=LATENCY_BUCKETS,
-        )
+        self._counts: dict[tuple[str, str, str], int] = {}
+        self._latency: dict[tuple[str, str], _Latency] = {}
+        self.registry.register(_RequestCollector(self))
         self.registry.register(_TrainingCollector(app))
-        # Labelled children, looked up once per label set rather than once per request.
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(method, route, str(status)),
-                self.latency.labels(method, route),
-            )
-            self._children[key] = children
-        count, latency = children
-        count.inc()
-        latency.observe(seconds)
+        key = (method, route, str(status))
+        self._counts[key] = self._counts.get(key, 0) + 1
+        latency = self._latency.get((method, route))
+        if latency is None:
+            latency = self._latency[method, route] = _Latency()
+        latency.add(seconds)
+
+
+class _Latency:
+    """A histogram's buckets (not yet cumulative) and sum."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.total = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.total += seconds
+
+    def cumulative(self) -> list[tuple[str, float]]:
+        bounds = [*(floatToGoString(b) for b in LATENCY_BUCKETS), "+Inf"]  # type: ignore[no-untyped-call]
+        return list(zip(bounds, itertools.accumulate(self.counts), strict=True))
+
+
+class _RequestCollector(Collector):
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "deepaas_requests", "HTTP requests answered", labels=["method", "route", "status"]
+        )
+        for request_labels, count in sorted(self._metrics._counts.items()):
+            requests.add_metric(list(request_labels), count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "deepaas_request_duration_seconds",
+            "Time to answer an HTTP request",
+            labels=["method", "route"],
+        )
+        for latency_labels, histogram in sorted(self._metrics._latency.items()):
+            latency.add_metric(list(latency_labels), histogram.cumulative(), histogram.total)
+        yield latency
 
 
 METRICS = web.AppKey("metrics", Metrics)
@@ -77,7 +113,7 @@ class _TrainingCollector(Collector):
     def __init__(self, app: web.Application) -> None:
         self._app = app
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(
             "deepaas_trainings",
             "Training records by model and status",

@@ -161,3 +161,19 @@ async def test_base_path_moves_everything(make_client: ClientFactory) -> None:
     assert "/deepaas/v2/models/echo/predict" in spec["paths"]
     redirect = await client.get("/deepaas/api", allow_redirects=False)
     assert redirect.headers["Location"] == "/deepaas/ui"
+
+
+async def test_latency_histogram(client: Client) -> None:
+    for _ in range(3):
+        await client.get("/v2/models/")
+    text = await (await client.get("/metrics")).text()
+    prefix = 'deepaas_request_duration_seconds_bucket{le="+Inf",method="GET",route="/v2/models/"}'
+    assert f"{prefix} 3.0" in text
+    assert 'deepaas_request_duration_seconds_count{method="GET",route="/v2/models/"} 3.0' in text
+    counts = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("deepaas_request_duration_seconds_bucket{")
+        and 'route="/v2/models/"' in line
+    ]
+    assert counts == sorted(counts) and len(counts) == 16  # cumulative, 15 bounds + Inf
