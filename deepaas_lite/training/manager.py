@@ -161,6 +161,8 @@ class TrainingManager:
         """Wait for a training's process; record how it ended; start the next one."""
         try:
             exitcode = await process.wait()
+            # The inputs go first, so that a finished record never has its files left.
+            await asyncio.to_thread(shutil.rmtree, self._inputs_dir(process.uuid), True)
         except BaseException:
             process.kill()
             raise
@@ -170,7 +172,6 @@ class TrainingManager:
         if self._store.finish(process.uuid, status, message):
             LOG.info("Training '%s' of '%s': %s", process.uuid, model_id, status)
         self._fill_slots()
-        await asyncio.to_thread(shutil.rmtree, self._inputs_dir(process.uuid), True)
         await self._prune(model_id)
 
     def _outcome(self, uuid: str, exitcode: int) -> tuple[str, str | None]:
