@@ -8,25 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
-
 from deepaas_bench_plugins import _iris
+from deepaas_bench_plugins.svc import get_predict_args, predict, warm
+
+__all__ = ["get_metadata", "get_predict_args", "predict", "predict_batch", "warm"]
 
 
 def get_metadata() -> dict[str, Any]:
     return {"name": "bench-svc-batch", "description": "IRIS SVC with predict_batch"}
-
-
-def get_predict_args() -> dict[str, fields.Field]:
-    return _iris.predict_args()
-
-
-def warm() -> None:
-    _iris.model()
-
-
-def predict(**kwargs: Any) -> dict[str, Any]:
-    return _iris.classify([kwargs["data"]])[0]
 
 
 def predict_batch(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
