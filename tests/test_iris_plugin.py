@@ -15,9 +15,7 @@ from marshmallow import Schema, ValidationError
 from deepaas_lite.model.loading import load_models
 from deepaas_lite.training import progress
 
-plugin = pytest.importorskip(
-    "iris_deepaas.plugin", reason="pip install -e examples/iris_plugin"
-)
+plugin = pytest.importorskip("iris_deepaas.plugin", reason="pip install -e examples/iris_plugin")
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 
@@ -81,16 +79,12 @@ def test_predict_uses_a_newer_model_without_restart(model_dir: Path) -> None:
     assert plugin.predict(data=SETOSA) == {"labels": [0]}
 
 
-def test_the_model_is_loaded_once(
-    model_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_model_is_loaded_once(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plugin.train()
     plugin.warm()
     calls: list[Any] = []
     real_load = joblib.load
-    monkeypatch.setattr(
-        plugin.joblib, "load", lambda f: calls.append(f) or real_load(f)
-    )
+    monkeypatch.setattr(plugin.joblib, "load", lambda f: calls.append(f) or real_load(f))
     for _ in range(3):
         plugin.predict(data=SETOSA)
     assert calls == []

@@ -99,8 +99,7 @@ def _current_model() -> Any:
         st = path.stat()
     except FileNotFoundError:
         raise ModelNotTrainedError(
-            f"No trained model yet (looked for {path}): "
-            f"POST /v2/models/{MODEL_ID}/train/ first"
+            f"No trained model yet (looked for {path}): POST /v2/models/{MODEL_ID}/train/ first"
         ) from None
     with _lock:
         if _loaded is None or _loaded[0] != _key(path, st):
