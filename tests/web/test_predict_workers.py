@@ -173,39 +173,3 @@ async def test_close_stops_every_worker(
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     mine = [c for c in psutil.Process().children(recursive=True) if c.pid in pids]
     assert mine == []
-
-
-def _cpu_throughput(pool_size: int, seconds: float) -> float:
-    import asyncio as aio
-
-    from deepaas_lite.model import loading
-
-    async def run() -> float:
-        predictor = ProcessPredictor(loading.load_model("worker-burner"), pool_size)
-        await predictor.start(warm=True)
-        done = 0
-        end = time.perf_counter() + seconds
-
-        async def client() -> None:
-            nonlocal done
-            while time.perf_counter() < end:
-                await predictor.predict({"iterations": 75_000})
-                done += 1
-
-        start = time.perf_counter()
-        await aio.gather(*(client() for _ in range(4)))
-        rate = done / (time.perf_counter() - start)
-        await predictor.close()
-        return rate
-
-    return aio.run(run())
-
-
-@pytest.mark.skipif(
-    os.environ.get("DEEPAAS_LITE_SCALING_CHECK") != "1",
-    reason="timing check: set DEEPAAS_LITE_SCALING_CHECK=1 on a quiet machine with 2+ cores",
-)
-def test_two_workers_scale_a_cpu_bound_model() -> None:
-    one = _cpu_throughput(1, 3.0)
-    two = _cpu_throughput(2, 3.0)
-    assert two >= 1.7 * one, f"1 worker {one:.0f}/s, 2 workers {two:.0f}/s"
