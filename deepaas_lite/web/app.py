@@ -19,7 +19,7 @@ from deepaas_lite.openapi import ui
 from deepaas_lite.openapi.spec import ServingInfo, build_spec
 from deepaas_lite.training.manager import TrainingManager
 from deepaas_lite.web.errors import error_middleware
-from deepaas_lite.web.keys import MODELS, PREDICTORS, ROUTES, SETTINGS, SPEC, TRAININGS
+from deepaas_lite.web.keys import MODELS, PREDICTORS, SETTINGS, SPEC, TRAININGS
 from deepaas_lite.web.metrics import METRICS, Metrics, metrics_middleware
 from deepaas_lite.web.routes import ROUTES as ALL_ROUTES
 from deepaas_lite.web.routes import add_routes
@@ -34,7 +34,6 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     app[SETTINGS] = settings
     served = dict(models)
     app[MODELS] = served
-    app[ROUTES] = list(ALL_ROUTES)
     app[METRICS] = Metrics(app)
     spec = build_spec(
         ALL_ROUTES, served, settings.base_path, serving=_serving_info(served, settings)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from deepaas_lite.config import Settings
@@ -11,12 +9,8 @@ from deepaas_lite.model.predictor import Predictor
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training.manager import TrainingManager
 
-if TYPE_CHECKING:
-    from deepaas_lite.web.routes import Route
-
 SETTINGS = web.AppKey("settings", Settings)
 MODELS = web.AppKey("models", dict[str, ModelWrapper])
 PREDICTORS = web.AppKey("predictors", dict[str, Predictor])
 TRAININGS = web.AppKey("trainings", TrainingManager)
-ROUTES: web.AppKey[list[Route]] = web.AppKey("routes")
 SPEC = web.AppKey("spec", bytes)
