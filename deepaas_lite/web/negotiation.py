@@ -6,6 +6,8 @@ import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from deepaas_lite import exceptions
+
 
 class MediaRange(NamedTuple):
     type: str
@@ -75,3 +77,13 @@ def _negotiate(header: str | None, choices: tuple[str, ...]) -> str | None:
         if q > best_q:
             best, best_q = choice, q
     return best
+
+
+def choose(header: str | None, choices: Sequence[str]) -> str:
+    """Like ``negotiate``, but ``NotAcceptable`` when the header rules out every choice."""
+    choice = negotiate(header, choices)
+    if choice is None:
+        raise exceptions.NotAcceptable(
+            f"Cannot answer with any of '{header}'; available: {', '.join(choices)}"
+        )
+    return choice

@@ -26,7 +26,7 @@ from webargs.asyncparser import AsyncParser
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model.uploads import UploadedFile
-from deepaas_lite.web.negotiation import negotiate
+from deepaas_lite.web.negotiation import choose
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -84,7 +84,7 @@ class RequestParser(AsyncParser[web.Request]):
             data = self._proxy_dict(req.query, schema)
         choices = _shape(schema).accept
         if choices and model_args.ACCEPT not in data:
-            data[model_args.ACCEPT] = _negotiated(req, choices)
+            data[model_args.ACCEPT] = choose(req.headers.get("Accept"), choices)
         return data
 
     def _proxy_dict(self, multidict: Any, schema: Schema) -> dict[str, Any]:
@@ -155,16 +155,6 @@ def _shape(schema: Schema) -> _Shape:
         accept=tuple(model_args.accept_choices(schema)),
         files=tuple(n for n, f in schema.fields.items() if model_args.is_file_field(f)),
     )
-
-
-def _negotiated(req: web.Request, choices: tuple[str, ...]) -> str:
-    choice = negotiate(req.headers.get("Accept"), choices)
-    if choice is None:
-        raise exceptions.NotAcceptable(
-            f"Cannot answer with any of '{req.headers.get('Accept')}'; "
-            f"available: {', '.join(choices)}"
-        )
-    return choice
 
 
 def _check_files(schema: Schema, data: Mapping[str, Any]) -> None:

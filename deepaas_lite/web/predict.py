@@ -13,7 +13,7 @@ from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
 from deepaas_lite.web.keys import PREDICTORS
 from deepaas_lite.web.models import model_of
-from deepaas_lite.web.negotiation import negotiate
+from deepaas_lite.web.negotiation import choose
 from deepaas_lite.web.parsing import parse_arguments
 from deepaas_lite.web.responses import json_response
 
@@ -25,7 +25,7 @@ async def predict(request: web.Request) -> web.StreamResponse:
     if not model.can_predict:
         raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement predict")
     if not model.accept_choices:
-        _require_json(request)
+        choose(request.headers.get("Accept"), [JSON])
     kwargs, uploads = await parse_arguments(request, model.predict_schema)
     try:
         output = await request.app[PREDICTORS][model.id].predict(kwargs)
@@ -37,13 +37,6 @@ async def predict(request: web.Request) -> web.StreamResponse:
     if model.response_schema is not None:
         return json_response(model.validate_output(output))
     return json_response({"status": "OK", "predictions": output})
-
-
-def _require_json(request: web.Request) -> None:
-    if negotiate(request.headers.get("Accept"), [JSON]) is None:
-        raise exceptions.NotAcceptable(
-            f"Cannot answer with any of '{request.headers.get('Accept')}'; available: {JSON}"
-        )
 
 
 def raw_response(output: Any, media_type: str) -> web.Response:
