@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
 
 from tests.e2e.server import Server, running, start, stop, wait_ready
 
@@ -102,14 +103,15 @@ def test_kill_9_of_the_server_mid_training(tmp_path: Path) -> None:
     assert_restart_recovers(tmp_path, state, busy, pending)
 
 
-def test_sigterm_stops_the_server_and_its_trainings(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_server_and_its_trainings(tmp_path: Path, signum: int) -> None:
     state = tmp_path / "state"
     server = start(server_args(state), tmp_path / "server.log")
     try:
         wait_ready(server)
         busy, pid, pending = start_busy_and_pending(server, tmp_path)
         started = time.monotonic()
-        server.process.send_signal(signal.SIGTERM)
+        server.process.send_signal(signum)
         code = server.process.wait(10)
         assert time.monotonic() - started < 5, server.output()
         assert code == 0, server.output()
