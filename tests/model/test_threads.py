@@ -24,7 +24,7 @@ async def test_results_and_errors_come_back() -> None:
 
 
 async def test_quick_calls_use_one_thread() -> None:
-    threads = ElasticThreads(stall=0.05)
+    threads = ElasticThreads(stall=0.5)
     try:
         names = await asyncio.gather(
             *(threads.run(lambda: threading.current_thread().name) for _ in range(500))
