@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -31,7 +31,10 @@ _Call = tuple[asyncio.Future[Any], asyncio.AbstractEventLoop, Callable[..., Any]
 class _Worker:
     primary: bool
     busy_since: float | None = None
-    thread: threading.Thread | None = field(default=None, repr=False)
+
+    def stalled(self, now: float, stall: float) -> bool:
+        """Busy on one call for ``stall`` seconds or more."""
+        return self.busy_since is not None and now - self.busy_since >= stall
 
 
 # Results of quick calls are held while more calls wait, and handed back to the event
@@ -130,24 +133,21 @@ class ElasticThreads:
             return
         now = time.monotonic()
         with self._lock:
-            stalled = all(
-                w.busy_since is not None and now - w.busy_since >= self._stall
-                for w in self._workers
-            )
+            stalled = all(w.stalled(now, self._stall) for w in self._workers)
             if stalled and len(self._workers) < self._max:
                 self._add_worker(primary=not self._workers)
         self._check = loop.call_later(self._stall, self._grow_if_stalled, loop)
 
     def _add_worker(self, primary: bool) -> None:
         worker = _Worker(primary=primary)
-        worker.thread = threading.Thread(
+        thread = threading.Thread(
             target=self._work,
             args=(worker,),
             name=f"{self._name}-{len(self._workers)}",
             daemon=True,
         )
         self._workers.append(worker)
-        worker.thread.start()
+        thread.start()
 
     def _work(self, worker: _Worker) -> None:
         done = _Deliveries()
@@ -159,9 +159,7 @@ class ElasticThreads:
             except queue.Empty:  # only threads beyond the first wait with a timeout
                 call = None
             if call is None:
-                done.send()
-                with self._lock:
-                    self._workers.remove(worker)
+                self._leave(worker, done)
                 return
             future, loop, func, args = call
             worker.busy_since = started = time.monotonic()
@@ -176,15 +174,15 @@ class ElasticThreads:
                 done.send()
             del future, result, error, call
             if not worker.primary and not self._any_stalled():
-                done.send()
-                with self._lock:
-                    self._workers.remove(worker)
+                self._leave(worker, done)
                 return
+
+    def _leave(self, worker: _Worker, done: _Deliveries) -> None:
+        done.send()
+        with self._lock:
+            self._workers.remove(worker)
 
     def _any_stalled(self) -> bool:
         now = time.monotonic()
         with self._lock:
-            return any(
-                w.busy_since is not None and now - w.busy_since >= self._stall
-                for w in self._workers
-            )
+            return any(w.stalled(now, self._stall) for w in self._workers)
