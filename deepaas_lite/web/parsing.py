@@ -36,11 +36,13 @@ class Uploads:
 
     def __init__(self) -> None:
         self._dir: Path | None = None
+        self._saved = 0
 
     def save(self, key: str, field: web.FileField) -> UploadedFile:
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="deepaas-lite-upload-"))
-        target = self._dir / f"{len(list(self._dir.iterdir()))}-{Path(key).name}"
+        target = self._dir / f"{self._saved}-{Path(key).name}"
+        self._saved += 1
         with open(target, "wb") as out:
             field.file.seek(0)
             shutil.copyfileobj(field.file, out)
