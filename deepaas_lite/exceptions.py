@@ -64,3 +64,19 @@ class UnknownModelNames(DeepaasError):
 
 class ModelNotReady(DeepaasError):
     """The model's ``warm()`` failed, so it cannot serve predictions."""
+
+
+class TrainingQueueFull(DeepaasError):
+    """Too many trainings are waiting; ``retry_after`` is a hint in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StorageFailed(DeepaasError):
+    """The state directory could not be written (disk full, permissions)."""
+
+
+class StateUnusable(DeepaasError):
+    """At startup: the state directory or the records database cannot be used."""

@@ -1,7 +1,7 @@
 """What runs inside a training process.
 
 The process leads a session of its own (so cancelling kills everything it started),
-sends what it and its children print to the training's log, loads the plugin by name,
+sends what it and its children print to the training's log pipe, loads the plugin by name,
 calls ``train`` and stores the outcome. It dies with the server: if its parent goes
 away, it kills its own process group.
 """
@@ -25,12 +25,12 @@ from deepaas_lite.training.records import Store, to_json
 PARENT_CHECK_INTERVAL = 0.5
 
 
-def main(db_path: str, uuid: str, log_path: str, parent_pid: int) -> None:
+def main(db_path: str, uuid: str, log_fd: int, parent_pid: int) -> None:
     """Entry point of the training process (a ``multiprocessing`` spawn target)."""
     os.setsid()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)
-    _capture_output(log_path)
+    _capture_output(log_fd)
     _die_with_parent(parent_pid)
     code = _train(Store(Path(db_path)), uuid)
     _flush()
@@ -58,9 +58,8 @@ def _train(store: Store, uuid: str) -> int:
     return 0
 
 
-def _capture_output(log_path: str) -> None:
-    """Point file descriptors 1 and 2 (inherited by child processes) at the log."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+def _capture_output(fd: int) -> None:
+    """Point file descriptors 1 and 2 (inherited by child processes) at the log pipe."""
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)

@@ -2,42 +2,59 @@
 
 INTERFACE (agreed between the web layer and the training package):
 
-    manager = TrainingManager(models, state_dir, workers=1, history=100)
+    manager = TrainingManager(models, state_dir, workers=1, history=100,
+                              queue_max=0, timeouts={}, log_max_bytes=50 MiB)
     await manager.start()  # open the store; running -> interrupted; requeue pending
     record = await manager.submit(model_id, args)   # args may hold UploadedFile values
-    manager.list(model_id) -> list[dict]            # oldest first
-    manager.get(model_id, uuid) -> dict
+    await manager.list(model_id) -> list[dict]      # oldest first
+    await manager.get(model_id, uuid) -> dict
     record = await manager.cancel(model_id, uuid)  # TrainingFinished when ended
-    manager.log_path(model_id, uuid) -> pathlib.Path
+    await manager.log_path(model_id, uuid) -> pathlib.Path
+    manager.status_counts(model_id) -> dict[str, int]   # no waiting, for metrics
     await manager.close()        # running -> interrupted, no child left behind
 
 Records are plain dicts in the DEEPaaS shape (see ../shared/API.md).
-Errors: ModelNotFound, TrainingNotFound, TrainingFinished, NotImplementedByModel.
+Errors: ModelNotFound, TrainingNotFound, TrainingFinished, NotImplementedByModel,
+TrainingQueueFull (``queue_max`` trainings pending, over all models), StorageFailed.
 
 Scheduling: at most ``workers`` trainings run at once, over all models; the others
 wait as ``pending`` and start in submission order (pending trainings of a model that
-is not served wait until it is). Everything here runs on the event loop; file copies
-and removals run in threads, store operations are short SQLite transactions.
+is not served wait until it is). A training of a model with a timeout in ``timeouts``
+(seconds) is stopped after it and ends in ``error``. Store operations run on the
+store's own thread, file copies and removals in threads: the event loop never waits
+on the disk. A training's end is recorded even when the disk is full for a while: the
+write is retried until it succeeds, and the queue then goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import logging
+import os
 import shutil
+import sqlite3
 import uuid as uuidlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from deepaas_lite import exceptions
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import inputs, records
+from deepaas_lite.training.database import Database
+from deepaas_lite.training.log import CappedLog, LogPump
 from deepaas_lite.training.records import Store, Training
 from deepaas_lite.training.runner import TrainingProcess, describe_exit
 
 LOG = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+RETRY_FIRST = 0.05
+RETRY_MAX = 5.0
+
+T = TypeVar("T")
 
 
 class TrainingManager:
@@ -49,6 +66,10 @@ class TrainingManager:
         state_dir: Path,
         workers: int = 1,
         history: int = 100,
+        *,
+        queue_max: int = 0,
+        timeouts: Mapping[str, float] | None = None,
+        log_max_bytes: int = 50 * MIB,
     ) -> None:
         if workers < 1 or history < 1:
             raise ValueError("workers and history must be at least 1")
@@ -56,8 +77,12 @@ class TrainingManager:
         self._state_dir = Path(state_dir)
         self._workers = workers
         self._history = history
-        self._store_: Store | None = None
+        self._queue_max = queue_max
+        self._timeouts = {key: value for key, value in (timeouts or {}).items() if value}
+        self._log_max_bytes = log_max_bytes
+        self._db_: Database | None = None
         self._running: dict[str, tuple[TrainingProcess, asyncio.Task[None]]] = {}
+        self._filling = asyncio.Lock()
         self._closing = False
 
     # Lifecycle.
@@ -68,54 +93,80 @@ class TrainingManager:
         Pending trainings start again, in submission order.
         """
         await asyncio.to_thread(self._make_dirs)
-        self._store_ = Store(self._state_dir / "trainings.sqlite3")
-        interrupted = self._store.interrupt_running()
+        database = Database(self._state_dir / "trainings.sqlite3")
+        await database.open()
+        self._db_ = database
+        interrupted = await database.write(Store.interrupt_running)
         if interrupted:
             LOG.warning("%d training(s) were interrupted by a stop", len(interrupted))
-        pending = {training.uuid for training in self._store.pending()}
+        pending = {training.uuid for training in await database.call(Store.pending)}
         await asyncio.to_thread(self._remove_stale_inputs, pending)
         for model_id in self._models:
             await self._prune(model_id)
-        self._fill_slots()
+        await self._fill_slots()
 
     async def close(self) -> None:
         """Stop running trainings (now interrupted); pending ones stay pending."""
         self._closing = True
-        if self._store_ is None:
+        if self._db_ is None:
             return
         running = list(self._running.values())
         for process, _ in running:
-            self._store.finish(process.uuid, records.INTERRUPTED)
+            try:
+                await self._db.write(Store.finish, process.uuid, records.INTERRUPTED)
+            except sqlite3.Error as exc:
+                LOG.error("Training '%s' could not be marked interrupted: %s", process.uuid, exc)
         await asyncio.gather(*(process.stop() for process, _ in running))
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
-        self._store.close()
-        self._store_ = None
+        await self._db.close()
+        self._db_ = None
 
     # The interface.
 
     async def submit(self, model_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Store a new training, its files copied; it starts when a slot is free."""
+        """Store a new training, its files copied; it starts when a slot is free.
+
+        On any failure nothing is left behind: no copied file, no record.
+        """
         wrapper = self._model(model_id)
         if not wrapper.can_train:
             raise exceptions.NotImplementedByModel(f"Model '{model_id}' does not implement train")
+        await self._db.call(Store.check_queue, self._queue_max)
         uuid = uuidlib.uuid4().hex
-        kwargs = await asyncio.to_thread(self._keep_inputs, uuid, args)
-        self._store.add(uuid, model_id, records.to_json(inputs.shown(args)), inputs.pack(kwargs))
-        self._fill_slots()
-        return self._training(model_id, uuid).as_dict()
+        directory = self._inputs_dir(uuid)
+        try:
+            kwargs = await _finish_in_thread(inputs.keep_files, args, directory)
+            await self._db.write(
+                Store.add,
+                uuid,
+                model_id,
+                records.to_json(inputs.shown(args)),
+                inputs.pack(kwargs),
+                self._queue_max,
+            )
+        except BaseException as exc:
+            await _finish_in_thread(shutil.rmtree, directory, True)
+            if isinstance(exc, OSError | sqlite3.OperationalError):
+                LOG.error("Training of '%s' not stored: %s", model_id, exc)
+                raise exceptions.StorageFailed(
+                    f"The training could not be stored: {_reason(exc)}"
+                ) from exc
+            raise
+        await self._fill_slots()
+        return (await self._training(model_id, uuid)).as_dict()
 
-    def list(self, model_id: str) -> builtins.list[dict[str, Any]]:
+    async def list(self, model_id: str) -> builtins.list[dict[str, Any]]:
         """A model's training records, oldest first."""
         self._model(model_id)
-        return [training.as_dict() for training in self._store.of_model(model_id)]
+        return [training.as_dict() for training in await self._db.call(Store.of_model, model_id)]
 
-    def get(self, model_id: str, uuid: str) -> dict[str, Any]:
-        return self._training(model_id, uuid).as_dict()
+    async def get(self, model_id: str, uuid: str) -> dict[str, Any]:
+        return (await self._training(model_id, uuid)).as_dict()
 
     async def cancel(self, model_id: str, uuid: str) -> dict[str, Any]:
         """Cancel a pending or running training; its processes are gone on return."""
-        training = self._training(model_id, uuid)
-        if not self._store.finish(uuid, records.CANCELLED):
+        training = await self._training(model_id, uuid)
+        if not await self._db.write(Store.finish, uuid, records.CANCELLED):
             raise exceptions.TrainingFinished(
                 f"Training '{uuid}' has already ended ({training.status})"
             )
@@ -126,77 +177,145 @@ class TrainingManager:
         else:
             await asyncio.to_thread(shutil.rmtree, self._inputs_dir(uuid), True)
             await self._prune(model_id)
-        return self.get(model_id, uuid)
+        return await self.get(model_id, uuid)
 
-    def log_path(self, model_id: str, uuid: str) -> Path:
+    async def log_path(self, model_id: str, uuid: str) -> Path:
         """The file holding what the training printed (it may not exist yet)."""
-        self._training(model_id, uuid)
+        await self._training(model_id, uuid)
         return self._log_path(uuid)
+
+    def status_counts(self, model_id: str) -> dict[str, int]:
+        """How many of a model's trainings are in each status (as of the last change)."""
+        if self._db_ is None:
+            return {}
+        return dict(self._db_.status_counts.get(model_id, {}))
 
     # Scheduling.
 
-    def _fill_slots(self) -> None:
+    async def _fill_slots(self) -> None:
         """Start pending trainings, oldest first, while there are free slots."""
-        if self._closing:
-            return
-        free = self._workers - len(self._running)
-        for training in self._store.pending(list(self._models))[: max(free, 0)]:
-            if self._store.start(training.uuid):
-                self._launch(training)
+        async with self._filling:
+            if self._closing:
+                return
+            free = self._workers - len(self._running)
+            if free <= 0:
+                return
+            for training in (await self._db.call(Store.pending, list(self._models)))[:free]:
+                if await self._db.write(Store.start, training.uuid):
+                    await self._launch(training)
 
-    def _launch(self, training: Training) -> None:
-        process = TrainingProcess(self._store.path, training.uuid, self._log_path(training.uuid))
+    async def _launch(self, training: Training) -> None:
+        uuid = training.uuid
+        read_fd, write_fd = os.pipe()
+        log: CappedLog | None = None
         try:
+            log = await asyncio.to_thread(CappedLog, self._log_path(uuid), self._log_max_bytes)
+            process = TrainingProcess(self._db.path, uuid, write_fd)
             process.start()
         except Exception as exc:
-            LOG.exception("Training '%s' could not start", training.uuid)
-            self._store.finish(
-                training.uuid, records.ERROR, f"Training process failed to start: {exc}"
+            LOG.exception("Training '%s' could not start", uuid)
+            os.close(read_fd)
+            if log is not None:
+                log.close()
+            message = f"Training process failed to start: {_reason(exc)}"
+            await self._until_done(
+                f"record that training '{uuid}' could not start",
+                lambda: self._db.write(Store.finish, uuid, records.ERROR, message),
             )
             return
-        task = asyncio.create_task(self._supervise(process, training.model_id))
-        self._running[training.uuid] = (process, task)
-
-    async def _supervise(self, process: TrainingProcess, model_id: str) -> None:
-        """Wait for a training's process; record how it ended; start the next one."""
-        try:
-            exitcode = await process.wait()
-            # The inputs go first, so that a finished record never has its files left.
-            await asyncio.to_thread(shutil.rmtree, self._inputs_dir(process.uuid), True)
-        except BaseException:
-            process.kill()
-            raise
         finally:
-            del self._running[process.uuid]
-        status, message = self._outcome(process.uuid, exitcode)
-        if self._store.finish(process.uuid, status, message):
-            LOG.info("Training '%s' of '%s': %s", process.uuid, model_id, status)
-        self._fill_slots()
-        await self._prune(model_id)
+            os.close(write_fd)
+        pump = LogPump(read_fd, log)
+        pump.start()
+        task = asyncio.create_task(self._supervise(process, training.model_id, pump))
+        self._running[uuid] = (process, task)
 
-    def _outcome(self, uuid: str, exitcode: int) -> tuple[str, str | None]:
+    async def _supervise(self, process: TrainingProcess, model_id: str, pump: LogPump) -> None:
+        """Wait for a training's process; record how it ended; start the next one.
+
+        Nothing here may end the task early: whatever fails, the record ends and the
+        queue goes on.
+        """
+        uuid = process.uuid
+        exitcode: int | None = None
+        reason: str | None = None
+        try:
+            exitcode, reason = await self._wait(process, model_id)
+            await pump.finish()
+            # The inputs go first, so that a finished record never has its files left.
+            await asyncio.to_thread(shutil.rmtree, self._inputs_dir(uuid), True)
+        except Exception as exc:
+            LOG.exception("Training '%s': supervising its process failed", uuid)
+            process.kill()
+            reason = f"Training supervision failed: {_reason(exc)}"
+        await self._until_done(
+            f"record the end of training '{uuid}'", lambda: self._end(uuid, exitcode, reason)
+        )
+        del self._running[uuid]
+        await self._until_done("start pending trainings", self._fill_slots)
+        try:
+            await self._prune(model_id)
+        except Exception:
+            LOG.exception("Pruning the trainings of '%s' failed", model_id)
+
+    async def _wait(self, process: TrainingProcess, model_id: str) -> tuple[int, str | None]:
+        """The process's exit code, and why it was stopped (its timeout), if it was."""
+        timeout = self._timeouts.get(model_id)
+        try:
+            return await asyncio.wait_for(process.wait(), timeout), None
+        except TimeoutError:
+            LOG.warning("Training '%s' exceeded its %g s timeout", process.uuid, timeout)
+            await process.stop()
+            return await process.wait(), f"Training exceeded the {timeout:g} s timeout"
+
+    async def _end(self, uuid: str, exitcode: int | None, reason: str | None) -> None:
+        """Record how a training whose process is gone ended (unless it already has)."""
+        status, message = records.ERROR, reason
+        if reason is None:
+            status, message = await self._outcome(uuid, exitcode)
+        if await self._db.write(Store.finish, uuid, status, message):
+            LOG.info("Training '%s': %s", uuid, status)
+
+    async def _outcome(self, uuid: str, exitcode: int | None) -> tuple[str, str | None]:
         """The status (and message) of a training whose process exited."""
-        training = self._store.get(uuid)
+        training = await self._db.call(Store.get, uuid)
         assert training is not None
         if training.outcome == records.DONE:
             return records.DONE, None
         if training.outcome == records.ERROR:
             return records.ERROR, training.message
-        return records.ERROR, describe_exit(exitcode)
+        return records.ERROR, describe_exit(exitcode if exitcode is not None else 1)
+
+    async def _until_done(self, what: str, action: Callable[[], Awaitable[T]]) -> T | None:
+        """Run ``action`` until it succeeds, waiting longer after each failure.
+
+        While the server closes, one failure is the end (logged).
+        """
+        delay = RETRY_FIRST
+        while True:
+            try:
+                return await action()
+            except Exception as exc:
+                if self._closing:
+                    LOG.error("Could not %s: %s", what, _reason(exc))
+                    return None
+                LOG.warning("Could not %s (%s); retrying in %g s", what, _reason(exc), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
 
     async def _prune(self, model_id: str) -> None:
         """Forget a model's ended trainings beyond the newest ``history``, and files."""
-        uuids = self._store.prune(model_id, self._history)
+        uuids = await self._db.write(Store.prune, model_id, self._history)
         if uuids:
             await asyncio.to_thread(self._remove_files, uuids)
 
     # Lookups.
 
     @property
-    def _store(self) -> Store:
-        if self._store_ is None:
+    def _db(self) -> Database:
+        if self._db_ is None:
             raise RuntimeError("TrainingManager is not started")
-        return self._store_
+        return self._db_
 
     def _model(self, model_id: str) -> ModelWrapper:
         try:
@@ -204,9 +323,9 @@ class TrainingManager:
         except KeyError:
             raise exceptions.ModelNotFound(f"Model '{model_id}' not found") from None
 
-    def _training(self, model_id: str, uuid: str) -> Training:
+    async def _training(self, model_id: str, uuid: str) -> Training:
         self._model(model_id)
-        training = self._store.get(uuid)
+        training = await self._db.call(Store.get, uuid)
         if training is None or training.model_id != model_id:
             raise exceptions.TrainingNotFound(f"Training '{uuid}' of model '{model_id}' not found")
         return training
@@ -223,10 +342,6 @@ class TrainingManager:
         for name in ("logs", "inputs"):
             (self._state_dir / name).mkdir(parents=True, exist_ok=True)
 
-    def _keep_inputs(self, uuid: str, args: Mapping[str, Any]) -> dict[str, Any]:
-        self._log_path(uuid).touch()
-        return inputs.keep_files(args, self._inputs_dir(uuid))
-
     def _remove_files(self, uuids: Iterable[str]) -> None:
         for uuid in uuids:
             self._log_path(uuid).unlink(missing_ok=True)
@@ -237,3 +352,23 @@ class TrainingManager:
         for directory in (self._state_dir / "inputs").iterdir():
             if directory.name not in keep:
                 shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _finish_in_thread(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a thread; a cancelled caller still waits for its end.
+
+    (A copy that went on after the caller left could not be cleaned up.)
+    """
+    task = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__

@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from deepaas_lite import exceptions
+
 PENDING = "pending"
 RUNNING = "running"
 DONE = "done"
@@ -156,6 +158,21 @@ class Store:
         marks = ", ".join("?" * len(model_ids))
         return self._select(f"status = ? AND model_id IN ({marks})", (PENDING, *model_ids))
 
+    def status_counts(self) -> dict[str, dict[str, int]]:
+        """How many trainings each model has in each status."""
+        counts: dict[str, dict[str, int]] = {}
+        rows = self._db.execute(
+            "SELECT model_id, status, COUNT(*) FROM trainings GROUP BY model_id, status"
+        )
+        for model_id, status, count in rows:
+            counts.setdefault(model_id, {})[status] = count
+        return counts
+
+    def check_queue(self, max_pending: int) -> None:
+        """Raise ``TrainingQueueFull`` when ``max_pending`` (0: no limit) are pending."""
+        if max_pending:
+            _check_queue(self._db, max_pending)
+
     def kwargs(self, uuid: str) -> bytes:
         """The pickled arguments ``train`` is called with."""
         row = self._db.execute("SELECT kwargs FROM trainings WHERE uuid = ?", (uuid,)).fetchone()
@@ -165,9 +182,17 @@ class Store:
 
     # Written by the server.
 
-    def add(self, uuid: str, model_id: str, args: str, kwargs: bytes) -> Training:
-        """Store a new pending training."""
+    def add(
+        self, uuid: str, model_id: str, args: str, kwargs: bytes, max_pending: int = 0
+    ) -> Training:
+        """Store a new pending training.
+
+        Raises ``TrainingQueueFull`` when ``max_pending`` (0: no limit) trainings are
+        already pending.
+        """
         with self._transaction() as db:
+            if max_pending:
+                _check_queue(db, max_pending)
             db.execute(
                 "INSERT INTO trainings (uuid, model_id, date, status, args, kwargs) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -243,3 +268,16 @@ class Store:
                 "UPDATE trainings SET progress = ? WHERE uuid = ? AND status = ?",
                 (to_json({"fraction": fraction, "message": message}), uuid, RUNNING),
             )
+
+
+QUEUE_RETRY_AFTER = 30
+
+
+def _check_queue(db: sqlite3.Connection, max_pending: int) -> None:
+    """Raise ``TrainingQueueFull`` when ``max_pending`` trainings are pending."""
+    (count,) = db.execute("SELECT COUNT(*) FROM trainings WHERE status = ?", (PENDING,)).fetchone()
+    if count >= max_pending:
+        raise exceptions.TrainingQueueFull(
+            f"The training queue is full ({count} trainings waiting); try again later",
+            retry_after=QUEUE_RETRY_AFTER,
+        )

@@ -12,7 +12,9 @@ import asyncio
 import multiprocessing
 import os
 import signal
+from multiprocessing import reduction
 from pathlib import Path
+from typing import Any
 
 from deepaas_lite.training import child
 
@@ -34,11 +36,12 @@ def describe_exit(exitcode: int) -> str:
 class TrainingProcess:
     """The process that runs one training."""
 
-    def __init__(self, db_path: Path, uuid: str, log_path: Path) -> None:
+    def __init__(self, db_path: Path, uuid: str, log_fd: int) -> None:
+        """``log_fd``: the write end of the log pipe, given to the process as its 1 and 2."""
         self.uuid = uuid
         self._process = _SPAWN.Process(
             target=child.main,
-            args=(str(db_path), uuid, str(log_path), os.getpid()),
+            args=(str(db_path), uuid, _InheritedFd(log_fd), os.getpid()),
             name=f"deepaas-training-{uuid}",
         )
 
@@ -103,3 +106,19 @@ class TrainingProcess:
                 self._process.kill()
             else:
                 self._process.terminate()
+
+
+class _InheritedFd:
+    """A file descriptor the spawned process inherits (under the same number)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Only valid while multiprocessing pickles the process object for spawning.
+        return (_detach, (reduction.DupFd(self.fd),))
+
+
+def _detach(duplicate: Any) -> int:
+    fd: int = duplicate.detach()
+    return fd

@@ -122,7 +122,7 @@ class _TrainingCollector(Collector):
         manager = self._app.get(TRAININGS)
         if manager is not None:
             for model_id in self._app[MODELS]:
-                tally = Tally(record["status"] for record in manager.list(model_id))
+                tally = Tally(manager.status_counts(model_id))
                 for status, count in sorted(tally.items()):
                     family.add_metric([model_id, status], count)
         yield family

@@ -27,12 +27,13 @@ async def start_training(request: web.Request) -> web.Response:
 
 async def list_trainings(request: web.Request) -> web.Response:
     model = model_of(request)
-    return json_response(request.app[TRAININGS].list(model.id))
+    return json_response(await request.app[TRAININGS].list(model.id))
 
 
 async def get_training(request: web.Request) -> web.Response:
     model = model_of(request)
-    return json_response(request.app[TRAININGS].get(model.id, request.match_info["uuid"]))
+    record = await request.app[TRAININGS].get(model.id, request.match_info["uuid"])
+    return json_response(record)
 
 
 async def cancel_training(request: web.Request) -> web.Response:
@@ -43,7 +44,7 @@ async def cancel_training(request: web.Request) -> web.Response:
 
 async def training_log(request: web.Request) -> web.StreamResponse:
     model = model_of(request)
-    log = request.app[TRAININGS].log_path(model.id, request.match_info["uuid"])
+    log = await request.app[TRAININGS].log_path(model.id, request.match_info["uuid"])
     if not log.exists():
         return web.Response(text="", content_type="text/plain")
     return web.FileResponse(log, headers={"Content-Type": "text/plain; charset=utf-8"})

@@ -79,7 +79,7 @@ async def wait_for(
     wanted = {statuses} if isinstance(statuses, str) else set(statuses or ENDED)
     deadline = time.monotonic() + timeout
     while True:
-        record = manager.get(model_id, uuid)
+        record = await manager.get(model_id, uuid)
         if record["status"] in wanted:
             return record
         if time.monotonic() > deadline:

@@ -50,7 +50,7 @@ async def test_a_training_runs_and_its_record_has_the_deepaas_shape(
     start, finish = run_interval(record)
     assert start >= datetime.fromisoformat(record["date"])
     assert timedelta(seconds=0.2) <= finish - start < timedelta(seconds=10)
-    assert manager.list("train-sleeper") == [record]
+    assert await manager.list("train-sleeper") == [record]
 
 
 async def test_submit_list_get_and_log_path_errors(manager: TrainingManager) -> None:
@@ -59,15 +59,15 @@ async def test_submit_list_get_and_log_path_errors(manager: TrainingManager) -> 
     with pytest.raises(exceptions.NotImplementedByModel):
         await manager.submit("bare", {})
     with pytest.raises(exceptions.ModelNotFound):
-        manager.list("no-such-model")
+        await manager.list("no-such-model")
     with pytest.raises(exceptions.TrainingNotFound):
-        manager.get("train-sleeper", "f" * 32)
+        await manager.get("train-sleeper", "f" * 32)
     with pytest.raises(exceptions.TrainingNotFound):
-        manager.log_path("train-sleeper", "f" * 32)
+        await manager.log_path("train-sleeper", "f" * 32)
     record = await manager.submit("train-sleeper", {})
     with pytest.raises(exceptions.TrainingNotFound):
-        manager.get("train-raiser", record["uuid"])
-    assert manager.list("bare") == []
+        await manager.get("train-raiser", record["uuid"])
+    assert await manager.list("bare") == []
 
 
 async def test_twenty_trainings_on_two_workers_start_in_submission_order(
@@ -82,7 +82,9 @@ async def test_twenty_trainings_on_two_workers_start_in_submission_order(
 
     assert [r["status"] for r in done] == ["done"] * 20
     assert [r["result"]["output"]["tag"] for r in done] == [str(n) for n in range(20)]
-    assert [r["uuid"] for r in manager.list("train-sleeper")] == [r["uuid"] for r in submitted]
+    assert [r["uuid"] for r in await manager.list("train-sleeper")] == [
+        r["uuid"] for r in submitted
+    ]
     intervals = [run_interval(r) for r in done]
     starts = [start for start, _ in intervals]
     assert starts == sorted(starts)
@@ -124,10 +126,10 @@ async def test_progress_is_on_the_record_while_it_runs(
     uuid = record["uuid"]
 
     deadline = time.monotonic() + 20
-    while manager.get("train-progress", uuid).get("progress", {}).get("fraction") != 0.5:
-        assert time.monotonic() < deadline, manager.get("train-progress", uuid)
+    while (await manager.get("train-progress", uuid)).get("progress", {}).get("fraction") != 0.5:
+        assert time.monotonic() < deadline, await manager.get("train-progress", uuid)
         await asyncio.sleep(0.02)
-    running = manager.get("train-progress", uuid)
+    running = await manager.get("train-progress", uuid)
     assert running["status"] == "running"
     assert running["progress"] == {"fraction": 0.5, "message": "halfway"}
 
@@ -148,7 +150,7 @@ async def test_the_log_holds_stdout_and_stderr(manager: TrainingManager) -> None
     record = await manager.submit("train-sleeper", {"tag": "chatty"})
     await wait_for(manager, "train-sleeper", record["uuid"])
 
-    log = manager.log_path("train-sleeper", record["uuid"]).read_text()
+    log = (await manager.log_path("train-sleeper", record["uuid"])).read_text()
 
     assert "training chatty to stdout" in log
     assert "training chatty to stderr" in log
@@ -158,13 +160,13 @@ async def test_the_log_holds_a_grandchilds_output_while_it_runs(
     manager: TrainingManager,
 ) -> None:
     record = await manager.submit("train-spawner", {})
-    log = manager.log_path("train-spawner", record["uuid"])
+    log = await manager.log_path("train-spawner", record["uuid"])
 
     deadline = time.monotonic() + 20
     while not (log.exists() and "says hello" in log.read_text()):
         assert time.monotonic() < deadline, "the grandchild's output never arrived"
         await asyncio.sleep(0.02)
-    assert manager.get("train-spawner", record["uuid"])["status"] == "running"
+    assert (await manager.get("train-spawner", record["uuid"]))["status"] == "running"
 
     await manager.cancel("train-spawner", record["uuid"])
     assert "says hello" in log.read_text()
@@ -176,19 +178,21 @@ async def test_finished_records_beyond_history_are_pruned_with_their_logs(
     manager = await make_manager(history=2)
     records = [await manager.submit("train-sleeper", {"tag": str(n)}) for n in range(4)]
     other = await manager.submit("train-raiser", {})
-    logs = [manager.log_path("train-sleeper", r["uuid"]) for r in records]
+    logs = [await manager.log_path("train-sleeper", r["uuid"]) for r in records]
     await wait_for(manager, "train-raiser", other["uuid"])
 
     deadline = time.monotonic() + 10
-    while len(manager.list("train-sleeper")) > 2:
-        assert time.monotonic() < deadline, manager.list("train-sleeper")
+    while len(await manager.list("train-sleeper")) > 2:
+        assert time.monotonic() < deadline, await manager.list("train-sleeper")
         await asyncio.sleep(0.02)
 
-    assert [r["uuid"] for r in manager.list("train-sleeper")] == [r["uuid"] for r in records[2:]]
+    assert [r["uuid"] for r in await manager.list("train-sleeper")] == [
+        r["uuid"] for r in records[2:]
+    ]
     assert [path.exists() for path in logs] == [False, False, True, True]
-    assert len(manager.list("train-raiser")) == 1
+    assert len(await manager.list("train-raiser")) == 1
     with pytest.raises(exceptions.TrainingNotFound):
-        manager.get("train-sleeper", records[0]["uuid"])
+        await manager.get("train-sleeper", records[0]["uuid"])
 
 
 async def test_file_arguments_are_copied_and_removed_after_the_training(

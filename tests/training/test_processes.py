@@ -43,8 +43,8 @@ async def test_cancel_stops_a_cpu_busy_training_within_two_seconds(
 
     assert record["status"] == "cancelled"
     assert record["result"]["finish_date"]
-    assert [r["uuid"] for r in manager.list("train-busy")] == [uuid]
-    assert manager.get("train-busy", uuid)["status"] == "cancelled"
+    assert [r["uuid"] for r in await manager.list("train-busy")] == [uuid]
+    assert (await manager.get("train-busy", uuid))["status"] == "cancelled"
 
 
 async def test_cancel_kills_what_the_training_started(
@@ -79,9 +79,9 @@ async def test_cancel_a_pending_training(manager: TrainingManager, tmp_path: Pat
 
     assert record["status"] == "cancelled"
     await manager.cancel("train-busy", running)
-    assert manager.get("train-sleeper", pending["uuid"])["status"] == "cancelled"
-    log = manager.log_path("train-sleeper", pending["uuid"])
-    assert "never" not in log.read_text()
+    assert (await manager.get("train-sleeper", pending["uuid"]))["status"] == "cancelled"
+    # It never ran: it printed nothing, so it has no log.
+    assert not (await manager.log_path("train-sleeper", pending["uuid"])).exists()
 
 
 async def test_cancel_errors(manager: TrainingManager) -> None:
@@ -96,7 +96,7 @@ async def test_cancel_errors(manager: TrainingManager) -> None:
         await manager.cancel("train-busy", record["uuid"])
     with pytest.raises(exceptions.ModelNotFound):
         await manager.cancel("no-such-model", record["uuid"])
-    assert manager.get("train-sleeper", record["uuid"])["status"] == "done"
+    assert (await manager.get("train-sleeper", record["uuid"]))["status"] == "done"
 
 
 async def test_an_exception_in_train_is_an_error_with_its_message(
@@ -107,7 +107,7 @@ async def test_an_exception_in_train_is_an_error_with_its_message(
 
     assert record["status"] == "error"
     assert record["message"] == "learning rate too high (0.5)"
-    log = manager.log_path("train-raiser", record["uuid"]).read_text()
+    log = (await manager.log_path("train-raiser", record["uuid"])).read_text()
     assert "Traceback" in log
     assert "ValueError: learning rate too high (0.5)" in log
 
@@ -120,7 +120,7 @@ async def test_a_training_that_exits_is_an_error_naming_the_code(
 
     assert record["status"] == "error"
     assert record["message"] == "Training process exited with code 3"
-    assert "about to exit" in manager.log_path("train-exiter", record["uuid"]).read_text()
+    assert "about to exit" in (await manager.log_path("train-exiter", record["uuid"])).read_text()
 
 
 async def test_a_training_killed_by_sigkill_is_an_error_naming_the_signal(
@@ -149,7 +149,7 @@ async def test_the_manager_stays_healthy_after_crashes(
     for crash, model_id in zip(
         crashes, ("train-exiter", "train-self-killer", "train-raiser"), strict=True
     ):
-        assert manager.get(model_id, crash["uuid"])["status"] == "error"
+        assert (await manager.get(model_id, crash["uuid"]))["status"] == "error"
 
 
 async def test_what_a_training_leaves_behind_is_killed_when_it_ends(
@@ -177,7 +177,7 @@ async def test_close_interrupts_running_trainings_and_leaves_no_process(
     assert all(is_gone(pid) for pid in busy_pids + spawner_pids)
 
     again = await make_manager(workers=2)
-    assert again.get("train-busy", busy)["status"] == "interrupted"
-    assert again.get("train-spawner", spawner)["status"] == "interrupted"
+    assert (await again.get("train-busy", busy))["status"] == "interrupted"
+    assert (await again.get("train-spawner", spawner))["status"] == "interrupted"
     record = await wait_for(again, "train-sleeper", pending["uuid"])
     assert record["status"] == "done"

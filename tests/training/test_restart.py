@@ -55,7 +55,7 @@ async def test_after_a_crash_running_is_interrupted_and_pending_runs(
 
     manager = await make_manager()
 
-    interrupted = manager.get("train-sleeper", ran.uuid)
+    interrupted = await manager.get("train-sleeper", ran.uuid)
     assert interrupted["status"] == "interrupted"
     assert interrupted["args"] == {"tag": "ran"}
     assert "finish_date" in interrupted["result"]
@@ -86,9 +86,9 @@ async def test_a_killed_server_leaves_no_training_behind_and_restarts_cleanly(
     await wait_gone([training_pid], timeout=3.0)
 
     manager = await make_manager()
-    [busy] = manager.list("train-busy")
+    [busy] = await manager.list("train-busy")
     assert busy["status"] == "interrupted"
-    sleepers = manager.list("train-sleeper")
+    sleepers = await manager.list("train-sleeper")
     assert [r["args"]["tag"] for r in sleepers] == ["rerun-0", "rerun-1", "rerun-2"]
     for record in sleepers:
         record = await wait_for(manager, "train-sleeper", record["uuid"])

@@ -1,0 +1,61 @@
+"""The store seen from the event loop: every SQLite call runs on one dedicated thread.
+
+The connection is opened on that thread and only ever used there, so SQLite's
+one-thread-per-connection rule holds and the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+from deepaas_lite.training.records import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Database:
+    """A ``Store`` on its own thread; ``call`` runs one of its methods there."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepaas-store")
+        self._store: Store | None = None
+        self.status_counts: dict[str, dict[str, int]] = {}
+
+    async def open(self) -> None:
+        self._store = await self._run(Store, self.path)
+
+    async def call(
+        self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``method(store, *args)`` on the store's thread."""
+        store = self._store
+        if store is None:
+            raise RuntimeError("the database is not open")
+        return await self._run(lambda: method(store, *args, **kwargs))
+
+    async def write(
+        self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Like ``call``, then refresh ``status_counts`` (read by metrics without waiting)."""
+        try:
+            return await self.call(method, *args, **kwargs)
+        finally:
+            with contextlib.suppress(sqlite3.Error, RuntimeError):
+                self.status_counts = await self.call(Store.status_counts)
+
+    async def close(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            await self._run(store.close)
+        self._thread.shutdown(wait=True)
+
+    async def _run(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.wrap_future(self._thread.submit(function, *args))
