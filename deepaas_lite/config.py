@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -123,7 +124,7 @@ def register_model_groups(conf: cfg.ConfigOpts, model_ids: Iterable[str]) -> Non
 def parse(argv: Sequence[str] | None = None, prog: str = "deepaas-run") -> cfg.ConfigOpts:
     """Parse flags and config files into a fresh ``ConfigOpts``."""
     conf = cfg.ConfigOpts()
-    conf.register_cli_opts(OPTS)
+    conf.register_cli_opts([_with_default_in_help(opt) for opt in OPTS])
     conf(
         list(argv) if argv is not None else None,
         project="deepaas-lite",
@@ -133,6 +134,17 @@ def parse(argv: Sequence[str] | None = None, prog: str = "deepaas-run") -> cfg.C
         default_config_dirs=[],
     )
     return conf
+
+
+def _with_default_in_help(opt: cfg.Opt) -> cfg.Opt:
+    """``opt`` for ``--help``: its help ends with its default, unless it says it already."""
+    default = opt.sample_default if opt.sample_default is not None else opt.default
+    if default in (None, "", []) or "Default:" in (opt.help or ""):
+        return opt
+    shown = default if not isinstance(default, bool) else str(default).lower()
+    described = copy.copy(opt)
+    described.help = f"{opt.help} (default: {shown})"
+    return described
 
 
 def normalise_base_path(path: str) -> str:

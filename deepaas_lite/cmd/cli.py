@@ -2,114 +2,220 @@
 
 deepaas-cli --model-name iris-deepaas train --C 2.0
 deepaas-cli --model-name iris-deepaas predict --data 5.1 --data 3.5 --data 1.4 --data 0.2
-deepaas-cli --model-name iris-deepaas get_metadata
+deepaas-cli --model-name iris-deepaas --input-json args.json --output out.json predict
+deepaas-cli --model-name iris-deepaas schema predict
+
+deepaas-cli's own options go before the command, the model's arguments after it, so
+that no argument of a model is ever taken for one of deepaas-cli's (options are never
+abbreviated either). Only what a call needs is imported: no web or OpenAPI code, except
+the OpenAPI conversion for ``schema``.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
-import mimetypes
-import os
+import shutil
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from marshmallow import Schema, ValidationError, fields
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
 
 from deepaas_lite import exceptions
+from deepaas_lite.cmd import options
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import loading
-from deepaas_lite.model.uploads import UploadedFile
+from deepaas_lite.model.output import dumps
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.web.responses import dumps
+from deepaas_lite.training import progress
 
+JSON = "application/json"
 
-def _add_schema_options(parser: argparse.ArgumentParser, schema: Schema) -> None:
-    for name, field in schema.fields.items():
-        key = model_args.data_key(name, field)
-        help_text = model_args.description(field) or None
-        if model_args.is_file_field(field):
-            parser.add_argument(f"--{key}", dest=key, metavar="PATH", help=help_text)
-        elif isinstance(field, fields.List | fields.Tuple):
-            parser.add_argument(f"--{key}", dest=key, action="append", help=help_text)
-        else:
-            parser.add_argument(f"--{key}", dest=key, help=help_text)
-
-
-def _as_upload(name: str, path: str) -> UploadedFile:
-    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return UploadedFile(name, os.path.abspath(path), content_type, os.path.basename(path))
-
-
-def _load(schema: Schema, namespace: argparse.Namespace) -> dict[str, Any]:
-    raw: dict[str, Any] = {}
-    for name, field in schema.fields.items():
-        key = model_args.data_key(name, field)
-        value = getattr(namespace, key, None)
-        if value is None:
-            continue
-        raw[key] = _as_upload(key, value) if model_args.is_file_field(field) else value
-    try:
-        loaded: dict[str, Any] = schema.load(raw)
-    except ValidationError as exc:
-        messages: Any = exc.messages
-        raise exceptions.InvalidArguments(messages) from exc
-    return loaded
+_EPILOG = (
+    "deepaas-cli's options go before the command, the model's arguments after it. "
+    "See a command's arguments with: deepaas-cli --model-name NAME predict --help"
+)
 
 
 def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="deepaas-cli", description="Run a deepaas-lite model without a server."
+        prog="deepaas-cli",
+        description="Run a deepaas-lite model without a server.",
+        epilog=_EPILOG,
+        allow_abbrev=False,
     )
-    parser.add_argument("--model-name", required=True, help="The model's entry-point name")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("get_metadata", help="Print the model's metadata")
-    predict = commands.add_parser("predict", help="Run predict and print its output")
-    train = commands.add_parser("train", help="Run train and print its output")
+    parser.add_argument("--model-name", required=True, help="The model's entry-point name.")
+    parser.add_argument(
+        "--input-json",
+        metavar="FILE",
+        help="Read the arguments from this JSON object ('-' reads standard input); "
+        "files are given as paths. Options after the command override its keys.",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        help="Write the output to FILE instead of standard output (JSON, or the raw "
+        "bytes or text of a non-JSON answer).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=text, description=text, allow_abbrev=False)
+
+    command("get_metadata", "Print the model's metadata as JSON.")
+    schema = command("schema", "Print the model's arguments as JSON Schema.")
+    schema.add_argument(
+        "which",
+        nargs="?",
+        choices=["predict", "train"],
+        help="Only predict's or train's arguments (default: both, by command).",
+    )
+    predict = command(
+        "predict",
+        "Run predict; print its output: JSON, or the raw bytes or text of a non-JSON --accept.",
+    )
+    train = command(
+        "train", "Run train; print its result as JSON and its progress on standard error."
+    )
     if model is not None:
-        _add_schema_options(predict, model.predict_schema)
-        _add_schema_options(train, model.train_schema)
+        options.add_options(predict, model.predict_schema)
+        options.add_options(train, model.train_schema)
     return parser
 
 
-def run(argv: Sequence[str]) -> Any:
-    """Parse ``argv``, run the command, return its JSON-serialisable output."""
-    first = argparse.ArgumentParser(add_help=False)
+def _input_json(source: str | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise exceptions.MalformedBody(f"--input-json: cannot read {source}: {exc}") from exc
+    try:
+        values = json.loads(text)
+    except ValueError as exc:
+        raise exceptions.MalformedBody(f"--input-json: not valid JSON: {exc}") from exc
+    if not isinstance(values, dict):
+        raise exceptions.MalformedBody("--input-json: the arguments must be a JSON object")
+    return values
+
+
+def _arguments(model: ModelWrapper, command: str, namespace: argparse.Namespace) -> dict[str, Any]:
+    schema = model.predict_schema if command == "predict" else model.train_schema
+    values = _input_json(namespace.input_json)
+    values.update(options.from_namespace(schema, namespace))
+    return options.load(schema, values)
+
+
+def _report(fraction: float, message: str) -> None:
+    print(f"deepaas-cli: progress {fraction:.0%} {message}".rstrip(), file=sys.stderr, flush=True)
+
+
+def _schema(model: ModelWrapper, which: str | None) -> Any:
+    from deepaas_lite.openapi.jsonschema import arguments_json_schema  # only for this command
+
+    schemas = {"predict": model.predict_schema, "train": model.train_schema}
+    if which is not None:
+        return arguments_json_schema(schemas[which])
+    return {name: arguments_json_schema(schema) for name, schema in schemas.items()}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command produced, and where it goes."""
+
+    output: Any
+    media_type: str = JSON
+    target: str | None = None  # --output; None is standard output
+
+
+def run(argv: Sequence[str]) -> Result:
+    """Parse ``argv`` and run the command."""
+    first = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     first.add_argument("--model-name")
     known, _ = first.parse_known_args(argv)
-    model = None
-    if known.model_name:
-        model = loading.load_model(known.model_name)
+    model = loading.load_model(known.model_name) if known.model_name else None
     namespace = _parser(model).parse_args(argv)
     assert model is not None  # --model-name is required by the parser
+    target = namespace.output
     if namespace.command == "get_metadata":
-        return {"id": model.id, **model.metadata()}
+        return Result({"id": model.id, **model.metadata()}, target=target)
+    if namespace.command == "schema":
+        return Result(_schema(model, namespace.which), target=target)
+    kwargs = _arguments(model, namespace.command, namespace)
     if namespace.command == "train":
-        return model.train(_load(model.train_schema, namespace))
+        progress.set_reporter(_report)
+        try:
+            return Result(model.train(kwargs), target=target)
+        finally:
+            progress.set_reporter(None)
     model.warm()
-    return model.validate_output(model.predict(_load(model.predict_schema, namespace)))
+    output = model.predict(kwargs)
+    media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
+    if media_type == JSON:
+        output = model.validate_output(output)
+    return Result(output, media_type, target)
+
+
+def _write_raw(output: Any, out: IO[bytes]) -> None:
+    """bytes, text (never read as a path), an open binary file or a ``Path``."""
+    if isinstance(output, bytes | bytearray | memoryview):
+        out.write(bytes(output))
+    elif isinstance(output, str):
+        out.write(output.encode())
+    elif isinstance(output, Path):
+        with output.open("rb") as f:
+            shutil.copyfileobj(f, out)
+    elif isinstance(output, io.IOBase) or hasattr(output, "read"):
+        with output:
+            while chunk := output.read(1 << 16):
+                out.write(chunk.encode() if isinstance(chunk, str) else chunk)
+    else:
+        raise exceptions.InvalidResponse(
+            f"A non-JSON answer must be bytes, str, a binary file or a path, "
+            f"not {type(output).__name__}"
+        )
+
+
+def write(result: Result) -> None:
+    """JSON (with a final newline) or the raw answer, to its target or standard output."""
+    with ExitStack() as stack:
+        if result.target is None:
+            sys.stdout.flush()
+            out: IO[bytes] = sys.stdout.buffer
+        else:
+            out = stack.enter_context(open(result.target, "wb"))
+        if result.media_type == JSON:
+            out.write((dumps(result.output) + "\n").encode())
+        else:
+            _write_raw(result.output, out)
+        out.flush()
+
+
+def _error(message: str) -> None:
+    print(f"deepaas-cli: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        output = run(sys.argv[1:] if argv is None else argv)
+        write(run(sys.argv[1:] if argv is None else argv))
     except exceptions.InvalidArguments as exc:
         print(
             dumps({"code": 422, "message": exc.message, "errors": exc.errors}),
             file=sys.stderr,
         )
         return 2
+    except exceptions.MalformedBody as exc:
+        _error(exc.message)
+        return 2
     except exceptions.DeepaasError as exc:
-        print(f"deepaas-cli: {exc.message}", file=sys.stderr)
+        _error(exc.message)
         return 1
     except Exception as exc:
-        print(f"deepaas-cli: the model failed: {exc}", file=sys.stderr)
+        _error(f"the model failed: {exc}")
         return 1
-    if isinstance(output, bytes):
-        sys.stdout.buffer.write(output)
-    else:
-        print(dumps(output) if not isinstance(output, str) else json.dumps(output))
     return 0
 
 

@@ -52,6 +52,15 @@ class _Builder:
         return dict(self.converter.schema2jsonschema(schema))  # type: ignore[no-untyped-call]
 
 
+def argument_schema(schema: Schema) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``schema`` converted as the document converts arguments, and the component
+    schemas (by name) its ``$ref``s point to (those of nested schemas)."""
+    builder = _Builder("arguments")
+    body = builder.json_schema(schema)
+    components: dict[str, Any] = builder.spec.to_dict().get("components", {}).get("schemas", {})
+    return body, {name: value for name, value in components.items() if name not in COMPONENTS}
+
+
 def _file_property(self: Any, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
     """File arguments are binary strings in a multipart body."""
     if model_args.is_file_field(field):

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-
-def _default(value: Any) -> Any:
-    tolist = getattr(value, "tolist", None)
-    if callable(tolist):
-        return tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=_default)
+from deepaas_lite.model.output import dumps
 
 
 def json_response(value: Any, status: int = 200, headers: Any = None) -> web.Response:

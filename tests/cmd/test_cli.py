@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from deepaas_lite.cmd import cli
@@ -70,3 +72,187 @@ def test_unknown_model_and_console_script() -> None:
         timeout=60,
     )
     assert proc.returncode == 1 and "zzz" in proc.stderr
+
+
+def test_options_named_like_a_prefix_of_the_cli_own_reach_the_plugin(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--model-name", "cli-names", "predict", "--mode", "slow", "--model", "big"]
+    assert cli.main([*argv, "--mod", "3"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"mode": "slow", "model": "big", "mod": 3}
+
+
+def test_an_abbreviated_option_is_never_taken_for_another(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # --mod is the plugin's own; it is not --model (required) nor --model-name.
+    assert cli.main(["--model-name", "cli-names", "predict", "--mod", "3"]) == 2
+    assert set(json.loads(capsys.readouterr().err)["errors"]) == {"model"}
+    with pytest.raises(SystemExit):
+        cli.main(["--model-name", "cli-names", "predict", "--mo", "x", "--model", "m"])
+    assert "unrecognized arguments: --mo" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--model-n", "cli-names", "get_metadata"])
+
+
+def test_text_output_is_written_raw(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--model-name", "cli-names", "predict", "--model", "m", "--accept", "text/plain"]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out == "mode=fast model=m mod=7\n"
+
+
+def test_raw_outputs_go_to_the_output_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, png, js = tmp_path / "out.txt", tmp_path / "out.png", tmp_path / "out.json"
+    base = ["--model-name", "cli-names"]
+    assert (
+        cli.main(
+            [*base, "--output", str(text), "predict", "--model", "m", "--accept", "text/plain"]
+        )
+        == 0
+    )
+    assert text.read_text() == "mode=fast model=m mod=7\n"
+    argv = ["--model-name", "echo", "--output", str(png), "predict", "--data", "1"]
+    assert cli.main([*argv, "--accept", "image/png"]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert cli.main(["--model-name", "echo", "--output", str(js), "predict", "--data", "1"]) == 0
+    assert json.loads(js.read_text())["data"] == [1.0]
+    assert capsys.readouterr().out == ""
+
+
+def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+
+
+def test_help_shows_each_argument_type_default_choices_and_required(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = _help(capsys, "--model-name", "echo", "predict")
+    assert "--data FLOAT Numbers to echo [float; repeat for a list; required]" in text
+    assert "--mode {plain,upper} How to echo [str; one of: plain, upper; default: plain]" in text
+    assert "--count INT Repetitions [int; 1 <= value <= 10; default: 1]" in text
+    assert "--label STR A label [str; 1 to 20 characters]" in text
+    assert "--upload PATH A file [file path]" in text
+    text = _help(capsys, "--model-name", "kinds", "predict")
+    assert "--flag {true,false} A boolean [bool; default: false]" in text
+    assert "--point JSON A nested object [JSON object]" in text
+    assert "--uploads PATH Files [file path; repeat for a list]" in text
+    assert "--ratio FLOAT A number range [float; 0 <= value < 1]" in text
+    text = _help(capsys, "--model-name", "echo", "train")
+    assert "--epochs INT Epochs [int; default: 1]" in text
+    assert "--input-json" in _help(capsys) and "--output" in _help(capsys)
+
+
+def test_input_json_from_a_file_and_from_stdin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upload = tmp_path / "in.txt"
+    upload.write_text("from disk")
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"data": [1, 2.5], "count": 2, "upload": str(upload)}))
+    assert cli.main(["--model-name", "echo", "--input-json", str(args), "predict"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["data"] == [1.0, 2.5] and out["count"] == 2
+    assert out["upload"]["content"] == "from disk"
+    # Options on the command line win over the JSON object.
+    monkeypatch.setattr("sys.stdin", io.StringIO(args.read_text()))
+    assert cli.main(["--model-name", "echo", "--input-json", "-", "predict", "--count", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["count"] == 3
+
+
+def test_input_json_mistakes_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    for content, expected in [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+    ]:
+        bad.write_text(content)
+        assert cli.main(["--model-name", "echo", "--input-json", str(bad), "predict"]) == 2
+        assert expected in capsys.readouterr().err
+    bad.write_text(json.dumps({"data": [1], "nope": 1, "upload": str(tmp_path / "missing")}))
+    assert cli.main(["--model-name", "echo", "--input-json", str(bad), "predict"]) == 2
+    assert set(json.loads(capsys.readouterr().err)["errors"]) == {"nope", "upload"}
+
+
+def test_every_kind_of_argument_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.png"
+    a.write_text("aaa")
+    b.write_bytes(b"bb")
+    argv = ["--model-name", "kinds", "predict", "--numbers", "1", "--numbers", "2"]
+    argv += ["--words", "x", "--words", "y", "--colour", "blue", "--flag", "true"]
+    argv += ["--level", "5", "--ratio", "0.5", "--point", '{"x": 1}', "--tags", '{"k": 2}']
+    argv += ["--upload", str(a), "--uploads", str(a), "--uploads", str(b)]
+    assert cli.main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["numbers"] == [1.0, 2.0] and out["words"] == ["x", "y"]
+    assert out["colour"] == "blue" and out["flag"] is True and out["level"] == 5
+    assert out["point"] == {"x": 1.0, "y": 0.0} and out["tags"] == {"k": 2}
+    assert out["upload"]["original_filename"] == "a.txt"
+    assert [u["size"] for u in out["uploads"]] == [3, 2]
+    assert out["uploads"][1]["content_type"] == "image/png"
+    assert cli.main(["--model-name", "kinds", "predict", "--numbers", "1", "--point", "{x"]) == 2
+    assert set(json.loads(capsys.readouterr().err)["errors"]) == {"point"}
+
+
+def test_schema_prints_the_arguments_as_json_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--model-name", "kinds", "schema", "predict"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    good = {
+        "numbers": [1, 2],
+        "colour": "red",
+        "point": {"x": 1},
+        "upload": "/some/path.png",
+        "uploads": ["a", "b"],
+        "accept": "text/plain",
+    }
+    assert list(validator.iter_errors(good)) == []
+    for bad in [
+        {},
+        {"numbers": ["a"]},
+        {"numbers": [1], "colour": "pink"},
+        {"numbers": [1], "point": {"y": 1}},
+        {"numbers": [1], "level": 9},
+    ]:
+        assert list(validator.iter_errors(bad)), bad
+    assert schema["properties"]["upload"]["type"] == "string"
+    assert "path" in schema["properties"]["upload"]["description"]
+    assert cli.main(["--model-name", "echo", "schema"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert set(both) == {"predict", "train"}
+    assert both["predict"]["required"] == ["data"]
+    assert both["train"]["properties"]["epochs"]["type"] == "integer"
+
+
+def test_train_reports_progress_on_stderr_and_its_result_as_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["--model-name", "cli-names", "train", "--model", "big"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"model": "big", "text": "a result"}
+    assert "50% training big" in captured.err and "100% done" in captured.err
+
+
+def test_a_cli_call_imports_no_web_code() -> None:
+    code = (
+        "import sys; from deepaas_lite.cmd import cli; "
+        "cli.main(['--model-name', 'echo', 'predict', '--data', '1']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'aiohttp', 'apispec', 'prometheus_client', 'webargs', 'yarl', 'multidict'} "
+        "or m.startswith(('deepaas_lite.web', 'deepaas_lite.openapi'))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.splitlines()[-1] == "[]"

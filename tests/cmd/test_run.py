@@ -3,6 +3,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from deepaas_lite import config
 from deepaas_lite.cmd.run import banner
 from tests.e2e.server import deepaas_run
 
@@ -46,3 +49,15 @@ def test_broken_named_model_exits_non_zero(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "broken-import" in proc.stderr
     assert "library that is not installed" in proc.stderr
+
+
+def test_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        config.parse(["--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "TCP port the server listens on. (default: 5000)" in text
+    assert "IP address the server listens on. (default: 127.0.0.1)" in text
+    assert "0 means no limit. (default: 104857600)" in text
+    assert "Call each model's warm() before reporting ready. (default: true)" in text
+    # Options whose help already explains their default keep it as it is.
+    assert "Default: every installed model. (default" not in text
