@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from stevedore import ExtensionManager, NamedExtensionManager
 
 from deepaas_lite import exceptions
+from deepaas_lite.compat import aliases
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -58,6 +60,33 @@ def _dist_of(name: str) -> importlib.metadata.Distribution | None:
     return None
 
 
+MARSHMALLOW_3 = "marshmallow>=3.20,<4"
+
+_KEYWORD = re.compile(r"__init__\(\) got an unexpected keyword argument '(\w+)'")
+
+
+def why(exc: BaseException) -> str:
+    """Why a plugin failed to load, with what to do when deepaas-lite can tell.
+
+    DEEPaaS-era plugins pass field metadata as keywords (``description="..."``,
+    ``missing=...``), which marshmallow 4 rejects with a ``TypeError``.
+    """
+    match = _KEYWORD.search(str(exc)) if isinstance(exc, TypeError) else None
+    installed = importlib.metadata.version("marshmallow")
+    if match is not None and int(installed.split(".")[0]) >= 4:
+        return (
+            f"{exc!r}: this plugin uses marshmallow 3 keyword metadata "
+            f"('{match.group(1)}=...'), which marshmallow {installed} rejects; "
+            f"install '{MARSHMALLOW_3}' (see docs/migration.md)"
+        )
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("deepaas."):
+        return (
+            f"{exc!r}: deepaas-lite provides only deepaas.model.v2.base and "
+            "deepaas.model.v2.wrapper to plugins"
+        )
+    return repr(exc)
+
+
 def _instantiate(target: Any) -> Any:
     """Classes are instantiated once, with no arguments; modules and objects as they are."""
     return target() if isinstance(target, type) else target
@@ -67,7 +96,7 @@ def _manager(names: list[str] | None) -> ExtensionManager[Any]:
     failures: list[str] = []
 
     def on_failure(manager: Any, entrypoint: Any, exc: BaseException) -> None:
-        LOG.error("Model '%s' failed to load: %r; it is left out", entrypoint.name, exc)
+        LOG.error("Model '%s' failed to load: %s; it is left out", entrypoint.name, why(exc))
         failures.append(entrypoint.name)
 
     if names is None:
@@ -89,15 +118,17 @@ def _wrap(extension: Any) -> ModelWrapper:
         return ModelWrapper(extension.name, plugin, dist_metadata(_dist_of(extension.name)))
     except Exception as exc:
         raise exceptions.ModelLoadError(
-            f"Model '{extension.name}' failed to load: {exc!r}"
+            f"Model '{extension.name}' failed to load: {why(exc)}"
         ) from exc
 
 
 def load_models(names: Iterable[str] | None = None) -> dict[str, ModelWrapper]:
     """Load the named plugins (default: every installed one), leaving out broken ones.
 
-    Raises ``UnknownModelNames`` when a requested name is not installed.
+    Raises ``UnknownModelNames`` when a requested name is not installed. Plugins
+    importing ``deepaas.model.v2.*`` get deepaas-lite's modules (``compat.aliases``).
     """
+    aliases.install()
     wanted = sorted(set(names)) if names else None
     if wanted is not None:
         installed = installed_names()

@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema
 
 from deepaas_lite import exceptions
+from deepaas_lite.compat.deepaas.model.v2.wrapper import ReturnedFile
 from deepaas_lite.model import args
 
 LOG = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class ModelWrapper:
     predict_schema: Schema = field(init=False)
     train_schema: Schema = field(init=False)
     response_schema: Schema | None = field(init=False)
+    _metadata_logged: bool = field(init=False, default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.predict_schema = args.to_schema(self._call_optional("get_predict_args"))
@@ -63,11 +66,25 @@ class ModelWrapper:
         return args.accept_choices(self.predict_schema)
 
     def metadata(self) -> dict[str, Any]:
-        """The plugin's ``get_metadata()``, or the distribution's when it has none."""
+        """The plugin's ``get_metadata()``, or the distribution's when it has none.
+
+        A ``get_metadata()`` that raises (or returns no mapping) is logged once and the
+        distribution's description is used instead: one plugin never breaks a listing.
+        """
         get_metadata = getattr(self.plugin, "get_metadata", None)
         if get_metadata is None:
             return dict(self.dist_metadata)
-        return dict(get_metadata())
+        try:
+            return dict(get_metadata())
+        except Exception as exc:
+            if not self._metadata_logged:
+                self._metadata_logged = True
+                LOG.error(
+                    "Model '%s': get_metadata() failed: %r; described from its distribution",
+                    self.id,
+                    exc,
+                )
+            return dict(self.dist_metadata)
 
     def warm(self) -> None:
         """Run the plugin's ``warm()``, if it has one."""
@@ -79,7 +96,7 @@ class ModelWrapper:
         """Run ``predict`` (or a ``predict_batch`` of one); plugin exceptions propagate."""
         predict = getattr(self.plugin, "predict", None)
         if callable(predict):
-            return predict(**kwargs)
+            return _returned(predict(**kwargs))
         if not self.can_predict_batch:
             raise exceptions.NotImplementedByModel(f"Model '{self.id}' does not implement predict")
         (output,) = self.split_batch(1, self.predict_batch([kwargs]))
@@ -124,3 +141,13 @@ class ModelWrapper:
                 f"response schema: {errors}"
             )
         return output
+
+
+def _returned(output: Any) -> Any:
+    """A DEEPaaS ``ReturnedFile`` is answered with its file's bytes, read right away.
+
+    (The plugin may have written it next to an upload, which is removed after the call.)
+    """
+    if isinstance(output, ReturnedFile) and output.filename:
+        return Path(output.filename).read_bytes()
+    return output

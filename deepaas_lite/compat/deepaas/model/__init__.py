@@ -1,0 +1,1 @@
+"""``deepaas.model``, as DEEPaaS-era plugins import it."""

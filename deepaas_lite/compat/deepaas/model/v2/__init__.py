@@ -1,0 +1,1 @@
+"""``deepaas.model.v2``: ``base`` (``BaseModel``) and ``wrapper`` (``UploadedFile``)."""
