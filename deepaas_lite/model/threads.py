@@ -9,6 +9,10 @@ thread is stalled, or after ``idle`` seconds without work. So a slow call delays
 calls queued behind it by about ``stall``, not by its own duration, and slow calls
 still run side by side. ``stall`` is well above the interpreter's switch interval
 (5 ms), so a quick call that merely waited for the GIL does not look stalled.
+
+A result goes back to the event loop as soon as its call ends, never held behind the
+next call: results that end before the loop has taken the previous ones share its
+wake-up (see ``_Inbox``).
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ import contextlib
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_Call = tuple[asyncio.Future[Any], asyncio.AbstractEventLoop, Callable[..., Any], tuple[Any, ...]]
+_Call = tuple[
+    asyncio.Future[Any], "_Inbox", Callable[..., Any], tuple[Any, ...], Callable[[], None] | None
+]
 
 
 @dataclass(eq=False)
@@ -37,49 +44,44 @@ class _Worker:
         return self.busy_since is not None and now - self.busy_since >= stall
 
 
-# Results of quick calls are held while more calls wait, and handed back to the event
-# loop together: each hand-back wakes the loop and trades the GIL once.
-QUICK = 0.001
-MAX_HELD = 32
-
-_Done = tuple[asyncio.Future[Any], Any, BaseException | None]
+_Done = tuple[asyncio.Future[Any], Any, BaseException | None, Callable[[], None] | None]
 
 
-def _deliver(done: list[_Done]) -> None:
-    for future, result, error in done:
-        if future.cancelled():
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
+class _Inbox:
+    """Results on their way back to one event loop.
 
+    A result is handed back as soon as its call ends. Results that end while the loop
+    has not yet run the last hand-back ride along with it, so a busy loop is woken
+    (and trades the GIL) once for many results, and an idle one at once for each.
+    """
 
-class _Deliveries:
-    """Results waiting to be handed back, by event loop."""
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._results: deque[_Done] = deque()
+        self._scheduled = False
 
-    def __init__(self) -> None:
-        self._held: dict[asyncio.AbstractEventLoop, list[_Done]] = {}
-        self._count = 0
-
-    def __len__(self) -> int:
-        return self._count
-
-    def add(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        future: asyncio.Future[Any],
-        result: Any,
-        error: BaseException | None,
-    ) -> None:
-        self._held.setdefault(loop, []).append((future, result, error))
-        self._count += 1
-
-    def send(self) -> None:
-        held, self._held, self._count = self._held, {}, 0
-        for loop, done in held.items():
+    def put(self, done: _Done) -> None:
+        """From a thread. The flag is cleared before the loop empties the deque, so a
+        result appended while the flag still reads true is taken by that hand-back."""
+        self._results.append(done)
+        if not self._scheduled:
+            self._scheduled = True
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-                loop.call_soon_threadsafe(_deliver, done)
+                self._loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        self._scheduled = False
+        results = self._results
+        while results:
+            future, result, error, on_done = results.popleft()
+            if on_done is not None:
+                on_done()
+            if future.cancelled():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
 
 
 class ElasticThreads:
@@ -96,6 +98,7 @@ class ElasticThreads:
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._check: asyncio.TimerHandle | None = None
+        self._inboxes: dict[asyncio.AbstractEventLoop, _Inbox] = {}
         self._closed = False
 
     @property
@@ -105,16 +108,30 @@ class ElasticThreads:
 
     async def run(self, func: Callable[..., T], *args: Any) -> T:
         """``func(*args)`` in a thread; its exception, if any, is raised here."""
+        return await self.submit(func, *args)
+
+    def submit(
+        self, func: Callable[..., T], *args: Any, on_done: Callable[[], None] | None = None
+    ) -> asyncio.Future[T]:
+        """Queue ``func(*args)``; the future gets its result or exception.
+
+        Cancelling the future discards the result (a call not yet started is skipped).
+        ``on_done`` runs on the event loop once the call has ended or was skipped, even
+        when the future was cancelled: it says when the thread is free again.
+        """
         if self._closed:
             raise RuntimeError("ElasticThreads is shut down")
         loop = asyncio.get_running_loop()
+        inbox = self._inboxes.get(loop)
+        if inbox is None:
+            inbox = self._inboxes[loop] = _Inbox(loop)
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put((future, loop, func, args))
+        self._queue.put((future, inbox, func, args, on_done))
         if not self._workers:
             self._add_worker(primary=True)
         if self._check is None:
             self._check = loop.call_later(self._stall, self._grow_if_stalled, loop)
-        return await future
+        return future
 
     def shutdown(self) -> None:
         """Let every thread finish its call and leave; calls still queued are dropped."""
@@ -150,35 +167,30 @@ class ElasticThreads:
         thread.start()
 
     def _work(self, worker: _Worker) -> None:
-        done = _Deliveries()
         while True:
-            if done and self._queue.empty():
-                done.send()
             try:
                 call = self._queue.get(timeout=None if worker.primary else self._idle)
             except queue.Empty:  # only threads beyond the first wait with a timeout
                 call = None
             if call is None:
-                self._leave(worker, done)
+                self._leave(worker)
                 return
-            future, loop, func, args = call
-            worker.busy_since = started = time.monotonic()
+            future, inbox, func, args, on_done = call
             result, error = None, None
-            try:
-                result = func(*args)
-            except BaseException as exc:
-                error = exc
-            worker.busy_since = None
-            done.add(loop, future, result, error)
-            if time.monotonic() - started > QUICK or len(done) >= MAX_HELD:
-                done.send()
+            if not future.cancelled():  # nobody waits for it any more: skip it
+                worker.busy_since = time.monotonic()
+                try:
+                    result = func(*args)
+                except BaseException as exc:
+                    error = exc
+                worker.busy_since = None
+            inbox.put((future, result, error, on_done))
             del future, result, error, call
             if not worker.primary and not self._any_stalled():
-                self._leave(worker, done)
+                self._leave(worker)
                 return
 
-    def _leave(self, worker: _Worker, done: _Deliveries) -> None:
-        done.send()
+    def _leave(self, worker: _Worker) -> None:
         with self._lock:
             self._workers.remove(worker)
 

@@ -79,3 +79,24 @@ async def test_shutdown_ends_the_threads() -> None:
         assert not thread.is_alive()
     with pytest.raises(RuntimeError):
         await threads.run(lambda: None)
+
+
+async def test_a_finished_quick_result_is_not_held_behind_a_slow_call() -> None:
+    threads = ElasticThreads(stall=3600)  # one thread: the slow call runs after the quick one
+    gate, release = threading.Event(), threading.Event()
+    try:
+        first = asyncio.ensure_future(threads.run(gate.wait))
+        quick = asyncio.ensure_future(threads.run(lambda: "quick"))
+        slow = asyncio.ensure_future(threads.run(release.wait))
+        await asyncio.sleep(0)  # all three are queued, in this order, behind the gate
+        gate.set()
+        assert await asyncio.wait_for(quick, 30) == "quick"
+        assert await first is True
+        assert not slow.done()
+        release.set()
+        assert await slow is True
+        assert threads.threads == 1
+    finally:
+        gate.set()
+        release.set()
+        threads.shutdown()
