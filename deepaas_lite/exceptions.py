@@ -38,6 +38,10 @@ class NotAcceptable(DeepaasError):
     """The client accepts no media type the model can produce."""
 
 
+class UnsupportedMediaType(DeepaasError):
+    """The request body is of a type no argument is read from."""
+
+
 class NotImplementedByModel(DeepaasError):
     """The plugin has no ``predict`` or ``train``."""
 

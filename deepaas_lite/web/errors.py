@@ -21,6 +21,7 @@ STATUS: dict[type[exceptions.DeepaasError], int] = {
     exceptions.MalformedBody: 400,
     exceptions.InvalidArguments: 422,
     exceptions.NotAcceptable: 406,
+    exceptions.UnsupportedMediaType: 415,
     exceptions.TrainingFinished: 409,
     exceptions.NotImplementedByModel: 501,
     exceptions.ModelNotReady: 503,
