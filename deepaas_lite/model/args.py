@@ -36,9 +36,18 @@ def is_file_field(field: fields.Field[Any]) -> bool:
     return field.metadata.get("type") == "file"
 
 
+def is_file_list(field: fields.Field[Any]) -> bool:
+    """A list of files: ``fields.List(fields.Field(metadata={"type": "file"}))``."""
+    return isinstance(field, fields.List) and is_file_field(field.inner)
+
+
 def file_fields(schema: Schema) -> list[str]:
-    """Names (as sent by clients) of the schema's file arguments."""
-    return [data_key(name, f) for name, f in schema.fields.items() if is_file_field(f)]
+    """Names (as sent by clients) of the schema's file and list-of-files arguments."""
+    return [
+        data_key(name, f)
+        for name, f in schema.fields.items()
+        if is_file_field(f) or is_file_list(f)
+    ]
 
 
 def data_key(name: str, field: fields.Field[Any]) -> str:

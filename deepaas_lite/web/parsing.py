@@ -9,7 +9,6 @@ parts are saved to a temporary directory and handed over as ``UploadedFile``; th
 from __future__ import annotations
 
 import functools
-import json
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from webargs.asyncparser import AsyncParser
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model.uploads import UploadedFile
+from deepaas_lite.web.body import check_body, json_object
 from deepaas_lite.web.negotiation import choose
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -101,13 +101,7 @@ class RequestParser(AsyncParser[web.Request]):
         raw = await req.read()
         if not raw.strip():
             return {}
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise exceptions.MalformedBody(f"Malformed JSON body: {exc}") from exc
-        if not isinstance(body, dict):
-            raise exceptions.MalformedBody("The JSON body must be an object")
-        return body
+        return json_object(raw)
 
     async def _form(self, req: web.Request, schema: Schema) -> MultiDict[Any]:
         try:
@@ -148,6 +142,7 @@ class _Shape:
     known: frozenset[str]  # the keys clients send
     accept: tuple[str, ...]  # the media types of an ``accept`` argument
     files: tuple[str, ...]  # the names of file arguments
+    file_lists: tuple[str, ...]  # the names of list-of-files arguments
 
 
 @functools.cache
@@ -156,15 +151,24 @@ def _shape(schema: Schema) -> _Shape:
         known=frozenset(model_args.data_key(name, f) for name, f in schema.fields.items()),
         accept=tuple(model_args.accept_choices(schema)),
         files=tuple(n for n, f in schema.fields.items() if model_args.is_file_field(f)),
+        file_lists=tuple(n for n, f in schema.fields.items() if model_args.is_file_list(f)),
     )
 
 
 def _check_files(schema: Schema, data: Mapping[str, Any]) -> None:
+    """A file argument holds files only: text sent for it never reaches the plugin."""
+    shape = _shape(schema)
     errors = {
         name: ["Not a file: send it as a file part of a multipart/form-data body."]
-        for name in _shape(schema).files
-        if name in data and data[name] is not None and not isinstance(data[name], UploadedFile)
+        for name in shape.files
+        if data.get(name) is not None and not isinstance(data[name], UploadedFile)
     }
+    errors.update(
+        (name, ["Not a list of files: send each as a file part of a multipart/form-data body."])
+        for name in shape.file_lists
+        if data.get(name) is not None
+        and not all(isinstance(item, UploadedFile) for item in data[name])
+    )
     if errors:
         raise exceptions.InvalidArguments(errors)
 
@@ -174,6 +178,7 @@ PARSER = RequestParser()
 
 async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[str, Any], Uploads]:
     """Validated arguments and the request's uploads (the caller cleans them up)."""
+    check_body(request)
     uploads = Uploads()
     if not schema.fields and not request.body_exists:
         return {}, uploads  # nothing declared, nothing sent: the query string is ignored
@@ -181,6 +186,9 @@ async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[st
     try:
         data = await PARSER.parse(schema, request, location="request", unknown=RAISE)
         _check_files(schema, data)
+    except RecursionError as exc:  # a schema that nests itself, as deep as the body
+        uploads.cleanup()
+        raise exceptions.MalformedBody("The body is nested too deeply to be read") from exc
     except BaseException:
         uploads.cleanup()
         raise
