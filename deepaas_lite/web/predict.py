@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ async def predict(request: web.Request) -> web.StreamResponse:
 
 
 def raw_response(output: Any, media_type: str) -> web.Response:
-    """A non-JSON answer: bytes, str, an open binary file or a path."""
+    """A non-JSON answer: bytes, str (text, never a path), an open binary file or a path."""
     return web.Response(body=_raw_body(output), headers={"Content-Type": media_type})
 
 
@@ -51,15 +50,11 @@ def _raw_body(output: Any) -> bytes:
         with output:
             data = output.read()
         return data.encode() if isinstance(data, str) else bytes(data)
-    if isinstance(output, Path) or (isinstance(output, str) and _is_file(output)):
-        return Path(output).read_bytes()
+    if isinstance(output, Path):
+        return output.read_bytes()
     if isinstance(output, str):
         return output.encode()
     raise exceptions.InvalidResponse(
         f"A non-JSON answer must be bytes, str, a binary file or a path, "
         f"not {type(output).__name__}"
     )
-
-
-def _is_file(value: str) -> bool:
-    return len(value) < 4096 and "\n" not in value and os.path.isfile(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,15 +30,30 @@ def test_open_file_is_read_and_closed(tmp_path: Path) -> None:
     assert buffer.closed
 
 
-def test_paths(tmp_path: Path) -> None:
+def test_path_is_read(tmp_path: Path) -> None:
     path = tmp_path / "image.png"
     path.write_bytes(b"PNGDATA")
     assert raw_response(path, "image/png").body == b"PNGDATA"
-    assert raw_response(str(path), "image/png").body == b"PNGDATA"
+
+
+def test_str_is_text_even_when_it_names_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_bytes(b"SECRET")
+    assert raw_response(str(path), "text/plain").body == str(path).encode()
     assert (
-        raw_response(str(tmp_path / "missing.png"), "text/plain").body
-        == str(tmp_path / "missing.png").encode()
+        raw_response(str(tmp_path / "missing"), "text/plain").body
+        == str(tmp_path / "missing").encode()
     )
+
+
+async def test_echoed_path_is_not_read_over_http(client: Any, tmp_path: Path) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_bytes(b"SECRET")
+    for text in (str(path), "/etc/passwd", "/proc/self/environ"):
+        resp = await client.post("/v2/models/hardening-text/predict/", params={"text": text})
+        assert resp.status == 200
+        assert resp.content_type == "text/plain"
+        assert await resp.read() == text.encode()
 
 
 def test_other_types_are_an_error() -> None:
