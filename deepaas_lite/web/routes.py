@@ -53,7 +53,10 @@ ROUTES: list[Route] = [
 
 
 def add_routes(app: web.Application, base_path: str, routes: list[Route]) -> None:
-    """Register each route with and without a trailing slash (no redirects)."""
+    """Register each route with and without a trailing slash (no redirects).
+
+    A GET route answers HEAD too: the same status and headers, no body.
+    """
     for route in routes:
         full = base_path + route.path
         paths = [full or "/"]
@@ -61,3 +64,5 @@ def add_routes(app: web.Application, base_path: str, routes: list[Route]) -> Non
             paths.append(full + "/")
         for path in paths:
             app.router.add_route(route.method, path, route.handler)
+            if route.method == "GET":
+                app.router.add_route("HEAD", path, route.handler)
