@@ -11,6 +11,7 @@ import platformdirs
 from oslo_config import cfg
 
 from deepaas_lite import __version__
+from deepaas_lite.compat import options as deepaas_options
 
 MIB = 1024 * 1024
 
@@ -82,7 +83,26 @@ OPTS: list[cfg.Opt] = [
         default=True,
         help="Call each model's warm() before reporting ready.",
     ),
-    cfg.BoolOpt("debug", default=False, help="Log at debug level."),
+    cfg.BoolOpt("debug", short="d", default=False, help="Log at debug level."),
+    # DEEPaaS's endpoint switches (docs/migration.md).
+    cfg.BoolOpt(
+        "predict-endpoint",
+        default=True,
+        help="Serve the predict endpoint. Off: POST .../predict/ answers 404 and the "
+        "API documents leave it out.",
+    ),
+    cfg.BoolOpt(
+        "train-endpoint",
+        default=True,
+        help="Serve the train endpoints (start, list, get, cancel, log). Off: they "
+        "answer 404 and the API documents leave them out.",
+    ),
+    cfg.BoolOpt(
+        "doc-endpoint",
+        default=True,
+        help="Serve the API documents and the UI (/swagger.json, /openapi.json, /ui, "
+        "/api). Off: they answer 404.",
+    ),
 ]
 
 
@@ -112,7 +132,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 
     ``[model:<id>]`` stands for one section per model, e.g. ``[model:iris-deepaas]``.
     """
-    return [("DEFAULT", OPTS), (MODEL_GROUP_PREFIX + "<id>", MODEL_OPTS)]
+    return [("DEFAULT", OPTS + deepaas_options.OPTS), (MODEL_GROUP_PREFIX + "<id>", MODEL_OPTS)]
 
 
 def register_model_groups(conf: cfg.ConfigOpts, model_ids: Iterable[str]) -> None:
@@ -125,6 +145,7 @@ def parse(argv: Sequence[str] | None = None, prog: str = "deepaas-run") -> cfg.C
     """Parse flags and config files into a fresh ``ConfigOpts``."""
     conf = cfg.ConfigOpts()
     conf.register_cli_opts([_with_default_in_help(opt) for opt in OPTS])
+    conf.register_cli_opts(deepaas_options.OPTS)
     conf(
         list(argv) if argv is not None else None,
         project="deepaas-lite",
@@ -133,6 +154,7 @@ def parse(argv: Sequence[str] | None = None, prog: str = "deepaas-run") -> cfg.C
         default_config_files=[],
         default_config_dirs=[],
     )
+    deepaas_options.normalise(conf)
     return conf
 
 
@@ -176,6 +198,9 @@ class Settings:
     max_batch_delay: float | None = None
     model_options: Mapping[str, ModelOptions] = field(default_factory=dict)
     warm: bool = True
+    predict_endpoint: bool = True
+    train_endpoint: bool = True
+    doc_endpoint: bool = True
 
     def options_for(self, model_id: str) -> ModelOptions:
         """A model's options: its own section first, then the global ones.
@@ -211,6 +236,9 @@ class Settings:
             max_batch_delay=conf.max_batch_delay,
             model_options=_model_options(conf, model_ids),
             warm=conf.warm,
+            predict_endpoint=conf.predict_endpoint,
+            train_endpoint=conf.train_endpoint,
+            doc_endpoint=conf.doc_endpoint,
         )
 
 

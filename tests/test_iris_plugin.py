@@ -84,7 +84,7 @@ def test_the_model_is_loaded_once(model_dir: Path, monkeypatch: pytest.MonkeyPat
     plugin.warm()
     calls: list[Any] = []
     real_load = joblib.load
-    monkeypatch.setattr(plugin.joblib, "load", lambda f: calls.append(f) or real_load(f))
+    monkeypatch.setattr(joblib, "load", lambda f: calls.append(f) or real_load(f))
     for _ in range(3):
         plugin.predict(data=SETOSA)
     assert calls == []

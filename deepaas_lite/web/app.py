@@ -17,9 +17,11 @@ from deepaas_lite.model.threads import ElasticThreads
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi import ui
 from deepaas_lite.openapi.spec import ServingInfo, build_spec
+from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.training.manager import TrainingManager
+from deepaas_lite.web.endpoints import enabled_routes
 from deepaas_lite.web.errors import error_middleware
-from deepaas_lite.web.keys import MODELS, PREDICTORS, SETTINGS, SPEC, TRAININGS
+from deepaas_lite.web.keys import MODELS, PREDICTORS, SETTINGS, SPEC, SWAGGER, TRAININGS
 from deepaas_lite.web.metrics import METRICS, Metrics, metrics_middleware
 from deepaas_lite.web.routes import ROUTES as ALL_ROUTES
 from deepaas_lite.web.routes import add_routes
@@ -35,10 +37,11 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     served = dict(models)
     app[MODELS] = served
     app[METRICS] = Metrics(app)
-    spec = build_spec(
-        ALL_ROUTES, served, settings.base_path, serving=_serving_info(served, settings)
-    )
+    routes = enabled_routes(ALL_ROUTES, settings)
+    spec = build_spec(routes, served, settings.base_path, serving=_serving_info(served, settings))
+    swagger = build_swagger2(routes, served, spec, settings.base_path)
     app[SPEC] = json.dumps(spec).encode()
+    app[SWAGGER] = json.dumps(swagger).encode()
     app[TRAININGS] = TrainingManager(
         served,
         settings.state_dir,
@@ -46,8 +49,9 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         history=settings.train_history,
     )
     app[PREDICTORS] = {}
-    add_routes(app, settings.base_path, ALL_ROUTES)
-    ui.add_static(app, settings.base_path)
+    add_routes(app, settings.base_path, routes)
+    if settings.doc_endpoint:
+        ui.add_static(app, settings.base_path)
     app.cleanup_ctx.append(_predictors)
     app.cleanup_ctx.append(_trainings)
     return app

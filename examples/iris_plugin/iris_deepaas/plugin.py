@@ -23,7 +23,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import joblib
 import platformdirs
 from marshmallow import fields, validate
 
@@ -65,6 +64,8 @@ def model_path() -> Path:
 
 def _save(model: Any, path: Path) -> None:
     """Write ``model`` to ``path``: readers see the old file or the new one, whole."""
+    import joblib  # here, not at import: listing or describing the plugin needs no numpy
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -94,6 +95,8 @@ def _key(path: Path, st: os.stat_result) -> _FileKey:
 def _current_model() -> Any:
     """The saved model, loaded again only when the file changed since the last load."""
     global _loaded
+    import joblib
+
     path = model_path()
     try:
         st = path.stat()
