@@ -24,6 +24,7 @@ from webargs.asyncparser import AsyncParser
 
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
+from deepaas_lite.model import values
 from deepaas_lite.model.uploads import UploadedFile
 from deepaas_lite.web.body import check_body, json_object
 from deepaas_lite.web.negotiation import choose
@@ -73,29 +74,34 @@ class RequestParser(AsyncParser[web.Request]):
     __location_map__ = {**AsyncParser.__location_map__, "request": "load_request"}
 
     async def load_request(self, req: web.Request, schema: Schema) -> Mapping[str, Any]:
+        # Unknown keys are kept in every location, so that validation names them.
         data: dict[str, Any]
         if req.body_exists and _is_json(req.content_type):
-            # Unknown keys of a JSON object are kept, so that validation names them.
-            data = self._proxy_dict(req.query, schema)
-            data.update(await self._json_body(req))
+            data = self._text_dict(req, req.query, schema)
+            body = await self._json_body(req)
+            _set_aside(req, body, {**values.json_errors(schema, body), **_accept_in(body)})
+            data.update(body)
         elif req.body_exists and req.content_type in _FORMS:
+            form = await self._form(req, schema)
             merged: MultiDict[Any] = MultiDict(req.query)
-            merged.extend(await self._form(req, schema))
-            data = self._proxy_dict(merged, schema)
+            merged.extend(form)
+            data = self._text_dict(req, merged, schema)
+            _set_aside(req, data, _accept_in(form))
         else:
-            data = self._proxy_dict(req.query, schema)
+            data = self._text_dict(req, req.query, schema)
         choices = _shape(schema).accept
         if choices and model_args.ACCEPT not in data:
             data[model_args.ACCEPT] = choose(req.headers.get("Accept"), choices)
         return data
 
-    def _proxy_dict(self, multidict: Any, schema: Schema) -> dict[str, Any]:
-        """Known keys of a query string or form (others are ignored, as webargs does)."""
+    def _text_dict(self, req: web.Request, multidict: Any, schema: Schema) -> dict[str, Any]:
+        """A query string or form: lists from repeated keys, booleans and objects read."""
         if not multidict:
             return {}
         proxy = self._makeproxy(multidict, schema)
-        known = _shape(schema).known
-        return {key: proxy[key] for key in proxy if key in known}
+        data, errors = values.from_text(schema, {key: proxy[key] for key in proxy})
+        _set_aside(req, data, errors)
+        return data
 
     async def _json_body(self, req: web.Request) -> dict[str, Any]:
         raw = await req.read()
@@ -132,14 +138,30 @@ class RequestParser(AsyncParser[web.Request]):
         if isinstance(messages, dict):
             messages = messages.get("request", messages)  # webargs nests by location
         errors = messages if isinstance(messages, dict) else {"_schema": messages}
-        raise exceptions.InvalidArguments(errors)
+        raise exceptions.InvalidArguments({**errors, **req.get(SET_ASIDE, {})})
+
+
+SET_ASIDE: web.RequestKey[dict[str, Any]] = web.RequestKey("invalid_before_loading", dict)
+
+
+def _set_aside(req: web.Request, data: dict[str, Any], errors: Mapping[str, Any]) -> None:
+    """Leave out values found invalid before loading; their errors join marshmallow's."""
+    for key in errors:
+        data.pop(key, None)
+    req[SET_ASIDE].update(errors)
+
+
+def _accept_in(body: Mapping[str, Any]) -> dict[str, list[str]]:
+    return {model_args.ACCEPT: [_ACCEPT_IN_BODY]} if model_args.ACCEPT in body else {}
+
+
+_ACCEPT_IN_BODY = "Not read from a body: send the Accept header or ?accept= in the query string."
 
 
 @dataclass(frozen=True)
 class _Shape:
     """What parsing needs to know of a schema, worked out once per schema."""
 
-    known: frozenset[str]  # the keys clients send
     accept: tuple[str, ...]  # the media types of an ``accept`` argument
     files: tuple[str, ...]  # the names of file arguments
     file_lists: tuple[str, ...]  # the names of list-of-files arguments
@@ -148,7 +170,6 @@ class _Shape:
 @functools.cache
 def _shape(schema: Schema) -> _Shape:
     return _Shape(
-        known=frozenset(model_args.data_key(name, f) for name, f in schema.fields.items()),
         accept=tuple(model_args.accept_choices(schema)),
         files=tuple(n for n, f in schema.fields.items() if model_args.is_file_field(f)),
         file_lists=tuple(n for n, f in schema.fields.items() if model_args.is_file_list(f)),
@@ -180,11 +201,15 @@ async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[st
     """Validated arguments and the request's uploads (the caller cleans them up)."""
     check_body(request)
     uploads = Uploads()
-    if not schema.fields and not request.body_exists:
-        return {}, uploads  # nothing declared, nothing sent: the query string is ignored
+    if not schema.fields and not request.body_exists and not request.query:
+        return {}, uploads  # nothing declared, nothing sent
     request[UPLOADS] = uploads
+    request[SET_ASIDE] = {}
     try:
         data = await PARSER.parse(schema, request, location="request", unknown=RAISE)
+        invalid: dict[str, Any] = request[SET_ASIDE]
+        if invalid:
+            raise exceptions.InvalidArguments(invalid)
         _check_files(schema, data)
     except RecursionError as exc:  # a schema that nests itself, as deep as the body
         uploads.cleanup()

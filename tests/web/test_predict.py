@@ -238,7 +238,7 @@ async def test_slow_predict_does_not_delay_other_requests(client: Client) -> Non
 
 
 async def test_model_without_arguments(client: Client) -> None:
-    for kwargs in ({}, {"params": {"ignored": "1"}}, {"json": {}}):
+    for kwargs in ({}, {"json": {}}):
         resp = await client.post("/v2/models/bare-predict/predict/", **kwargs)
         assert resp.status == 200
         assert (await resp.json())["predictions"] == {"kwargs": {}}
