@@ -22,6 +22,10 @@ class TrainingNotFound(DeepaasError):
     """No training of that model has that uuid."""
 
 
+class EndpointDisabled(DeepaasError):
+    """The operator turned this endpoint off (``--nopredict-endpoint`` and the like)."""
+
+
 class InvalidArguments(DeepaasError):
     """Arguments failed validation; ``errors`` maps field names to messages."""
 

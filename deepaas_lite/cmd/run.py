@@ -22,7 +22,7 @@ def banner(host: str, port: int, base_path: str, model_ids: Sequence[str]) -> st
         [
             "deepaas-lite is serving " + (", ".join(model_ids) or "no models"),
             f"  UI:   {root}/ui",
-            f"  spec: {root}/swagger.json",
+            f"  spec: {root}/openapi.json (OpenAPI 3), {root}/swagger.json (Swagger 2.0)",
             f"  v2:   {root}/v2/",
         ]
     )

@@ -46,7 +46,7 @@ def add_static(app: web.Application, base_path: str) -> None:
 
 async def page(request: web.Request) -> web.Response:
     base = request.app[SETTINGS].base_path
-    body = _PAGE.format(static=html.escape(base + STATIC), spec=html.escape(base + "/swagger.json"))
+    body = _PAGE.format(static=html.escape(base + STATIC), spec=html.escape(base + "/openapi.json"))
     return web.Response(text=body, content_type="text/html")
 
 

@@ -18,6 +18,7 @@ LOG = logging.getLogger(__name__)
 STATUS: dict[type[exceptions.DeepaasError], int] = {
     exceptions.ModelNotFound: 404,
     exceptions.TrainingNotFound: 404,
+    exceptions.EndpointDisabled: 404,
     exceptions.MalformedBody: 400,
     exceptions.InvalidArguments: 422,
     exceptions.NotAcceptable: 406,

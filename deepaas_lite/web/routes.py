@@ -45,7 +45,7 @@ ROUTES: list[Route] = [
     Route("GET", "/v2/health/live", health.live, "live", "Is the server up"),
     Route("GET", "/v2/health/ready", health.ready, "ready", "Is every model serving"),
     Route("GET", "/metrics", metrics.metrics, "metrics", "Prometheus metrics"),
-    Route("GET", "/swagger.json", spec.document),
+    Route("GET", "/swagger.json", spec.swagger),
     Route("GET", "/openapi.json", spec.document),
     Route("GET", "/ui", ui.page),
     Route("GET", "/api", ui.redirect),

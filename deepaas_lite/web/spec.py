@@ -1,11 +1,15 @@
-"""``GET /swagger.json`` and ``/openapi.json``: the document built at start-up."""
+"""``GET /openapi.json`` (OpenAPI 3) and ``/swagger.json`` (Swagger 2.0), built at start-up."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from deepaas_lite.web.keys import SPEC
+from deepaas_lite.web.keys import SPEC, SWAGGER
 
 
 async def document(request: web.Request) -> web.Response:
     return web.Response(body=request.app[SPEC], content_type="application/json")
+
+
+async def swagger(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[SWAGGER], content_type="application/json")

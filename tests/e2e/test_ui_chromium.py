@@ -60,7 +60,7 @@ def test_swagger_ui_renders_every_model(tmp_path: Path, base_path: str) -> None:
     with running(args, tmp_path / "server.log", base_path=base_path) as server:
         dom = render(f"{server.url}{base_path}/ui", tmp_path / "profile")
     assert 'class="swagger-ui' in dom
-    # Operations are rendered from /swagger.json: the spec loaded and parsed.
+    # Operations are rendered from /openapi.json (OpenAPI 3): the spec loaded and parsed.
     assert f"{base_path}/v2/models/echo/predict" in dom
     assert f"{base_path}/v2/models/schema-output/predict" in dom
     assert "opblock-tag" in dom and "Make a prediction" in dom

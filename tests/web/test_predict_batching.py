@@ -78,7 +78,7 @@ async def test_operator_settings_win(make_client: ClientFactory) -> None:
     only = await _concurrently(client, ONLY, *({"x": str(i)} for i in range(6)))
     assert [body["predictions"]["double"] for _, body in only] == [0, 2, 4, 6, 8, 10]
     assert max(body["predictions"]["batch"] for _, body in only) == 2
-    spec = await (await client.get("/swagger.json")).json()
+    spec = await (await client.get("/openapi.json")).json()
     assert "description" not in spec["paths"]["/v2/models/batch-both/predict"]["post"]
     assert (
         "max batch size 2" in spec["paths"]["/v2/models/batch-only/predict"]["post"]["description"]

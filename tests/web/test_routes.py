@@ -137,7 +137,7 @@ async def test_ui_and_assets(client: Client) -> None:
     page = await client.get("/ui")
     assert page.status == 200 and page.content_type == "text/html"
     html = await page.text()
-    assert "/ui/static/swagger-ui-bundle.js" in html and "/swagger.json" in html
+    assert "/ui/static/swagger-ui-bundle.js" in html and 'url: "/openapi.json"' in html
     assert "cdn" not in html.lower() and "https://" not in html
     asset = await client.get("/ui/static/swagger-ui-bundle.js")
     assert asset.status == 200 and len(await asset.read()) > 100_000
@@ -155,7 +155,7 @@ async def test_base_path_moves_everything(make_client: ClientFactory) -> None:
     assert (await client.get("/deepaas")).status == 200
     assert (await client.get("/deepaas/")).status == 200
     html = await (await client.get("/deepaas/ui")).text()
-    assert "/deepaas/ui/static/swagger-ui.css" in html and "/deepaas/swagger.json" in html
+    assert "/deepaas/ui/static/swagger-ui.css" in html and "/deepaas/openapi.json" in html
     assert (await client.get("/deepaas/ui/static/swagger-ui.css")).status == 200
     spec = await (await client.get("/deepaas/openapi.json")).json()
     assert "/deepaas/v2/models/echo/predict" in spec["paths"]

@@ -1,0 +1,111 @@
+"""The Swagger 2.0 document at /swagger.json: valid, and shaped as DEEPaaS clients read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator
+
+from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.openapi.spec import build_spec
+from deepaas_lite.openapi.swagger2 import build_swagger2
+from deepaas_lite.web.routes import ROUTES
+from tests.conftest import marshmallow_major
+
+Client = Any
+
+
+@pytest.fixture(scope="module")
+def swagger(models: dict[str, ModelWrapper]) -> dict[str, Any]:
+    return build_swagger2(ROUTES, models, build_spec(ROUTES, models))
+
+
+def test_is_valid_swagger_2(swagger: dict[str, Any]) -> None:
+    assert swagger["swagger"] == "2.0"
+    OpenAPIV2SpecValidator(swagger).validate()
+
+
+def test_every_path_ends_in_a_slash(swagger: dict[str, Any]) -> None:
+    assert all(path.endswith("/") for path in swagger["paths"])
+    assert "/v2/models/echo/predict/" in swagger["paths"]
+    assert "/v2/models/echo/train/" in swagger["paths"]
+    assert "/v2/models/echo/train/{uuid}/" in swagger["paths"]
+
+
+def test_predict_parameters_as_deepaas_clients_read_them(swagger: dict[str, Any]) -> None:
+    """What the AI4OS Gradio UI reads: parameters (name, type, enum, default), produces."""
+    post = swagger["paths"]["/v2/models/echo/predict/"]["post"]
+    params = {p["name"]: p for p in post["parameters"]}
+    assert params["data"] == {
+        "name": "data",
+        "in": "query",
+        "required": True,
+        "type": "array",
+        "items": {"type": "number"},
+        "collectionFormat": "multi",
+        "description": "Numbers to echo",
+    }
+    assert params["mode"]["enum"] == ["plain", "upper"] and params["mode"]["default"] == "plain"
+    assert (params["count"]["minimum"], params["count"]["maximum"]) == (1, 10)
+    assert params["upload"] == {
+        "name": "upload",
+        "in": "formData",
+        "required": False,
+        "type": "file",
+        "description": "A file",
+    }
+    assert post["consumes"] == ["multipart/form-data"]
+    assert post["parameters"][-1]["name"] == "accept"
+    assert post["parameters"][-1]["in"] == "header"
+    assert post["produces"] == ["application/json", "text/plain", "image/png"]
+
+
+def test_json_only_model_produces_json(swagger: dict[str, Any]) -> None:
+    post = swagger["paths"]["/v2/models/class-plugin/predict/"]["post"]
+    assert post["produces"] == ["application/json"]
+    assert "consumes" not in post
+
+
+def test_response_schema_is_a_definition(swagger: dict[str, Any]) -> None:
+    post = swagger["paths"]["/v2/models/schema-output/predict/"]["post"]
+    ref = post["responses"]["200"]["schema"]["$ref"]
+    name = ref.rsplit("/", 1)[-1]
+    assert name.startswith("ModelPredictionResponse")
+    assert swagger["definitions"][name]["properties"]
+    assert "ModelPredictionResponse" in swagger["definitions"]
+
+
+def test_own_answers_are_definitions(swagger: dict[str, Any]) -> None:
+    assert {"Error", "Training", "Model", "Version", "Link"} <= set(swagger["definitions"])
+    train = swagger["paths"]["/v2/models/echo/train/"]["post"]
+    assert train["responses"]["200"]["schema"] == {"$ref": "#/definitions/Training"}
+    assert train["responses"]["422"]["schema"] == {"$ref": "#/definitions/Error"}
+    link = swagger["definitions"]["Model"]["properties"]["links"]["items"]
+    assert link == {"$ref": "#/definitions/Link"}
+    get = swagger["paths"]["/v2/models/echo/train/{uuid}/"]["get"]
+    assert get["parameters"][0]["in"] == "path"
+
+
+def test_marshmallow_3_keyword_plugin(models: dict[str, ModelWrapper]) -> None:
+    if marshmallow_major() >= 4:
+        pytest.skip("keyword metadata loads under marshmallow 3 only")
+    served = {name: models[name] for name in ("deepaas-style", "mm3-keywords")}
+    swagger = build_swagger2(ROUTES, served, build_spec(ROUTES, served))
+    OpenAPIV2SpecValidator(swagger).validate()
+    post = swagger["paths"]["/v2/models/deepaas-style/predict/"]["post"]
+    params = {p["name"]: p for p in post["parameters"]}
+    assert params["image"]["type"] == "file" and params["image"]["in"] == "formData"
+    assert params["image"]["description"] == "An image to classify"
+    assert params["threshold"]["default"] == 0.5
+    response = swagger["definitions"]["ModelPredictionResponse"]["properties"]
+    assert response["label"] == {"type": "string", "description": "The predicted label"}
+
+
+async def test_both_documents_are_served(client: Client) -> None:
+    swagger = await (await client.get("/swagger.json")).json()
+    openapi = await (await client.get("/openapi.json")).json()
+    OpenAPIV2SpecValidator(swagger).validate()
+    OpenAPIV30SpecValidator(openapi).validate()
+    assert swagger["swagger"] == "2.0" and openapi["openapi"].startswith("3.0")
+    assert set(openapi["paths"]) == {path.rstrip("/") or "/" for path in swagger["paths"]}
