@@ -78,6 +78,11 @@ def _is_object(field: fields.Field[Any]) -> bool:
     return isinstance(field, fields.Dict | fields.Nested) and not isinstance(field, fields.Pluck)
 
 
+def is_object(field: fields.Field[Any]) -> bool:
+    """An argument that a query string or form carries as JSON text (or a list of them)."""
+    return _is_object(field.inner if isinstance(field, fields.List) else field)
+
+
 def _text_value(field: fields.Field[Any], value: Any) -> tuple[Any, Any]:
     """One text value read for ``field``: (the value, its errors or None)."""
     if not isinstance(value, str):

@@ -18,11 +18,13 @@ from marshmallow import Schema, fields
 
 from deepaas_lite import __version__
 from deepaas_lite.model import args as model_args
+from deepaas_lite.model import values
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi.schemas import COMPONENTS, ref
 
 JSON = "application/json"
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded", JSON)
+MULTIPART = "multipart/form-data"
+FORM_TYPES = (MULTIPART, "application/x-www-form-urlencoded", JSON)
 MODEL_ID = "{model_id}"
 
 Operation = dict[str, Any]
@@ -97,12 +99,38 @@ def _request_body(builder: _Builder, schema: Schema) -> dict[str, Any] | None:
             del body["required"]
     if not properties:
         return None
-    has_files = bool(model_args.file_fields(schema))
-    media = ("multipart/form-data",) if has_files else FORM_TYPES
-    return {
-        "required": bool(body.get("required")),
-        "content": {m: {"schema": copy.deepcopy(body)} for m in media},
-    }
+    body["additionalProperties"] = False  # unknown keys are 422, wherever they are sent
+    objects = [
+        model_args.data_key(name, field)
+        for name, field in schema.fields.items()
+        if values.is_object(field) and model_args.data_key(name, field) in properties
+    ]
+    if any(_is_binary(prop) for prop in properties.values()):
+        media: tuple[str, ...] = (MULTIPART,)
+    elif objects:
+        media = (MULTIPART, JSON)  # urlencoded fields cannot carry an object
+    else:
+        media = FORM_TYPES
+    content = {m: {"schema": body if m == JSON else _as_form(body)} for m in media}
+    if objects:
+        content[MULTIPART]["encoding"] = {key: {"contentType": JSON} for key in objects}
+    return {"required": bool(body.get("required")), "content": content}
+
+
+def _is_binary(prop: dict[str, Any]) -> bool:
+    """A file, or a list of files."""
+    return prop.get("format") == "binary" or prop.get("items", {}).get("format") == "binary"
+
+
+def _as_form(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` as form fields carry it: a list is its repeated key, so an empty list
+    cannot be told from a missing one, and a required list needs an item."""
+    form = copy.deepcopy(body)
+    for key in form.get("required", []):
+        prop = form["properties"][key]
+        if prop.get("type") == "array":
+            prop["minItems"] = max(prop.get("minItems", 0), 1)
+    return form
 
 
 def _predict(

@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 
 from deepaas_lite.model.loading import load_model
+from deepaas_lite.model.output import finite
 from deepaas_lite.training import inputs, progress
 from deepaas_lite.training.records import Store, to_json
 
@@ -46,7 +47,9 @@ def _train(store: Store, uuid: str) -> int:
         if training is None:
             raise LookupError(f"Training '{uuid}' is not in the store")
         wrapper = load_model(training.model_id)
-        output = wrapper.train(inputs.unpack(store.kwargs(uuid)))
+        output, replaced = finite(wrapper.train(inputs.unpack(store.kwargs(uuid))))
+        if replaced:  # NaN and Infinity are not JSON: the result is kept, with null
+            print(f"deepaas-lite: result stored with null for {', '.join(replaced)}", flush=True)
         store.save_outcome(uuid, output=to_json(output))
     except BaseException as exc:
         traceback.print_exc()

@@ -52,6 +52,7 @@ def test_argument_constraints(spec: dict[str, Any]) -> None:
         "type": "array",
         "items": {"type": "number"},
         "description": "Numbers to echo",
+        "minItems": 1,  # a form cannot send an empty list
     }
     assert props["mode"]["enum"] == ["plain", "upper"]
     assert props["mode"]["default"] == "plain"
@@ -132,3 +133,50 @@ def test_base_path(models: dict[str, ModelWrapper]) -> None:
     spec = build_spec(ROUTES, models, base_path="/x")
     validate(spec)
     assert all(path.startswith("/x") for path in spec["paths"])
+
+
+def _bodies(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, media, content["schema"])
+        for path, item in spec["paths"].items()
+        for operation in item.values()
+        for media, content in operation.get("requestBody", {}).get("content", {}).items()
+    ]
+
+
+def test_request_bodies_allow_no_other_keys(spec: dict[str, Any]) -> None:
+    """Unknown keys are 422 in every location, so no body schema allows them."""
+    bodies = _bodies(spec)
+    assert len(bodies) > 10
+    for path, media, schema in bodies:
+        assert schema["additionalProperties"] is False, (path, media)
+        assert "accept" not in schema["properties"], (path, media)
+
+
+def test_object_arguments_are_json_parts(spec: dict[str, Any]) -> None:
+    """A Nested or Dict argument is JSON text in a multipart part; urlencoded cannot carry it."""
+    predict = spec["paths"]["/v2/models/kinds/predict"]["post"]["requestBody"]["content"]
+    assert list(predict) == ["multipart/form-data"]
+    assert predict["multipart/form-data"]["encoding"] == {
+        "point": {"contentType": "application/json"},
+        "tags": {"contentType": "application/json"},
+    }
+    train = spec["paths"]["/v2/models/kinds/train"]["post"]["requestBody"]["content"]
+    assert list(train) == ["multipart/form-data", "application/json"]
+    assert "encoding" not in train["application/json"]
+
+
+def test_lists_of_files_make_multipart_bodies(spec: dict[str, Any]) -> None:
+    content = spec["paths"]["/v2/models/kinds/predict"]["post"]["requestBody"]["content"]
+    uploads = content["multipart/form-data"]["schema"]["properties"]["uploads"]
+    assert uploads["type"] == "array"
+    assert uploads["items"]["format"] == "binary"
+
+
+def test_required_lists_need_an_item_in_forms(spec: dict[str, Any]) -> None:
+    """An empty list cannot be sent as form fields: it would be a missing argument."""
+    content = spec["paths"]["/v2/models/kinds/train"]["post"]["requestBody"]["content"]
+    assert content["multipart/form-data"]["schema"]["properties"]["words"]["minItems"] == 1
+    assert "minItems" not in content["application/json"]["schema"]["properties"]["words"]
+    optional = content["multipart/form-data"]["schema"]["properties"]["options"]
+    assert "minItems" not in optional

@@ -71,6 +71,7 @@ def get_predict_args() -> dict[str, fields.Field]:
 
 
 def get_train_args() -> dict[str, fields.Field]:
+    """No files, so that JSON bodies are documented (and tested) too."""
     return {
         "epochs": fields.Int(
             load_default=1,
@@ -78,8 +79,12 @@ def get_train_args() -> dict[str, fields.Field]:
             metadata={"description": "Epochs"},
         ),
         "flag": fields.Bool(load_default=False, metadata={"description": "A boolean"}),
-        "words": fields.List(fields.Str(), metadata={"description": "A list of strings"}),
-        "upload": _file("A file kept until the training ends"),
+        "words": fields.List(
+            fields.Str(), required=True, metadata={"description": "A list of strings"}
+        ),
+        "options": fields.Dict(
+            keys=fields.Str(), values=fields.Float(), metadata={"description": "A dict"}
+        ),
     }
 
 
