@@ -1,9 +1,17 @@
-"""A model's JSON output as text, with numpy-like values (anything with ``tolist()``)."""
+"""A model's JSON output as text, with numpy-like values (anything with ``tolist()``).
+
+NaN and Infinity are not JSON. ``dumps`` refuses them, naming where they are
+(``NaN at predictions.scores[2]``); ``finite`` replaces them with ``None`` for
+results that must be kept whatever they hold (a training's).
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
+
+from deepaas_lite import exceptions
 
 
 def _default(value: Any) -> Any:
@@ -15,4 +23,66 @@ def _default(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     """``value`` as JSON; arrays and numpy scalars become lists and numbers."""
-    return json.dumps(value, default=_default)
+    try:
+        return json.dumps(value, default=_default, allow_nan=False)
+    except ValueError as exc:
+        where = non_finite(value)
+        if where is None:
+            raise
+        raise exceptions.InvalidResponse(f"Output is not valid JSON: {where}") from exc
+
+
+def non_finite(value: Any) -> str | None:
+    """Where the first NaN or Infinity of ``value`` is (``"NaN at a.b[2]"``), or ``None``."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return _at(item, path)
+            continue
+        if isinstance(item, dict | list | tuple):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+        if isinstance(item, dict):
+            stack.extend((v, _key(path, k)) for k, v in reversed(list(item.items())))
+        elif isinstance(item, list | tuple):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(item))))
+        elif callable(getattr(item, "tolist", None)):
+            stack.append((item.tolist(), path))
+    return None
+
+
+def finite(value: Any) -> tuple[Any, list[str]]:
+    """``value`` with each NaN or Infinity (in dicts, lists, tuples) made ``None``,
+    and where they were. Without any, ``value`` itself is returned."""
+    places: list[str] = []
+    active: set[int] = set()
+
+    def walk(item: Any, path: str) -> Any:
+        if isinstance(item, float) and not math.isfinite(item):
+            places.append(_at(item, path))
+            return None
+        if not isinstance(item, dict | list | tuple) or id(item) in active:
+            return item  # a cycle is left for json.dumps to report
+        active.add(id(item))
+        try:
+            if isinstance(item, dict):
+                return {k: walk(v, _key(path, k)) for k, v in item.items()}
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(item)]
+        finally:
+            active.discard(id(item))
+
+    result = walk(value, "")
+    return (result, places) if places else (value, [])
+
+
+def _key(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _at(number: float, path: str) -> str:
+    name = "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
+    return f"{name} at {path or 'the top level'}"
