@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from deepaas_lite import config, exceptions
+from deepaas_lite.compat import environment
+from deepaas_lite.compat import options as deepaas_options
 from deepaas_lite.model import loading
-from deepaas_lite.web.app import create_app
 
 LOG = logging.getLogger("deepaas_lite")
 
@@ -34,12 +35,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if conf.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    deepaas_options.apply(conf)
+    if not _environment_usable():
+        return 2
+    from deepaas_lite.web.app import create_app  # after the check: it imports webargs
+
+    names = deepaas_options.model_names(conf)
     try:
-        models = loading.load_models(conf.model_name or None)
+        models = loading.load_models(names or None)
     except exceptions.UnknownModelNames as exc:
         print(f"deepaas-run: {exc.message}", file=sys.stderr)
         return 2
-    missing = [name for name in conf.model_name if name not in models]
+    missing = [name for name in names if name not in models]
     if missing:
         print(
             f"deepaas-run: could not load model(s): {', '.join(missing)} (see the log)",
@@ -62,6 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         handle_signals=True,
     )
     return 0
+
+
+def _environment_usable() -> bool:
+    """Log what a DEEPaaS-era install broke; ``False`` when deepaas-lite cannot run."""
+    found = environment.problems()
+    for problem in found:
+        if problem.fatal:
+            print(f"deepaas-run: {problem.message}", file=sys.stderr)
+        else:
+            LOG.warning("%s", problem.message)
+    return not any(problem.fatal for problem in found)
 
 
 if __name__ == "__main__":
