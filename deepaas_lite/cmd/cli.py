@@ -104,7 +104,7 @@ def _input_json(source: str | None) -> dict[str, Any]:
 
 def _arguments(model: ModelWrapper, command: str, namespace: argparse.Namespace) -> dict[str, Any]:
     schema = model.predict_schema if command == "predict" else model.train_schema
-    values = _input_json(namespace.input_json)
+    values = options.from_json(schema, _input_json(namespace.input_json))
     values.update(options.from_namespace(schema, namespace))
     return options.load(schema, values)
 

@@ -19,6 +19,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, missing, validat
 
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
+from deepaas_lite.model import values
 from deepaas_lite.model.uploads import UploadedFile
 
 DEST_PREFIX = "arg:"  # keeps an argument named like an option of deepaas-cli apart
@@ -169,24 +170,26 @@ def add_options(parser: argparse.ArgumentParser, schema: Schema) -> None:
 
 
 def from_namespace(schema: Schema, namespace: argparse.Namespace) -> dict[str, Any]:
-    """The arguments given on the command line, object arguments decoded from JSON."""
-    values: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
+    """The arguments given on the command line, read from text as a query string is
+    (booleans ``true``/``false``/``1``/``0``, object arguments as JSON text)."""
+    given = {}
     for name, field in schema.fields.items():
         key = model_args.data_key(name, field)
         value = getattr(namespace, DEST_PREFIX + key, None)
-        if value is None:
-            continue
-        if _is_object(field):
-            try:
-                value = [json.loads(v) for v in value] if _is_list(field) else json.loads(value)
-            except ValueError as exc:
-                errors[key] = [f"Not valid JSON: {exc}"]
-                continue
-        values[key] = value
+        if value is not None:
+            given[key] = value
+    read, errors = values.from_text(schema, given)
     if errors:
         raise exceptions.InvalidArguments(errors)
-    return values
+    return read
+
+
+def from_json(schema: Schema, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments of ``--input-json``: JSON's own types, as in a JSON body."""
+    errors = values.json_errors(schema, given)
+    if errors:
+        raise exceptions.InvalidArguments(errors)
+    return dict(given)
 
 
 def _upload(key: str, path: Any) -> UploadedFile:
@@ -196,12 +199,12 @@ def _upload(key: str, path: Any) -> UploadedFile:
     return UploadedFile(key, os.path.abspath(path), content_type, os.path.basename(path))
 
 
-def load(schema: Schema, values: Mapping[str, Any]) -> dict[str, Any]:
+def load(schema: Schema, given: Mapping[str, Any]) -> dict[str, Any]:
     """Validated arguments; file arguments are paths, read where they are.
 
     Raises ``InvalidArguments`` naming every invalid or unknown argument.
     """
-    raw = dict(values)
+    raw = dict(given)
     errors: dict[str, Any] = {}
     for name, field in schema.fields.items():
         key = model_args.data_key(name, field)

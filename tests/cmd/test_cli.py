@@ -175,6 +175,9 @@ def test_input_json_mistakes_are_clear_errors(
         bad.write_text(content)
         assert cli.main(["--model-name", "echo", "--input-json", str(bad), "predict"]) == 2
         assert expected in capsys.readouterr().err
+    bad.write_text(json.dumps({"data": [1], "count": 2.5}))
+    assert cli.main(["--model-name", "echo", "--input-json", str(bad), "predict"]) == 2
+    assert set(json.loads(capsys.readouterr().err)["errors"]) == {"count"}
     bad.write_text(json.dumps({"data": [1], "nope": 1, "upload": str(tmp_path / "missing")}))
     assert cli.main(["--model-name", "echo", "--input-json", str(bad), "predict"]) == 2
     assert set(json.loads(capsys.readouterr().err)["errors"]) == {"nope", "upload"}
@@ -200,6 +203,8 @@ def test_every_kind_of_argument_from_the_command_line(
     assert out["uploads"][1]["content_type"] == "image/png"
     assert cli.main(["--model-name", "kinds", "predict", "--numbers", "1", "--point", "{x"]) == 2
     assert set(json.loads(capsys.readouterr().err)["errors"]) == {"point"}
+    assert cli.main(["--model-name", "kinds", "predict", "--numbers", "1", "--flag", "maybe"]) == 2
+    assert set(json.loads(capsys.readouterr().err)["errors"]) == {"flag"}
 
 
 def test_schema_prints_the_arguments_as_json_schema(
