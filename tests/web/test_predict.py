@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -50,7 +52,16 @@ async def test_urlencoded_form(client: Client) -> None:
     assert predictions["label"] == "x"
 
 
-async def test_multipart_file_is_removed_after_the_call(client: Client) -> None:
+@pytest.fixture
+def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's own directory for temporary files: uploads are saved there."""
+    directory = tmp_path / "tmp"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    return directory
+
+
+async def test_multipart_file_is_removed_after_the_call(client: Client, upload_dir: Path) -> None:
     form = aiohttp.FormData()
     form.add_field("data", "7")
     form.add_field("upload", b"hello file", filename="notes.txt", content_type="text/plain")
@@ -62,18 +73,39 @@ async def test_multipart_file_is_removed_after_the_call(client: Client) -> None:
     assert upload["original_filename"] == "notes.txt"
     assert upload["content_type"] == "text/plain"
     assert upload["name"] == "upload"
+    assert Path(upload["path"]).is_relative_to(upload_dir)
     assert not os.path.exists(upload["path"])
+    assert list(upload_dir.iterdir()) == []
 
 
-async def test_file_removed_when_validation_fails(client: Client, tmp_path: Any) -> None:
-    before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"data": "1", "count": "99"},  # invalid after the file was saved
+        {"data": "1", "typo": "x"},  # unknown argument
+        {"count": "2"},  # required argument missing
+    ],
+)
+async def test_file_removed_when_validation_fails(
+    client: Client, upload_dir: Path, fields: dict[str, str]
+) -> None:
     form = aiohttp.FormData()
-    form.add_field("count", "99")
+    for key, value in fields.items():
+        form.add_field(key, value)
     form.add_field("upload", b"x", filename="a.bin")
     resp = await client.post("/v2/models/echo/predict/", data=form)
     assert resp.status == 422
-    after = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
-    assert not [n for n in after - before if n.startswith("deepaas-lite-upload-")]
+    assert list(upload_dir.iterdir()) == []
+
+
+async def test_file_removed_when_the_plugin_raises(client: Client, upload_dir: Path) -> None:
+    form = aiohttp.FormData()
+    form.add_field("data", "1")
+    form.add_field("sleep", "-1")  # time.sleep(-1) raises ValueError in the plugin
+    form.add_field("upload", b"x", filename="a.bin")
+    resp = await client.post("/v2/models/echo/predict/", data=form)
+    assert resp.status == 500
+    assert list(upload_dir.iterdir()) == []
 
 
 async def test_file_argument_must_be_a_file(client: Client) -> None:
