@@ -1,7 +1,9 @@
 """A training's inputs: its arguments as shown on the record, and its copied files.
 
 The caller removes its temporary files once ``submit`` returns, so file arguments are
-copied into the training's own directory first; the plugin gets the copies.
+copied into the training's own directory first; the plugin gets the copies. Names on
+disk are ours (a counter and a short, safe form of the name, keeping its suffix); the
+sent name is only the ``original_filename`` metadata.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 from deepaas_lite.model.uploads import UploadedFile
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_STEM_MAX = 48
+_SUFFIX_MAX = 16
 
 
 def shown(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,8 +36,7 @@ def keep_files(args: Mapping[str, Any], directory: Path) -> dict[str, Any]:
 
     def copy(upload: UploadedFile) -> UploadedFile:
         directory.mkdir(parents=True, exist_ok=True)
-        name = _UNSAFE.sub("_", Path(upload.original_filename).name).lstrip(".")
-        target = directory / f"{len(copies)}-{name or upload.name}"
+        target = directory / f"{len(copies)}-{_disk_name(upload)}"
         shutil.copyfile(upload.filename, target)
         copies.append(upload._replace(filename=str(target)))
         return copies[-1]
@@ -49,6 +52,14 @@ def pack(kwargs: Mapping[str, Any]) -> bytes:
 def unpack(data: bytes) -> dict[str, Any]:
     kwargs: dict[str, Any] = pickle.loads(data)
     return kwargs
+
+
+def _disk_name(upload: UploadedFile) -> str:
+    """A short, safe name for a copy: ``../my data (1).csv`` -> ``my_data_1_.csv``."""
+    name = Path(_UNSAFE.sub("_", Path(upload.original_filename).name).lstrip("."))
+    suffix = name.suffix if len(name.suffix) <= _SUFFIX_MAX else ""
+    stem = name.name[: len(name.name) - len(suffix)][:_STEM_MAX]
+    return stem + suffix if stem else _UNSAFE.sub("_", upload.name)[:_STEM_MAX] or "file"
 
 
 def _describe(upload: UploadedFile) -> dict[str, str]:

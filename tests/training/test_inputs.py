@@ -43,3 +43,19 @@ def test_pack_keeps_deserialised_values_and_strs_the_unpicklable() -> None:
 
     assert unpacked["when"] == when
     assert unpacked["lock"] == str(lock)
+
+
+def test_a_name_too_long_for_the_disk_is_only_metadata(tmp_path: Path) -> None:
+    source = tmp_path / "tmp123"
+    source.write_bytes(b"content")
+    original = "a" * 296 + ".csv"  # 300 bytes: more than a file name may have
+    upload = UploadedFile("data", str(source), "text/csv", original)
+
+    kept = inputs.keep_files({"data": upload}, tmp_path / "kept")
+
+    copy = Path(kept["data"].filename)
+    assert copy.read_bytes() == b"content"
+    assert len(copy.name.encode()) <= 100
+    assert copy.name.startswith("0-") and copy.name.endswith(".csv")
+    assert kept["data"].original_filename == original
+    assert inputs.shown({"data": upload})["data"]["original_filename"] == original
