@@ -218,7 +218,7 @@ def _training(builder: _Builder, model: ModelWrapper) -> Operation | None:
 def _cancel(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
-    return _simple(ref("Training"), "The cancelled training's record", 404, 409)(builder)
+    return _simple(ref("Training"), "Cancelled, or removed when it had ended", 404)(builder)
 
 
 def _log(builder: _Builder, model: ModelWrapper) -> Operation | None:

@@ -9,6 +9,7 @@ INTERFACE (agreed between the web layer and the training package):
     await manager.list(model_id) -> list[dict]      # oldest first
     await manager.get(model_id, uuid) -> dict
     record = await manager.cancel(model_id, uuid)  # TrainingFinished when ended
+    record = await manager.delete(model_id, uuid)  # cancel, or remove when ended
     await manager.log_path(model_id, uuid) -> pathlib.Path
     manager.status_counts(model_id) -> dict[str, int]   # no waiting, for metrics
     await manager.close()        # running -> interrupted, no child left behind
@@ -178,6 +179,21 @@ class TrainingManager:
             await asyncio.to_thread(shutil.rmtree, self._inputs_dir(uuid), True)
             await self._prune(model_id)
         return await self.get(model_id, uuid)
+
+    async def delete(self, model_id: str, uuid: str) -> dict[str, Any]:
+        """What ``DELETE`` means, as in DEEPaaS: a pending or running training is
+        cancelled (its record kept, ``cancelled``); an ended one is removed with its log
+        and inputs. Returns the record as it was last.
+        """
+        try:
+            return await self.cancel(model_id, uuid)
+        except exceptions.TrainingFinished:
+            pass
+        training = await self._training(model_id, uuid)
+        if not await self._db.write(Store.remove, uuid):
+            raise exceptions.TrainingNotFound(f"Training '{uuid}' of model '{model_id}' not found")
+        await asyncio.to_thread(self._remove_files, [uuid])
+        return training.as_dict()
 
     async def log_path(self, model_id: str, uuid: str) -> Path:
         """The file holding what the training printed (it may not exist yet)."""

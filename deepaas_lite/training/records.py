@@ -249,6 +249,14 @@ class Store:
             db.executemany("DELETE FROM trainings WHERE uuid = ?", [(u,) for u in uuids])
         return uuids
 
+    def remove(self, uuid: str) -> bool:
+        """Delete an ended training's record; False when there is none that has ended."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM trainings WHERE uuid = ? AND status NOT IN (?, ?)", (uuid, *ACTIVE)
+            )
+        return cursor.rowcount == 1
+
     # Written by the training process.
 
     def save_outcome(

@@ -40,7 +40,7 @@ ROUTES: list[Route] = [
     Route("POST", MODEL + "/train", train.start_training, "train", "Start a training"),
     Route("GET", MODEL + "/train", train.list_trainings, "trainings", "List trainings"),
     Route("GET", TRAINING, train.get_training, "training", "Get a training"),
-    Route("DELETE", TRAINING, train.cancel_training, "cancel", "Cancel a training"),
+    Route("DELETE", TRAINING, train.cancel_training, "cancel", "Cancel or remove a training"),
     Route("GET", TRAINING + "/log", train.training_log, "log", "Read a training's log"),
     Route("GET", "/v2/health/live", health.live, "live", "Is the server up"),
     Route("GET", "/v2/health/ready", health.ready, "ready", "Is every model serving"),

@@ -38,7 +38,7 @@ async def get_training(request: web.Request) -> web.Response:
 
 async def cancel_training(request: web.Request) -> web.Response:
     model = model_of(request)
-    record = await request.app[TRAININGS].cancel(model.id, request.match_info["uuid"])
+    record = await request.app[TRAININGS].delete(model.id, request.match_info["uuid"])
     return json_response(record)
 
 

@@ -59,15 +59,18 @@ async def test_train_file_argument(client: Client) -> None:
     assert not os.path.exists(got["path"])  # removed once the training ended
 
 
-async def test_cancel_then_409(client: Client) -> None:
+async def test_cancel_then_remove(client: Client) -> None:
     resp = await client.post("/v2/models/train-sleeper/train/?sleep=30")
     location = resp.headers["Location"]
     cancelled = await client.delete(location)
     assert cancelled.status == 200
     assert (await cancelled.json())["status"] == "cancelled"
-    again = await client.delete(location)
-    assert again.status == 409
-    assert (await again.json())["code"] == 409
+    assert (await (await client.get(location)).json())["status"] == "cancelled"
+    again = await client.delete(location)  # ended: removed, as DEEPaaS does
+    assert again.status == 200
+    assert (await again.json())["status"] == "cancelled"
+    assert (await client.get(location)).status == 404
+    assert (await client.delete(location)).status == 404
 
 
 async def test_training_errors(client: Client) -> None:
