@@ -50,6 +50,34 @@ OPTS: list[cfg.Opt] = [
         min=1,
         help="Finished training records kept per model; older ones are pruned with their logs.",
     ),
+    cfg.FloatOpt(
+        "train-timeout",
+        default=0,
+        min=0,
+        help="Seconds a training may run; past them its processes are killed and it "
+        "ends in error. 0 means no limit.",
+    ),
+    cfg.IntOpt(
+        "train-queue-max",
+        default=100,
+        min=0,
+        help="Trainings that may wait as pending, over all models; beyond them a new "
+        "training is refused with 429 and Retry-After. 0 means no limit.",
+    ),
+    cfg.IntOpt(
+        "train-log-max-bytes",
+        default=50 * MIB,
+        min=0,
+        help="Largest training log, in bytes: beyond it the log keeps its beginning and "
+        "its latest output, with a line saying how much was cut. 0 means no limit.",
+    ),
+    cfg.BoolOpt(
+        "reset-state",
+        default=False,
+        help="At startup, when the training records database cannot be read, move it "
+        "aside (trainings.sqlite3.corrupt-<time>) and start a new one, instead of "
+        "refusing to start.",
+    ),
     cfg.IntOpt(
         "predict-workers",
         default=0,
@@ -109,6 +137,12 @@ OPTS: list[cfg.Opt] = [
 MODEL_GROUP_PREFIX = "model:"
 
 MODEL_OPTS: list[cfg.Opt] = [
+    cfg.FloatOpt(
+        "train-timeout",
+        min=0,
+        help="This model's training time limit in seconds, 0 for none (overrides "
+        "[DEFAULT] train_timeout).",
+    ),
     cfg.IntOpt(
         "predict-workers",
         min=0,
@@ -179,6 +213,7 @@ def normalise_base_path(path: str) -> str:
 class ModelOptions:
     """How one model's predictions run; ``None`` is "not set here"."""
 
+    train_timeout: float | None = None  # 0 is no limit
     predict_workers: int | None = None
     max_batch_size: int | None = None
     max_batch_delay: float | None = None
@@ -193,6 +228,10 @@ class Settings:
     client_max_size: int = 100 * MIB
     train_workers: int = 1
     train_history: int = 100
+    train_timeout: float = 0.0
+    train_queue_max: int = 100
+    train_log_max_bytes: int = 50 * MIB
+    reset_state: bool = False
     predict_workers: int = 0
     max_batch_size: int | None = None
     max_batch_delay: float | None = None
@@ -222,6 +261,14 @@ class Settings:
             ),
         )
 
+    def train_timeouts(self, model_ids: Iterable[str]) -> dict[str, float]:
+        """Each model's training time limit in seconds (0: none), its section first."""
+        out = {}
+        for model_id in model_ids:
+            own = self.model_options.get(model_id, ModelOptions()).train_timeout
+            out[model_id] = self.train_timeout if own is None else own
+        return out
+
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, model_ids: Iterable[str] = ()) -> Settings:
         """Settings from parsed options; ``[model:<id>]`` sections of ``model_ids`` too."""
@@ -231,6 +278,10 @@ class Settings:
             client_max_size=conf.client_max_size,
             train_workers=conf.train_workers,
             train_history=conf.train_history,
+            train_timeout=conf.train_timeout,
+            train_queue_max=conf.train_queue_max,
+            train_log_max_bytes=conf.train_log_max_bytes,
+            reset_state=conf.reset_state,
             predict_workers=conf.predict_workers,
             max_batch_size=conf.max_batch_size,
             max_batch_delay=conf.max_batch_delay,
@@ -251,6 +302,7 @@ def _model_options(conf: cfg.ConfigOpts, model_ids: Iterable[str]) -> dict[str, 
         group = conf[name]
         options = ModelOptions(
             predict_workers=group.predict_workers,
+            train_timeout=group.train_timeout,
             max_batch_size=group.max_batch_size,
             max_batch_delay=group.max_batch_delay,
         )

@@ -47,6 +47,9 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         settings.state_dir,
         workers=settings.train_workers,
         history=settings.train_history,
+        queue_max=settings.train_queue_max,
+        timeouts=settings.train_timeouts(served),
+        log_max_bytes=settings.train_log_max_bytes,
     )
     app[PREDICTORS] = {}
     add_routes(app, settings.base_path, routes)

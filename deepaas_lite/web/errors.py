@@ -24,6 +24,8 @@ STATUS: dict[type[exceptions.DeepaasError], int] = {
     exceptions.NotAcceptable: 406,
     exceptions.UnsupportedMediaType: 415,
     exceptions.TrainingFinished: 409,
+    exceptions.TrainingQueueFull: 429,
+    exceptions.StorageFailed: 507,
     exceptions.NotImplementedByModel: 501,
     exceptions.ModelNotReady: 503,
     exceptions.InvalidResponse: 500,

@@ -26,6 +26,7 @@ TRAINING_PLUGINS = [
     "train-raiser",
     "train-progress",
     "train-files",
+    "train-chatty",
     "bare",
 ]
 
@@ -114,8 +115,3 @@ async def wait_gone(pids: list[int], timeout: float) -> float:
             raise AssertionError(f"processes {alive} still alive after {timeout}s")
         await asyncio.sleep(0.01)
     return time.monotonic() - start
-
-
-def cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)

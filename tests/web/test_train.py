@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import os
 from typing import Any
@@ -89,3 +90,42 @@ async def test_training_errors(client: Client) -> None:
     invalid = await client.post("/v2/models/train-sleeper/train/", json={"sleep": "long"})
     assert invalid.status == 422
     assert set((await invalid.json())["errors"]) == {"sleep"}
+
+
+async def test_a_full_queue_answers_429_with_retry_after(make_client: Any, tmp_path: Any) -> None:
+    client = await make_client(train_queue_max=1)
+    running = await client.post("/v2/models/train-sleeper/train/", json={"sleep": 30})
+    pending = await client.post("/v2/models/train-sleeper/train/", json={"sleep": 30})
+    assert (await pending.json())["status"] == "pending"
+
+    refused = await client.post("/v2/models/train-sleeper/train/", json={"tag": "third"})
+
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    body = await refused.json()
+    assert body["code"] == 429 and "queue is full" in body["message"]
+    listed = await (await client.get("/v2/models/train-sleeper/train/")).json()
+    assert len(listed) == 2
+    for resp in (running, pending):
+        assert (await client.delete(resp.headers["Location"])).status == 200
+
+
+async def test_a_full_disk_answers_507_and_leaves_nothing(
+    client: Client, tmp_path: Any, monkeypatch: Any
+) -> None:
+    def full(source: str, target: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("deepaas_lite.training.inputs.shutil.copyfile", full)
+    form = aiohttp.FormData()
+    form.add_field("data", io.BytesIO(b"rows"), filename="x" * 300, content_type="text/csv")
+
+    resp = await client.post("/v2/models/train-files/train/", data=form)
+
+    assert resp.status == 507
+    body = await resp.json()
+    assert body["code"] == 507
+    assert body["message"] == "The training could not be stored: No space left on device"
+    assert await (await client.get("/v2/models/train-files/train/")).json() == []
+    state = tmp_path / "state"
+    assert [p for p in state.rglob("*") if p.is_file() and "sqlite3" not in p.name] == []

@@ -158,3 +158,13 @@ class Files(_Plugin):
                 for upload in uploads
             ],
         }
+
+
+class Chatty(_Plugin):
+    """Prints ``tag`` numbered lines of 100 bytes (``tag`` is the line count)."""
+
+    def train(self, sleep: float = 0.0, tag: str = "", pidfile: str | None = None) -> Any:
+        for n in range(int(tag or 0)):
+            sys.stdout.write(f"line {n:08d} ".ljust(99, ".") + "\n")
+        sys.stdout.flush()
+        return "talked"
