@@ -1,0 +1,229 @@
+"""Predictions from Ray actors (``--predict-executor ray``): a ``Predictor``.
+
+A model gets ``--predict-workers`` actors (at least one), spread over the cluster's
+nodes, each asking for ``--ray-predict-resources``. Each loads the plugin and warms
+it once; the model is ready once they all have answered. A request goes to an idle
+actor and is awaited on the event loop. An actor that dies fails only the call it
+was running (a 500 error); Ray starts it again (warming it again), and one that
+cannot come back is replaced by a new actor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ray
+import ray.exceptions
+
+from deepaas_lite import exceptions
+from deepaas_lite.model import wire, worker
+from deepaas_lite.model.batching import Batcher, BatchPolicy
+from deepaas_lite.model.limits import DEFAULT_LIMITS, Admission, Limits, within
+from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.ray import cluster, files, remote
+
+LOG = logging.getLogger(__name__)
+
+# Seconds between attempts to bring a model's actors back once all have failed.
+RETRY_DELAY = 5.0
+
+_ACTOR: Any = ray.remote(remote.ModelActor)
+
+
+class RayPredictor:
+    """Predictions of one model in ``workers`` Ray actors."""
+
+    def __init__(
+        self,
+        model: ModelWrapper,
+        workers: int,
+        batch: BatchPolicy | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self.model = model
+        self.size = max(1, workers)
+        self._timeout = limits.timeout
+        self._admission = Admission(model.id, self.size, limits.queue_max)
+        self._cluster = cluster.current()
+        self._warm = True
+        self._serving: set[Any] = set()  # live actors, idle or busy
+        self._idle: asyncio.Queue[Any] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started = False
+        self._failure: str | None = None
+        self._closing = False
+        self._batcher = (
+            None
+            if batch is None
+            else Batcher(model, batch, self._run_batch, self.size, limits.queue_max)
+        )
+
+    @property
+    def ready(self) -> bool:
+        return self.reason is None
+
+    @property
+    def reason(self) -> str | None:
+        if self._failure is not None:
+            return self._failure
+        if not self._started:
+            return "starting its Ray actors"
+        problem = self._cluster.problem
+        if problem is not None:
+            return problem
+        return None if self._serving else "replacing its Ray actors"
+
+    async def start(self, warm: bool) -> None:
+        """Create the actors; ready once every one of them has loaded and warmed."""
+        self._warm = warm
+        started = await asyncio.gather(*(self._new_actor() for _ in range(self.size)))
+        for actor in started:
+            if actor is not None:
+                self._serve(actor)
+        if not self._serving:
+            self._failure = f"Model '{self.model.id}': no Ray predict actor could start"
+            LOG.error("%s", self._failure)
+        self._started = True
+
+    async def predict(self, kwargs: Mapping[str, Any]) -> Any:
+        if self._timeout is None:
+            return await self._predict(kwargs)
+        return await within(self.model.id, self._timeout, self._predict(kwargs))
+
+    async def _predict(self, kwargs: Mapping[str, Any]) -> Any:
+        if self._batcher is not None:
+            return await self._batcher.submit(kwargs)
+        await self._admission.acquire()
+        try:
+            ok, value = await self._call(worker.PREDICT, kwargs, [kwargs])
+        finally:
+            self._admission.release()
+        if not ok:
+            raise wire.restore(value, self.model.id)
+        return value
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._batcher is not None:
+            await self._batcher.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for actor in list(self._serving):
+            with contextlib.suppress(Exception):
+                ray.kill(actor)
+        self._serving.clear()
+
+    async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
+        ok, value = await self._call(worker.PREDICT_BATCH, batch, batch)
+        if not ok:
+            raise wire.restore(value, self.model.id)
+        if isinstance(value, list):
+            return [
+                wire.restore(out, self.model.id)
+                if isinstance(out, BaseException | wire.HTTPErrorRecipe)
+                else out
+                for out in value
+            ]
+        return value  # type: ignore[no-any-return]
+
+    async def _call(
+        self, method: str, payload: Any, requests: Sequence[Mapping[str, Any]]
+    ) -> tuple[bool, Any]:
+        contents: files.Contents = {}
+        if any(files.has_files(kwargs) for kwargs in requests):
+            for kwargs in requests:
+                contents.update(await asyncio.to_thread(files.pack, kwargs))
+        actor = await self._acquire()
+        # Shielded: a request that goes away leaves the actor busy until its call ends.
+        exchange = asyncio.ensure_future(self._exchange(actor, method, payload, contents))
+        result: tuple[bool, Any] = await asyncio.shield(exchange)
+        return result
+
+    async def _acquire(self) -> Any:
+        while True:
+            if self._failure is not None:
+                raise exceptions.ModelNotReady(self._failure)
+            actor = await self._idle.get()
+            if actor in self._serving:
+                return actor
+
+    async def _exchange(
+        self, actor: Any, method: str, payload: Any, contents: files.Contents
+    ) -> tuple[bool, Any]:
+        try:
+            answer: tuple[bool, Any] = await actor.call.remote(method, payload, contents)
+        except ray.exceptions.RayActorError as exc:
+            self._track(self._revive(actor))
+            raise exceptions.PluginFailed(
+                f"Ray actor of model '{self.model.id}' died while predicting: {_first_line(exc)}"
+            ) from None
+        except ray.exceptions.RayError as exc:
+            self._idle.put_nowait(actor)
+            raise exceptions.PluginFailed(
+                f"Ray failed to run a prediction of model '{self.model.id}': {_first_line(exc)}"
+            ) from None
+        self._idle.put_nowait(actor)
+        return answer
+
+    async def _new_actor(self) -> Any:
+        """A new actor, once it has loaded and warmed; ``None`` if it could not."""
+        actor = _ACTOR.options(
+            scheduling_strategy="SPREAD",
+            max_restarts=-1,
+            max_task_retries=0,
+            **cluster.ray_options(self._cluster.predict_resources),
+        ).remote(self.model.id, self._warm)
+        try:
+            await actor.ready.remote()
+        except ray.exceptions.RayError as exc:
+            LOG.error(
+                "Model '%s': a Ray predict actor failed to start: %s",
+                self.model.id,
+                _first_line(exc),
+            )
+            with contextlib.suppress(Exception):
+                ray.kill(actor)
+            return None
+        return actor
+
+    def _serve(self, actor: Any) -> None:
+        self._serving.add(actor)
+        self._idle.put_nowait(actor)
+
+    async def _revive(self, actor: Any) -> None:
+        """An actor's call failed as it died: serve it again once Ray has restarted it,
+        or a new one in its place."""
+        self._serving.discard(actor)
+        try:
+            await actor.ready.remote()
+        except ray.exceptions.RayError:
+            with contextlib.suppress(Exception):
+                ray.kill(actor)
+            LOG.error("Model '%s': a Ray predict actor is gone; starting another", self.model.id)
+            actor = None
+            while actor is None and not self._closing:
+                actor = await self._new_actor()
+                if actor is None:
+                    await asyncio.sleep(RETRY_DELAY)
+        if actor is not None:
+            if self._closing:
+                ray.kill(actor)
+            else:
+                self._serve(actor)
+
+    def _track(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -1,0 +1,180 @@
+"""What runs on the Ray cluster: one training as a task, one model as a predict actor.
+
+Both load the plugin by its entry-point name, so deepaas-lite and the plugin must be
+installed on every node (in the same versions as on the server). Nothing here reaches
+the server's disk: file arguments arrive with their content (``files.py``), and a
+training sends back what it prints, its progress and its outcome as a stream of
+events (a Ray generator task):
+
+* ``("log", bytes)``: output of the training and of the processes it started;
+* ``("progress", (fraction, message))``: a ``report_progress`` call;
+* ``("done", json_text)`` or ``("error", message)``: the outcome, always last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from deepaas_lite.model import wire
+from deepaas_lite.model.loading import load_model
+from deepaas_lite.model.output import finite
+from deepaas_lite.model.predictor import call_guarded
+from deepaas_lite.model.worker import PREDICT
+from deepaas_lite.ray import files
+from deepaas_lite.training import inputs, progress
+from deepaas_lite.training.records import to_json
+
+LOG_CHUNK = 65536
+# How long the outcome waits for the rest of the output, when a process the plugin
+# started still holds it open.
+DRAIN_GRACE = 2.0
+
+Event = tuple[str, Any]
+
+OUTCOMES = ("done", "error")
+
+
+def train(model_id: str, kwargs: bytes, contents: files.Contents) -> Iterator[Event]:
+    """A Ray generator task: run the plugin's ``train``, yielding events as they come.
+
+    ``train`` runs in a thread; output goes through a pipe (file descriptors 1 and 2,
+    inherited by the processes it starts). Run it with ``max_calls=1``: the worker
+    process, with whatever the plugin left in it, ends with the training.
+    """
+    events: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
+    with tempfile.TemporaryDirectory(prefix="deepaas-train-") as directory:
+        _capture_output(events)
+        progress.set_reporter(lambda *report: events.put(("progress", report)))
+        threading.Thread(
+            target=_train,
+            args=(events, model_id, kwargs, contents, Path(directory)),
+            name="deepaas-train",
+            daemon=True,
+        ).start()
+        outcome: Event | None = None
+        output_open = True
+        while outcome is None or output_open:
+            try:
+                event = events.get(timeout=None if outcome is None else DRAIN_GRACE)
+            except queue.Empty:
+                break
+            if event is None:
+                output_open = False
+            elif event[0] in OUTCOMES:
+                outcome = event
+                _release_output()
+            else:
+                yield event
+        assert outcome is not None
+        yield outcome
+
+
+def _train(
+    events: queue.SimpleQueue[Event | None],
+    model_id: str,
+    kwargs: bytes,
+    contents: files.Contents,
+    directory: Path,
+) -> None:
+    outcome: Event
+    try:
+        wrapper = load_model(model_id)
+        args = files.unpack(inputs.unpack(kwargs), contents, directory)
+        output, replaced = finite(wrapper.train(args))
+        if replaced:  # NaN and Infinity are not JSON: the result is kept, with null
+            print(f"deepaas-lite: result stored with null for {', '.join(replaced)}", flush=True)
+        outcome = ("done", to_json(output))
+    except BaseException as exc:
+        traceback.print_exc()
+        outcome = ("error", str(exc) or type(exc).__name__)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    events.put(outcome)
+
+
+def _capture_output(events: queue.SimpleQueue[Event | None]) -> None:
+    """Point file descriptors 1 and 2 at a pipe that a thread turns into log events."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    read_fd, write_fd = os.pipe()
+    os.dup2(write_fd, 1)
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, errors="backslashreplace", closefd=False)  # noqa: SIM115
+    os.environ["PYTHONUNBUFFERED"] = "1"
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+    def pump() -> None:
+        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(LOG_CHUNK):
+                events.put(("log", chunk))
+        events.put(None)
+
+    threading.Thread(target=pump, name="deepaas-train-log", daemon=True).start()
+
+
+def _release_output() -> None:
+    """Close this process's ends of the pipe, so that the log ends once the plugin's
+    own processes are gone."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+class ModelActor:
+    """One warmed copy of a model, serving one call at a time."""
+
+    def __init__(self, model_id: str, warm: bool) -> None:
+        self._model = load_model(model_id)
+        if warm:
+            self._model.warm()
+
+    def ready(self) -> int:
+        """Answers once loaded and warmed: the process id."""
+        return os.getpid()
+
+    def call(self, method: str, payload: Any, contents: files.Contents) -> tuple[bool, Any]:
+        """``(True, output)`` or ``(False, error)`` as ``wire.capture`` sends it."""
+        model = self._model
+        with tempfile.TemporaryDirectory(prefix="deepaas-predict-") as directory:
+            try:
+                if method == PREDICT:
+                    kwargs = _unpack_one(payload, contents, Path(directory))
+                    return True, call_guarded(model, model.predict, kwargs)
+                batch = [
+                    _unpack_one(kwargs, contents, Path(directory, str(i)))
+                    for i, kwargs in enumerate(payload)
+                ]
+                outputs = call_guarded(model, model.predict_batch, batch)
+                if isinstance(outputs, list | tuple):
+                    outputs = [
+                        wire.capture(out, model.id) if isinstance(out, BaseException) else out
+                        for out in outputs
+                    ]
+                return True, outputs
+            except Exception as exc:
+                return False, wire.capture(exc, model.id)
+
+
+def _unpack_one(
+    kwargs: Mapping[str, Any], contents: files.Contents, directory: Path
+) -> Mapping[str, Any]:
+    return files.unpack(kwargs, contents, directory) if contents else kwargs
