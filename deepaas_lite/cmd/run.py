@@ -12,6 +12,7 @@ from deepaas_lite import config, exceptions
 from deepaas_lite.compat import environment
 from deepaas_lite.compat import options as deepaas_options
 from deepaas_lite.model import loading
+from deepaas_lite.training import state as training_state
 
 LOG = logging.getLogger("deepaas_lite")
 
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     config.register_model_groups(conf, models)
     settings = config.Settings.from_conf(conf, models)
+    if not _state_usable(settings):
+        return 2
     app = create_app(models, settings)
     print(
         banner(conf.listen_ip, conf.listen_port, settings.base_path, list(models)),
@@ -80,6 +83,16 @@ def _environment_usable() -> bool:
         else:
             LOG.warning("%s", problem.message)
     return not any(problem.fatal for problem in found)
+
+
+def _state_usable(settings: config.Settings) -> bool:
+    """Check the state directory and the records database; one line when unusable."""
+    try:
+        training_state.check(settings.state_dir, reset=settings.reset_state)
+    except exceptions.StateUnusable as exc:
+        print(f"deepaas-run: {exc.message}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":
