@@ -96,9 +96,10 @@ def _text_value(field: fields.Field[Any], value: Any) -> tuple[Any, Any]:
         return value, _invalid(field)
     if _is_object(field):
         try:
-            return json.loads(value), None
+            read = json.loads(value)
         except ValueError:
             return value, ["Not valid JSON: send an object argument as JSON text."]
+        return read, _json_value(field, read)
     return value, None
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from deepaas_lite import __version__
 from deepaas_lite.model import args as model_args
@@ -46,6 +46,7 @@ class _Builder:
         converter = self.plugin.converter
         assert converter is not None  # set when APISpec initialises its plugins
         converter.add_attribute_function(_file_property)  # type: ignore[no-untyped-call]
+        converter.add_attribute_function(_exclusive_bounds)  # type: ignore[no-untyped-call]
         self.converter: OpenAPIConverter = converter
         for name, schema in COMPONENTS.items():
             self.spec.components.schema(name, schema)
@@ -70,6 +71,25 @@ def _file_property(self: Any, field: fields.Field[Any], **kwargs: Any) -> dict[s
     return {}
 
 
+def _exclusive_bounds(
+    self: Any, field: fields.Field[Any], ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """``Range(min_inclusive=False)`` (or max): the bound itself is refused (OpenAPI 3.0)."""
+    out: dict[str, Any] = {}
+    for validator in field.validators:
+        if not isinstance(validator, validate.Range):
+            continue
+        if not validator.min_inclusive and _same(validator.min, ret.get("minimum")):
+            out["exclusiveMinimum"] = True
+        if not validator.max_inclusive and _same(validator.max, ret.get("maximum")):
+            out["exclusiveMaximum"] = True
+    return out
+
+
+def _same(bound: Any, documented: Any) -> bool:
+    return bound is not None and documented is not None and bound == documented
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
@@ -81,12 +101,22 @@ def _errors(*codes: int) -> dict[str, Any]:
         406: "The model cannot answer with an accepted media type",
         409: "The training has already ended",
         413: "Body too large",
+        415: "A body of a type that no argument location reads",
         422: "Invalid arguments",
+        429: "The training queue is full; try again after Retry-After seconds",
         500: "The model failed",
         501: "The model does not implement this",
-        503: "Not ready",
+        503: "Not ready, or the model's queue is full (then with Retry-After)",
+        504: "The prediction took longer than the server's --predict-timeout",
+        507: "The server could not store the training",
     }
-    return {str(code): _json(ref("Error"), reasons[code]) for code in codes}
+    out = {str(code): _json(ref("Error"), reasons[code]) for code in codes}
+    for code in set(codes) & {429, 503}:
+        out[str(code)]["headers"] = {"Retry-After": _RETRY_AFTER}
+    return out
+
+
+_RETRY_AFTER = {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}
 
 
 def _request_body(builder: _Builder, schema: Schema) -> dict[str, Any] | None:
@@ -156,7 +186,7 @@ def _predict(
     operation: Operation = {
         "responses": {
             "200": {"description": "The prediction", "content": content},
-            **_errors(400, 404, 413, 422, 500, 501),
+            **_errors(400, 404, 413, 415, 422, 500, 501, 503, 504),
         }
     }
     if serving is not None and serving.describe():
@@ -186,7 +216,7 @@ def _train(builder: _Builder, model: ModelWrapper) -> Operation | None:
     operation: Operation = {
         "responses": {
             "200": _json(ref("Training"), "The training's record (see Location)"),
-            **_errors(400, 404, 413, 422, 501),
+            **_errors(400, 404, 413, 415, 422, 429, 501, 507),
         }
     }
     body = _request_body(builder, model.train_schema)
@@ -356,3 +386,4 @@ def build_spec(
     for path, operations in paths.items():
         builder.spec.path(path=path, operations=operations)
     return builder.spec.to_dict()
+

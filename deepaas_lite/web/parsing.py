@@ -121,6 +121,11 @@ class RequestParser(AsyncParser[web.Request]):
         for key, value in form.items():
             if isinstance(value, web.FileField):
                 out.add(key, uploads.save(key, value))
+            elif isinstance(value, bytes | bytearray):  # a part whose type is not text/*
+                try:
+                    out.add(key, value.decode("utf-8"))
+                except UnicodeDecodeError:
+                    req[SET_ASIDE][key] = ["Not UTF-8 text."]
             else:
                 out.add(key, value)
         return out

@@ -180,3 +180,24 @@ def test_required_lists_need_an_item_in_forms(spec: dict[str, Any]) -> None:
     assert "minItems" not in content["application/json"]["schema"]["properties"]["words"]
     optional = content["multipart/form-data"]["schema"]["properties"]["options"]
     assert "minItems" not in optional
+
+
+def test_every_answer_of_predict_and_train_is_documented(spec: dict[str, Any]) -> None:
+    predict = spec["paths"]["/v2/models/kinds/predict"]["post"]["responses"]
+    assert {"400", "404", "406", "413", "415", "422", "500", "501", "503", "504"} <= set(predict)
+    train = spec["paths"]["/v2/models/kinds/train"]["post"]["responses"]
+    assert {"400", "404", "413", "415", "422", "429", "501", "507"} <= set(train)
+    assert train["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+    assert predict["503"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+
+
+def test_exclusive_range_bounds(spec: dict[str, Any]) -> None:
+    """``Range(min=0, min_inclusive=False)``: 0 is refused, so the document says so."""
+    train = spec["paths"]["/v2/models/iris-deepaas/train"]["post"]
+    c = _body(train, "application/json")["properties"]["C"]
+    assert (c["minimum"], c["exclusiveMinimum"]) == (0, True)
+    assert "exclusiveMaximum" not in c
+    predict = spec["paths"]["/v2/models/kinds/predict"]["post"]
+    ratio = _body(predict)["properties"]["ratio"]
+    assert (ratio["minimum"], ratio["maximum"], ratio["exclusiveMaximum"]) == (0, 1, True)
+    assert "exclusiveMinimum" not in ratio

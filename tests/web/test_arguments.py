@@ -182,3 +182,34 @@ async def test_nested_object_that_is_not_a_json_object_is_422(client: Client, te
     resp = await _post(client, "multipart", {"numbers": "1", "point": text})
     assert resp.status == 422
     assert list((await resp.json())["errors"]) == ["point"]
+
+
+async def test_object_argument_as_a_json_part(client: Client) -> None:
+    """As the document's multipart encoding says: the part's type is application/json."""
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="numbers"\r\n\r\n1\r\n'
+        b'--XX\r\nContent-Disposition: form-data; name="point"\r\n'
+        b'Content-Type: application/json\r\n\r\n{"x": 2}\r\n--XX--\r\n'
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=XX"}
+    resp = await client.post(PREDICT, data=body, headers=headers)
+    assert resp.status == 200
+    assert (await resp.json())["predictions"]["point"] == {"x": 2.0, "y": 0.0}
+
+
+async def test_part_that_is_not_utf8_text_is_422(client: Client) -> None:
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="numbers"\r\n\r\n1\r\n'
+        b'--XX\r\nContent-Disposition: form-data; name="colour"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n\xff\xfe\r\n--XX--\r\n"
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=XX"}
+    resp = await client.post(PREDICT, data=body, headers=headers)
+    assert resp.status == 422
+    assert list((await resp.json())["errors"]) == ["colour"]
+
+
+async def test_json_text_of_an_object_argument_keeps_json_types(client: Client) -> None:
+    resp = await _post(client, "multipart", {"numbers": "1", "tags": '{"a": 0.5}'})
+    assert resp.status == 422
+    assert (await resp.json())["errors"] == {"tags": {"a": {"value": ["Not a valid integer."]}}}
