@@ -2,8 +2,9 @@
 
 A body is refused before any of it is read when its declared length is over
 ``client_max_size`` (413, whatever its type) or when no argument location reads its
-type (415). A JSON body must be an object of real JSON: no ``NaN``/``Infinity``, no
-number too large for a float, and no deeper than ``MAX_JSON_DEPTH`` nested containers.
+type (415); a client that sent ``Expect: 100-continue`` is then never asked for it.
+A JSON body must be an object of real JSON: no ``NaN``/``Infinity``, no number too
+large for a float, and no deeper than ``MAX_JSON_DEPTH`` nested containers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from webargs import core
 
 from deepaas_lite import exceptions
@@ -42,6 +43,25 @@ def check_body(request: web.Request) -> None:
             + ", ".join(READ_TYPES[:-1])
             + f" or {READ_TYPES[-1]}"
         )
+
+
+async def expect_continue(request: web.Request) -> None:
+    """``Expect: 100-continue``: invite only a body that will be read.
+
+    A body that ``check_body`` refuses gets no ``100 Continue``: the handler answers
+    413 or 415 at once and the client never sends it.
+    """
+    try:
+        check_body(request)
+    except (web.HTTPException, exceptions.DeepaasError):
+        return
+    expect = request.headers.get("Expect", "")
+    if request.version != HttpVersion11:
+        return
+    if expect.lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # the answer itself starts after this line
 
 
 def json_object(raw: bytes) -> dict[str, Any]:

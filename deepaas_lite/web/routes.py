@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from deepaas_lite.openapi import ui
-from deepaas_lite.web import health, metrics, models, predict, spec, train, versions
+from deepaas_lite.web import body, health, metrics, models, predict, spec, train, versions
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -55,7 +55,8 @@ ROUTES: list[Route] = [
 def add_routes(app: web.Application, base_path: str, routes: list[Route]) -> None:
     """Register each route with and without a trailing slash (no redirects).
 
-    A GET route answers HEAD too: the same status and headers, no body.
+    A GET route answers HEAD too: the same status and headers, no body. A POST route
+    asks for its body (``Expect: 100-continue``) only when it will read it.
     """
     for route in routes:
         full = base_path + route.path
@@ -63,6 +64,7 @@ def add_routes(app: web.Application, base_path: str, routes: list[Route]) -> Non
         if full and not full.endswith("/"):
             paths.append(full + "/")
         for path in paths:
-            app.router.add_route(route.method, path, route.handler)
+            expect = body.expect_continue if route.method == "POST" else None
+            app.router.add_route(route.method, path, route.handler, expect_handler=expect)
             if route.method == "GET":
                 app.router.add_route("HEAD", path, route.handler)

@@ -209,3 +209,54 @@ async def test_files_reach_the_plugin(client: Client) -> None:
     resp = await client.post("/v2/models/hardening-files/predict/", data=form)
     assert resp.status == 200
     assert (await resp.json())["predictions"] == {"one": "first", "more": ["second", "third"]}
+
+
+async def _status_lines_before_sending(client: Client, headers: dict[str, str]) -> bytes:
+    """The first status line the server sends while the client holds the body back."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        head = "POST /v2/models/echo/predict/?data=1 HTTP/1.1\r\nHost: test\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        writer.write(head.encode())
+        await writer.drain()
+        return await asyncio.wait_for(reader.readline(), 60)
+    finally:
+        writer.close()
+
+
+async def test_expect_continue_refuses_an_unread_type_before_it_is_sent(client: Client) -> None:
+    line = await _status_lines_before_sending(
+        client,
+        {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(50 * 1024 * 1024),
+            "Expect": "100-continue",
+        },
+    )
+    assert line.split()[1] == b"415"
+
+
+async def test_expect_continue_refuses_a_body_too_large_before_it_is_sent(
+    make_client: ClientFactory,
+) -> None:
+    client = await make_client(client_max_size=4096)
+    line = await _status_lines_before_sending(
+        client,
+        {
+            "Content-Type": "application/json",
+            "Content-Length": "5000",
+            "Expect": "100-continue",
+        },
+    )
+    assert line.split()[1] == b"413"
+
+
+async def test_expect_continue_lets_a_readable_body_in(client: Client) -> None:
+    line = await _status_lines_before_sending(
+        client,
+        {"Content-Type": "application/json", "Content-Length": "13", "Expect": "100-continue"},
+    )
+    assert line.split()[1] == b"100"
+    resp = await client.post("/v2/models/echo/predict/", json={"data": [3]}, expect100=True)
+    assert resp.status == 200
+    assert (await resp.json())["predictions"]["data"] == [3.0]
