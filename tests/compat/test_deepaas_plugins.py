@@ -12,7 +12,7 @@ import pytest
 
 from deepaas_lite.model import loading
 from deepaas_lite.model.wrapper import ModelWrapper
-from tests.conftest import marshmallow_major
+from tests.conftest import ClientFactory, marshmallow_major
 
 Client = Any
 
@@ -164,3 +164,12 @@ def test_raising_metadata_is_logged_once(caplog: pytest.LogCaptureFixture) -> No
         "Model 'metadata-raises': get_metadata() failed: "
         "RuntimeError('metadata.json is missing'); described from its distribution"
     ]
+
+
+async def test_uploaded_file_in_a_predict_worker_process(make_client: ClientFactory) -> None:
+    client = await make_client(predict_workers=1, models=loading.load_models(["deepaas-class"]))
+    resp = await client.post(
+        "/v2/models/deepaas-class/predict/", data=_form("data", b"1234", "w.png")
+    )
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["predictions"] == {"size": 4, "original_filename": "w.png"}
