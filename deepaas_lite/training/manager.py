@@ -84,6 +84,7 @@ class TrainingManager:
         self._db_: Database | None = None
         self._running: dict[str, tuple[TrainingProcess, asyncio.Task[None]]] = {}
         self._filling = asyncio.Lock()
+        self._retrying: set[asyncio.Task[Any]] = set()
         self._closing = False
 
     # Lifecycle.
@@ -109,6 +110,8 @@ class TrainingManager:
     async def close(self) -> None:
         """Stop running trainings (now interrupted); pending ones stay pending."""
         self._closing = True
+        for retry in self._retrying:
+            retry.cancel()
         if self._db_ is None:
             return
         running = list(self._running.values())
@@ -153,7 +156,17 @@ class TrainingManager:
                     f"The training could not be stored: {_reason(exc)}"
                 ) from exc
             raise
-        await self._fill_slots()
+        try:
+            await self._fill_slots()
+        except Exception as exc:
+            # Stored, so not an error: it starts once the store works again.
+            LOG.warning("Pending trainings could not start (%s); retrying", _reason(exc))
+            self._retrying.add(
+                retry := asyncio.create_task(
+                    self._until_done("start pending trainings", self._fill_slots)
+                )
+            )
+            retry.add_done_callback(self._retrying.discard)
         return (await self._training(model_id, uuid)).as_dict()
 
     async def list(self, model_id: str) -> builtins.list[dict[str, Any]]:

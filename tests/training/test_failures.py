@@ -200,3 +200,16 @@ async def test_a_training_past_its_models_timeout_ends_in_error(
     await wait_gone(pids, timeout=5)
     other = await manager.submit("train-sleeper", {})  # other models have no timeout
     assert (await wait_for(manager, "train-sleeper", other["uuid"]))["status"] == "done"
+
+
+async def test_a_submit_stored_while_a_training_cannot_start_answers_and_starts_later(
+    manager: TrainingManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = fail_for_a_while(monkeypatch, "start", times=3)
+
+    record = await manager.submit("train-sleeper", {"tag": "later"})
+
+    assert record["status"] == "pending"
+    record = await wait_for(manager, "train-sleeper", record["uuid"])
+    assert failures() == 3
+    assert record["status"] == "done", record
