@@ -24,11 +24,17 @@ TERM_GRACE = 0.5
 _SPAWN = multiprocessing.get_context("spawn")
 
 
+_SIGNAL_HINTS: dict[int, str] = {
+    signal.SIGKILL: " (out of memory?)",
+    signal.SIGXFSZ: " (a file grew past the file size limit)",
+}
+
+
 def describe_exit(exitcode: int) -> str:
     """Why a training process ended without storing an outcome."""
     if exitcode < 0:
         name = signal.Signals(-exitcode).name
-        hint = " (out of memory?)" if -exitcode == signal.SIGKILL else ""
+        hint = _SIGNAL_HINTS.get(-exitcode, "")
         return f"Training process was killed by signal {name}{hint}"
     return f"Training process exited with code {exitcode}"
 
