@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -131,6 +132,41 @@ OPTS: list[cfg.Opt] = [
         help="Serve the API documents and the UI (/swagger.json, /openapi.json, /ui, "
         "/api). Off: they answer 404.",
     ),
+    # Access control, TLS and browser origins (docs/security.md).
+    cfg.StrOpt(
+        "auth-token-file",
+        help="File of bearer tokens, one a line (# starts a comment). When set, every "
+        "model route (predict, train, trainings, logs) needs 'Authorization: Bearer "
+        "<token>'. Read again on SIGHUP.",
+    ),
+    cfg.BoolOpt(
+        "metrics-auth",
+        default=False,
+        help="With --auth-token-file, /metrics needs a token too.",
+    ),
+    cfg.StrOpt("ssl-certfile", help="Serve HTTPS with this PEM certificate (chain)."),
+    cfg.StrOpt("ssl-keyfile", help="The private key of --ssl-certfile (PEM)."),
+    cfg.MultiStrOpt(
+        "cors-origin",
+        default=[],
+        help="A browser origin (e.g. https://app.example.org) allowed to call the API "
+        "from its pages; repeat for several; * allows every origin. Default: none, and "
+        "state-changing requests from other origins are refused.",
+    ),
+    cfg.MultiStrOpt(
+        "allowed-host",
+        default=[],
+        help="A Host header value the server answers (a name, with or without :port); "
+        "repeat for several; * allows any. Default: the listen address, plus localhost, "
+        "127.0.0.1 and [::1] when listening on loopback; any Host when listening on "
+        "all addresses.",
+    ),
+    cfg.StrOpt(
+        "log-format",
+        default="text",
+        choices=["text", "json"],
+        help="How log lines are written to stderr: text, or JSON objects one a line.",
+    ),
 ]
 
 
@@ -240,6 +276,11 @@ class Settings:
     predict_endpoint: bool = True
     train_endpoint: bool = True
     doc_endpoint: bool = True
+    auth_token_file: Path | None = None
+    metrics_auth: bool = False
+    cors_origins: tuple[str, ...] = ()
+    # Host header values answered; empty answers any (see allowed_hosts()).
+    allowed_hosts: tuple[str, ...] = ()
 
     def options_for(self, model_id: str) -> ModelOptions:
         """A model's options: its own section first, then the global ones.
@@ -290,7 +331,43 @@ class Settings:
             predict_endpoint=conf.predict_endpoint,
             train_endpoint=conf.train_endpoint,
             doc_endpoint=conf.doc_endpoint,
+            auth_token_file=Path(conf.auth_token_file) if conf.auth_token_file else None,
+            metrics_auth=conf.metrics_auth,
+            cors_origins=tuple(conf.cors_origin),
+            allowed_hosts=allowed_hosts(conf.listen_ip, conf.allowed_host),
         )
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def allowed_hosts(listen_ip: str, configured: Sequence[str]) -> tuple[str, ...]:
+    """The Host header values to answer; ``()`` answers any.
+
+    A name without a port matches any port. Default: the listen address, and the loopback names
+    when listening on loopback. Listening on every address (``0.0.0.0``, ``::``), the
+    server cannot know the names it is reached by, so any Host is answered.
+    """
+    if configured:
+        return () if "*" in configured else tuple(configured)
+    try:
+        if ipaddress.ip_address(listen_ip).is_unspecified:
+            return ()
+    except ValueError:
+        pass
+    shown = f"[{listen_ip}]" if ":" in listen_ip else listen_ip
+    hosts = [shown, *LOOPBACK_NAMES] if is_loopback(listen_ip) else [shown]
+    return tuple(dict.fromkeys(hosts))
 
 
 def _model_options(conf: cfg.ConfigOpts, model_ids: Iterable[str]) -> dict[str, ModelOptions]:

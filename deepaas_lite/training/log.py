@@ -113,7 +113,7 @@ class LogPump:
                     break
                 try:
                     self._log.write(chunk)
-                except OSError as exc:
+                except (OSError, ValueError) as exc:  # a full disk; the file then closed
                     if not failed:
                         LOG.warning("Could not write the log %s: %s", self._log.path, exc)
                     failed = True

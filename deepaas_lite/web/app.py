@@ -16,13 +16,18 @@ from deepaas_lite.model.serving import build_predictor
 from deepaas_lite.model.threads import ElasticThreads
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi import ui
-from deepaas_lite.openapi.spec import ServingInfo, build_spec
+from deepaas_lite.openapi.spec import ServingInfo, build_spec, with_bearer_auth
 from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.training.manager import TrainingManager
+from deepaas_lite.web import auth
+from deepaas_lite.web.access_log import access_log_middleware
+from deepaas_lite.web.auth import auth_middleware
 from deepaas_lite.web.endpoints import enabled_routes
 from deepaas_lite.web.errors import error_middleware
 from deepaas_lite.web.keys import MODELS, PREDICTORS, SETTINGS, SPEC, SWAGGER, TRAININGS
 from deepaas_lite.web.metrics import METRICS, Metrics, metrics_middleware
+from deepaas_lite.web.origins import cors_middleware, guard_middleware
+from deepaas_lite.web.request_id import request_id_middleware
 from deepaas_lite.web.routes import ROUTES as ALL_ROUTES
 from deepaas_lite.web.routes import add_routes
 
@@ -31,7 +36,19 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     """An application serving ``models``; nothing runs until it starts."""
     app = web.Application(
         client_max_size=settings.client_max_size,
-        middlewares=[metrics_middleware, error_middleware],
+        # Outermost first. The request id is set before anything logs; the access log
+        # and metrics see the final status; CORS headers go on error answers too; the
+        # guards (Host, Origin, token) raise into the error middleware, which makes
+        # every error JSON.
+        middlewares=[
+            request_id_middleware,
+            access_log_middleware,
+            metrics_middleware,
+            cors_middleware,
+            error_middleware,
+            guard_middleware,
+            auth_middleware,
+        ],
     )
     app[SETTINGS] = settings
     served = dict(models)
@@ -40,6 +57,13 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     routes = enabled_routes(ALL_ROUTES, settings)
     spec = build_spec(routes, served, settings.base_path, serving=_serving_info(served, settings))
     swagger = build_swagger2(routes, served, spec, settings.base_path)
+    if settings.auth_token_file is not None:
+        protected = auth.protected_routes(routes, settings.metrics_auth)
+        auth.enable(app, settings.auth_token_file, settings.base_path, protected)
+        spec = with_bearer_auth(spec, {route.operation for route in protected if route.operation})
+        swagger = with_bearer_auth(
+            swagger, {route.operation for route in protected if route.operation}
+        )
     app[SPEC] = json.dumps(spec).encode()
     app[SWAGGER] = json.dumps(swagger).encode()
     app[TRAININGS] = TrainingManager(

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from deepaas_lite import exceptions
+from deepaas_lite.logs import REQUEST_ID
 from deepaas_lite.web.responses import json_response
 
 LOG = logging.getLogger(__name__)
@@ -41,10 +42,17 @@ def status_of(exc: exceptions.DeepaasError) -> int:
     return 500
 
 
+# Headers of an aiohttp HTTPException that its JSON answer keeps.
+KEPT_HEADERS = frozenset({"allow", "www-authenticate", "retry-after"})
+
+
 def error_response(status: int, message: str, headers: Any = None, **extra: Any) -> web.Response:
-    return json_response(
-        {"code": status, "message": message, **extra}, status=status, headers=headers
-    )
+    """The JSON error answer; it names the request's id when there is one."""
+    body = {"code": status, "message": message, **extra}
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        body.setdefault("request_id", request_id)
+    return json_response(body, status=status, headers=headers)
 
 
 def _http_message(exc: web.HTTPException) -> str:
@@ -63,13 +71,13 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in KEPT_HEADERS}
         return error_response(exc.status, _http_message(exc), headers=headers)
     except exceptions.InvalidArguments as exc:
         return error_response(422, exc.message, errors=exc.errors)
     except exceptions.DeepaasError as exc:
         status = status_of(exc)
-        if status >= 500:
+        if status >= 500 and status != 501:  # 501: the model lacks it, not a failure
             LOG.error("%s %s: %s", request.method, request.path, exc.message)
         return error_response(status, exc.message)
     except Exception as exc:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
+
+import pytest
 
 from deepaas_lite.training.log import CappedLog
 from deepaas_lite.training.manager import TrainingManager
@@ -93,3 +96,19 @@ async def test_a_log_is_complete_when_its_record_ends(manager: TrainingManager) 
     text = (await manager.log_path("train-chatty", record["uuid"])).read_text()
     assert len(text) == 2000 * LINE
     assert text.splitlines()[-1].startswith("line 00001999 ")
+
+
+async def test_a_log_that_cannot_be_written_does_not_stop_the_training(
+    manager: TrainingManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: CappedLog, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(CappedLog, "write", full)
+    # 200 kB: more than a pipe holds, so the training would block if nobody read it.
+    record = await manager.submit("train-chatty", {"tag": "2000"})
+
+    record = await wait_for(manager, "train-chatty", record["uuid"])
+
+    assert record["status"] == "done", record
+    assert record["result"]["output"] == "talked"
