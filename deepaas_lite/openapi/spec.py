@@ -7,7 +7,7 @@ model, with that model's argument schemas, media types and response schema.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -387,3 +387,41 @@ def build_spec(
         builder.spec.path(path=path, operations=operations)
     return builder.spec.to_dict()
 
+
+BEARER = "bearer"
+
+
+def with_bearer_auth(document: dict[str, Any], operations: Collection[str]) -> dict[str, Any]:
+    """``document`` declaring the bearer scheme on the operations named ``operations``.
+
+    ``operations`` are route operation names (``predict``, ``train``, ...); a model's
+    operation id is ``<model id>.<operation>``. OpenAPI 3 gets
+    ``components.securitySchemes``, Swagger 2.0 ``securityDefinitions``, so Swagger
+    UI's Authorize button asks for the token.
+    """
+    out = copy.deepcopy(document)
+    if str(out.get("swagger", "")).startswith("2"):
+        scheme = {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "description": "'Bearer <token>', a token of the server's --auth-token-file",
+        }
+        out.setdefault("securityDefinitions", {})[BEARER] = scheme
+    else:
+        scheme = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token of the server's --auth-token-file",
+        }
+        out.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER] = scheme
+    for path_item in out.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            if operation["operationId"].rsplit(".", 1)[-1] in operations:
+                operation["security"] = [{BEARER: []}]
+                operation.setdefault("responses", {}).setdefault(
+                    "401", {"description": "A valid bearer token is required"}
+                )
+    return out

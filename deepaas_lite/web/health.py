@@ -1,4 +1,8 @@
-"""Liveness and readiness: ready once every model is warmed and serving."""
+"""Liveness and readiness: ready once every model is warmed and serving.
+
+The bodies carry the Open Inference Protocol's keys (``"live"``, ``"ready"``), which
+KServe's clients read, besides deepaas-lite's own.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from deepaas_lite.web.responses import json_response
 
 
 async def live(request: web.Request) -> web.Response:
-    return json_response({"status": "live"})
+    return json_response({"live": True, "status": "live"})
 
 
 async def ready(request: web.Request) -> web.Response:
@@ -19,10 +23,11 @@ async def ready(request: web.Request) -> web.Response:
     if waiting:
         return json_response(
             {
+                "ready": False,
                 "code": 503,
                 "message": "Not ready: " + ", ".join(waiting),
                 "models": waiting,
             },
             status=503,
         )
-    return json_response({"status": "ready"})
+    return json_response({"ready": True, "status": "ready"})

@@ -53,17 +53,18 @@ class Metrics:
 
     def __init__(self, app: web.Application) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._counts: dict[tuple[str, str, str], int] = {}
-        self._latency: dict[tuple[str, str], _Latency] = {}
+        self._counts: dict[tuple[str, str, str, str], int] = {}
+        self._latency: dict[tuple[str, str, str], _Latency] = {}
         self.registry.register(_RequestCollector(self))
         self.registry.register(_TrainingCollector(app))
 
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, str(status))
+    def observe(self, method: str, route: str, model: str, status: int, seconds: float) -> None:
+        """One answered request; ``model`` is the served model's id, or ``""``."""
+        key = (method, model, route, str(status))
         self._counts[key] = self._counts.get(key, 0) + 1
-        latency = self._latency.get((method, route))
+        latency = self._latency.get((method, model, route))
         if latency is None:
-            latency = self._latency[method, route] = _Latency()
+            latency = self._latency[method, model, route] = _Latency()
         latency.add(seconds)
 
 
@@ -91,7 +92,9 @@ class _RequestCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         requests = CounterMetricFamily(
-            "deepaas_requests", "HTTP requests answered", labels=["method", "route", "status"]
+            "deepaas_requests",
+            "HTTP requests answered",
+            labels=["method", "model", "route", "status"],
         )
         for request_labels, count in sorted(self._metrics._counts.items()):
             requests.add_metric(list(request_labels), count)
@@ -99,7 +102,7 @@ class _RequestCollector(Collector):
         latency = HistogramMetricFamily(
             "deepaas_request_duration_seconds",
             "Time to answer an HTTP request",
-            labels=["method", "route"],
+            labels=["method", "model", "route"],
         )
         for latency_labels, histogram in sorted(self._metrics._latency.items()):
             latency.add_metric(list(latency_labels), histogram.cumulative(), histogram.total)
@@ -128,6 +131,12 @@ class _TrainingCollector(Collector):
         yield family
 
 
+def _model_label(request: web.Request) -> str:
+    """The model's id when it is a served one (unknown ids would grow the labels)."""
+    model_id = request.match_info.get("model_id")
+    return model_id if model_id is not None and model_id in request.app[MODELS] else ""
+
+
 def _route_name(request: web.Request) -> str:
     route = request.match_info.route
     resource = route.resource
@@ -147,7 +156,11 @@ async def metrics_middleware(request: web.Request, handler: Any) -> web.StreamRe
         raise
     finally:
         request.app[METRICS].observe(
-            request.method, _route_name(request), status, time.perf_counter() - start
+            request.method,
+            _route_name(request),
+            _model_label(request),
+            status,
+            time.perf_counter() - start,
         )
 
 

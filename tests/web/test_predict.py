@@ -201,7 +201,9 @@ async def test_output_breaking_response_schema_is_500(client: Client) -> None:
 async def test_unknown_model_404(client: Client) -> None:
     resp = await client.post("/v2/models/nope/predict/")
     assert resp.status == 404
-    assert await resp.json() == {"code": 404, "message": "Model 'nope' not found"}
+    body = await resp.json()
+    assert body.pop("request_id") == resp.headers["X-Request-ID"]
+    assert body == {"code": 404, "message": "Model 'nope' not found"}
 
 
 async def test_model_without_predict_501(client: Client) -> None:
@@ -214,13 +216,16 @@ async def test_plugin_exception_500_without_traceback(client: Client) -> None:
     resp = await client.post("/v2/models/raising/predict/?kind=value")
     assert resp.status == 500
     body = await resp.json()
+    assert body.pop("request_id") == resp.headers["X-Request-ID"]
     assert body == {"code": 500, "message": "the plugin says no"}
 
 
 async def test_plugin_http_exception_keeps_status(client: Client) -> None:
     resp = await client.post("/v2/models/raising/predict/?kind=http")
     assert resp.status == 402
-    assert await resp.json() == {"code": 402, "message": "Pay first"}
+    body = await resp.json()
+    assert body.pop("request_id") == resp.headers["X-Request-ID"]
+    assert body == {"code": 402, "message": "Pay first"}
 
 
 async def test_plugin_exit_does_not_stop_the_server(client: Client) -> None:

@@ -124,10 +124,12 @@ async def test_metrics(client: Client) -> None:
     await client.post("/v2/models/nope/predict/")
     text = await (await client.get("/metrics")).text()
     expected = (
-        'deepaas_requests_total{method="POST",'
+        'deepaas_requests_total{method="POST",model="echo",'
         'route="/v2/models/{model_id}/predict/",status="200"} 1.0'
     )
     assert expected in text
+    # An unknown model id is not a label value of its own.
+    assert 'model="nope"' not in text
     assert 'status="404"' in text
     assert "deepaas_request_duration_seconds_bucket" in text
     assert "deepaas_trainings" in text
@@ -167,9 +169,9 @@ async def test_latency_histogram(client: Client) -> None:
     for _ in range(3):
         await client.get("/v2/models/")
     text = await (await client.get("/metrics")).text()
-    prefix = 'deepaas_request_duration_seconds_bucket{le="+Inf",method="GET",route="/v2/models/"}'
-    assert f"{prefix} 3.0" in text
-    assert 'deepaas_request_duration_seconds_count{method="GET",route="/v2/models/"} 3.0' in text
+    labels = 'method="GET",model="",route="/v2/models/"'
+    assert f'deepaas_request_duration_seconds_bucket{{le="+Inf",{labels}}} 3.0' in text
+    assert f"deepaas_request_duration_seconds_count{{{labels}}} 3.0" in text
     counts = [
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
