@@ -71,7 +71,11 @@ class UnknownModelNames(DeepaasError):
 
 
 class ModelNotReady(DeepaasError):
-    """The model's ``warm()`` failed, so it cannot serve predictions."""
+    """The model cannot answer yet: its ``warm()`` failed, or the plugin says so.
+
+    Plugins raise it as ``deepaas_lite.ModelNotReady("one line for the client")``, e.g.
+    before any training produced a model: a state of the model, not a failure.
+    """
 
 
 class TrainingQueueFull(DeepaasError):

@@ -12,6 +12,7 @@ import platformdirs
 import pytest
 from marshmallow import Schema, ValidationError
 
+import deepaas_lite
 from deepaas_lite.model.loading import load_models
 from deepaas_lite.training import progress
 
@@ -35,7 +36,7 @@ def _schema(fields: dict[str, Any]) -> Schema:
 def test_predict_before_training_says_to_train(model_dir: Path) -> None:
     with pytest.raises(plugin.ModelNotTrainedError, match="train/ first"):
         plugin.predict(data=SETOSA)
-    assert isinstance(plugin.ModelNotTrainedError("x"), RuntimeError)
+    assert isinstance(plugin.ModelNotTrainedError("x"), deepaas_lite.ModelNotReady)
 
 
 def test_warm_without_a_model_is_quiet(model_dir: Path) -> None:

@@ -65,6 +65,12 @@ class ModelWrapper:
     def accept_choices(self) -> list[str]:
         return args.accept_choices(self.predict_schema)
 
+    @property
+    def predict_example(self) -> Any:
+        """The plugin's ``predict_example``: what ``predict`` answers for its arguments'
+        examples, shown in the document; ``None`` when it gives none."""
+        return getattr(self.plugin, "predict_example", None)
+
     def metadata(self) -> dict[str, Any]:
         """The plugin's ``get_metadata()``, or the distribution's when it has none.
 

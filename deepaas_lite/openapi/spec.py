@@ -24,7 +24,8 @@ from deepaas_lite.openapi.schemas import COMPONENTS, ref
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
-FORM_TYPES = (MULTIPART, "application/x-www-form-urlencoded", JSON)
+URLENCODED = "application/x-www-form-urlencoded"
+FORM_TYPES = (MULTIPART, URLENCODED, JSON)
 MODEL_ID = "{model_id}"
 
 Operation = dict[str, Any]
@@ -111,10 +112,25 @@ def _errors(*codes: int) -> dict[str, Any]:
         507: "The server could not store the training",
     }
     out = {str(code): _json(ref("Error"), reasons[code]) for code in codes}
+    for code in codes:
+        example: dict[str, Any] = {
+            "code": code,
+            "message": _ERROR_EXAMPLES.get(code, reasons[code]),
+        }
+        if code == 422:
+            example["errors"] = {"data": ["Missing data for required field."]}
+        out[str(code)]["content"][JSON]["example"] = example
     for code in set(codes) & {429, 503}:
         out[str(code)]["headers"] = {"Retry-After": _RETRY_AFTER}
     return out
 
+
+_ERROR_EXAMPLES = {
+    400: "Malformed JSON body: Expecting value: line 1 column 1 (char 0)",
+    404: "Model 'x' not found",
+    422: "Invalid arguments: data",
+    500: "The model failed: division by zero",
+}
 
 _RETRY_AFTER = {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}
 
@@ -144,6 +160,15 @@ def _request_body(builder: _Builder, schema: Schema) -> dict[str, Any] | None:
     content = {m: {"schema": body if m == JSON else _as_form(body)} for m in media}
     if objects:
         content[MULTIPART]["encoding"] = {key: {"contentType": JSON} for key in objects}
+    lists = [
+        key
+        for key, prop in properties.items()
+        if prop.get("type") == "array" and not _is_binary(prop) and key not in objects
+    ]
+    forms = set(content) & {MULTIPART, URLENCODED} if lists else set()
+    for form in forms:  # a list is its repeated key (Swagger UI would join it with commas)
+        encoding = content[form].setdefault("encoding", {})
+        encoding.update({key: {"style": "form", "explode": True} for key in lists})
     return {"required": bool(body.get("required")), "content": content}
 
 
@@ -161,6 +186,20 @@ def _as_form(body: dict[str, Any]) -> dict[str, Any]:
         if prop.get("type") == "array":
             prop["minItems"] = max(prop.get("minItems", 0), 1)
     return form
+
+
+_TAG_FACTS = ("version", "author", "license")
+
+
+def _tag(model: ModelWrapper) -> dict[str, Any]:
+    """A model's tag: its description, version, author and license, its url as docs."""
+    meta = model.metadata()
+    facts = [f"{name}: {meta[name]}" for name in _TAG_FACTS if meta.get(name)]
+    lines = [str(meta.get("description") or ""), " · ".join(facts)]
+    tag: dict[str, Any] = {"name": model.id, "description": "\n\n".join(filter(None, lines))}
+    if meta.get("url"):
+        tag["externalDocs"] = {"description": "Home page", "url": str(meta["url"])}
+    return tag
 
 
 def _predict(
@@ -183,6 +222,10 @@ def _predict(
         media: {"schema": output if media == JSON else {"type": "string", "format": "binary"}}
         for media in choices
     }
+    example = model.predict_example
+    if example is not None and JSON in content:
+        wrapped = {"status": "OK", "predictions": example}
+        content[JSON]["example"] = example if model.response_schema is not None else wrapped
     operation: Operation = {
         "responses": {
             "200": {"description": "The prediction", "content": content},
@@ -199,9 +242,11 @@ def _predict(
                 "name": model_args.ACCEPT,
                 "in": "query",
                 "required": False,
-                "description": model_args.description(accept)
-                or "Media type of the answer (default: from the Accept header)",
-                "schema": {"type": "string", "enum": choices, "default": choices[0]},
+                "description": (model_args.description(accept) or "Media type of the answer")
+                + f". Overrides the Accept header; without either, {choices[0]}.",
+                # No default: a default would be sent always, overriding the Accept header
+                # (in Swagger UI, the response's media type).
+                "schema": {"type": "string", "enum": choices},
             }
         ]
     body = _request_body(builder, model.predict_schema)
@@ -357,8 +402,7 @@ def build_spec(
     """
     builder = _Builder(title)
     for model in models.values():
-        meta = model.metadata()
-        builder.spec.tag({"name": model.id, "description": str(meta.get("description") or "")})
+        builder.spec.tag(_tag(model))
     builder.spec.tag({"name": "api", "description": "The API itself"})
     paths: dict[str, dict[str, Operation]] = {}
     for route in routes:

@@ -27,11 +27,14 @@ import platformdirs
 from marshmallow import fields, validate
 
 try:  # deepaas-lite shows a training's progress; DEEPaaS 2.x has no such hook.
-    from deepaas_lite import report_progress
+    from deepaas_lite import ModelNotReady, report_progress
 except ImportError:  # pragma: no cover - only without deepaas-lite
 
     def report_progress(fraction: float, message: str = "") -> None:
         """Do nothing: the server in use cannot show progress."""
+
+    class ModelNotReady(RuntimeError):  # type: ignore[no-redef]
+        """Without deepaas-lite: an ordinary error (DEEPaaS answers 500)."""
 
 
 MODEL_ID = "iris-deepaas"
@@ -42,8 +45,12 @@ MODEL_FILE = "iris-svc.joblib"
 SPECIES = ("setosa", "versicolor", "virginica")  # label 0, 1, 2
 
 
-class ModelNotTrainedError(RuntimeError):
-    """``predict`` was called before any training saved a model."""
+class ModelNotTrainedError(ModelNotReady):
+    """``predict`` was called before any training saved a model.
+
+    A ``deepaas_lite.ModelNotReady``: deepaas-lite answers 503 with the message, a state
+    of the model that a client can fix (train it), not a failure of the server.
+    """
 
 
 # --- where the model lives --------------------------------------------------------
@@ -217,10 +224,15 @@ def get_predict_args() -> dict[str, fields.Field]:
             validate=validate.Length(equal=4),
             metadata={
                 "description": "One flower's measurements, in cm: sepal length, "
-                "sepal width, petal length, petal width."
+                "sepal width, petal length, petal width.",
+                "example": [5.1, 3.5, 1.4, 0.2],
             },
         ),
     }
+
+
+# What ``predict`` answers for the example above (a setosa): the document shows it.
+predict_example = {"labels": [0]}
 
 
 def predict(**args: Any) -> dict[str, list[int]]:
