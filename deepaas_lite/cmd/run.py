@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from aiohttp import web
-
-from deepaas_lite import config, exceptions
+from deepaas_lite import __version__, config, exceptions, logs
+from deepaas_lite.cmd import serve
 from deepaas_lite.compat import environment
 from deepaas_lite.compat import options as deepaas_options
 from deepaas_lite.model import loading
+from deepaas_lite.model.batching import policy_for
+from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import state as training_state
 
 LOG = logging.getLogger("deepaas_lite")
 
 
-def banner(host: str, port: int, base_path: str, model_ids: Sequence[str]) -> str:
+def banner(
+    host: str,
+    port: int,
+    base_path: str,
+    model_ids: Sequence[str],
+    *,
+    scheme: str = "http",
+    details: Sequence[str] = (),
+) -> str:
+    """Where the UI, the spec and the API are; ``details`` are lines shown before them."""
     shown = f"[{host}]" if ":" in host else host
-    root = f"http://{shown}:{port}{base_path}"
+    root = f"{scheme}://{shown}:{port}{base_path}"
     return "\n".join(
         [
             "deepaas-lite is serving " + (", ".join(model_ids) or "no models"),
+            *(f"  {line}" for line in details),
             f"  UI:   {root}/ui",
             f"  spec: {root}/openapi.json (OpenAPI 3), {root}/swagger.json (Swagger 2.0)",
             f"  v2:   {root}/v2/",
@@ -32,14 +43,12 @@ def banner(host: str, port: int, base_path: str, model_ids: Sequence[str]) -> st
 
 def main(argv: Sequence[str] | None = None) -> int:
     conf = config.parse(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.DEBUG if conf.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.setup(conf.log_format, conf.debug)
     deepaas_options.apply(conf)
     if not _environment_usable():
         return 2
-    from deepaas_lite.web.app import create_app  # after the check: it imports webargs
+    from deepaas_lite.web import auth  # after the check: they import webargs
+    from deepaas_lite.web.app import create_app
 
     names = deepaas_options.model_names(conf)
     try:
@@ -58,20 +67,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = config.Settings.from_conf(conf, models)
     if not _state_usable(settings):
         return 2
-    app = create_app(models, settings)
-    print(
-        banner(conf.listen_ip, conf.listen_port, settings.base_path, list(models)),
-        flush=True,
+    try:
+        context = serve.ssl_context(conf.ssl_certfile, conf.ssl_keyfile)
+        app = create_app(models, settings)
+    except (serve.StartupError, auth.TokenFileError) as exc:
+        print(f"deepaas-run: {exc}", file=sys.stderr)
+        return 2
+
+    def startup_banner(port: int) -> str:
+        return banner(
+            conf.listen_ip,
+            port,
+            settings.base_path,
+            list(models),
+            scheme="https" if context is not None else "http",
+            details=_details(settings, models),
+        )
+
+    return serve.run(
+        app, conf.listen_ip, conf.listen_port, context, startup_banner, settings.auth_token_file
     )
-    web.run_app(
-        app,
-        host=conf.listen_ip,
-        port=conf.listen_port,
-        print=None,
-        access_log=LOG if conf.debug else None,
-        handle_signals=True,
+
+
+def _details(settings: config.Settings, models: Mapping[str, ModelWrapper]) -> list[str]:
+    """The banner's facts: version, models and where they run, state, access."""
+    executors = []
+    for model_id, model in models.items():
+        options = settings.options_for(model_id)
+        workers = options.predict_workers or 0
+        where = f"{workers} worker processes" if workers else "threads"
+        if policy_for(model, options.max_batch_size, options.max_batch_delay) is not None:
+            where += ", batched"
+        executors.append(f"{model_id} ({where})")
+    access = (
+        f"bearer tokens of {settings.auth_token_file}"
+        if settings.auth_token_file is not None
+        else "open (no --auth-token-file)"
     )
-    return 0
+    return [
+        f"version: {__version__}",
+        "models:  " + (", ".join(executors) or "none"),
+        f"state:   {settings.state_dir}",
+        f"access:  {access}",
+    ]
 
 
 def _environment_usable() -> bool:

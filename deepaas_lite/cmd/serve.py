@@ -1,0 +1,117 @@
+"""Serving for ``deepaas-run``: bind the port first, then start, print, wait, stop.
+
+A port that cannot be bound is one line on stderr and a non-zero exit, before any
+model or training starts. The banner is printed once the server is listening.
+SIGTERM and SIGINT stop the server (logged); the application's cleanup stops the
+trainings and the predictors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import ssl
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from deepaas_lite import config
+
+LOG = logging.getLogger("deepaas_lite")
+
+# The port could not be bound.
+EXIT_BIND = 1
+BACKLOG = 128
+
+
+class StartupError(Exception):
+    """A setting that keeps the server from starting; its message is one line."""
+
+
+def ssl_context(certfile: str | None, keyfile: str | None) -> ssl.SSLContext | None:
+    """A server TLS context for ``--ssl-certfile``/``--ssl-keyfile``; ``None`` for HTTP."""
+    if not certfile and not keyfile:
+        return None
+    if not certfile:
+        raise StartupError("--ssl-keyfile needs --ssl-certfile")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(certfile, keyfile or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise StartupError(f"cannot use the TLS certificate {certfile}: {exc}") from exc
+    return context
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (``OSError`` when busy or not allowed)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=BACKLOG)
+
+
+def exposure_warning(host: str, auth_token_file: Path | None) -> str | None:
+    """The warning for a server reachable from other machines without tokens."""
+    if auth_token_file is not None or config.is_loopback(host):
+        return None
+    return (
+        f"Listening on {host}, reachable from other machines, without --auth-token-file: "
+        "anyone who can connect can predict, start and cancel trainings and read their "
+        "records and logs. See docs/security.md."
+    )
+
+
+def run(
+    app: web.Application,
+    host: str,
+    port: int,
+    context: ssl.SSLContext | None,
+    banner: Callable[[int], str],
+    auth_token_file: Path | None = None,
+) -> int:
+    """Serve ``app`` until SIGTERM or SIGINT; the exit status."""
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"deepaas-run: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+        return EXIT_BIND
+    return asyncio.run(_serve(app, sock, context, banner, host, auth_token_file))
+
+
+async def _serve(
+    app: web.Application,
+    sock: socket.socket,
+    context: ssl.SSLContext | None,
+    banner: Callable[[int], str],
+    host: str,
+    auth_token_file: Path | None,
+) -> int:
+    loop = asyncio.get_running_loop()
+    stopping: asyncio.Future[str] = loop.create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _stop, stopping, sig.name)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    try:
+        await runner.setup()
+        site = web.SockSite(runner, sock, ssl_context=context)
+        await site.start()
+        print(banner(sock.getsockname()[1]), flush=True)
+        warning = exposure_warning(host, auth_token_file)
+        if warning is not None:
+            LOG.warning("%s", warning)
+        reason = await stopping
+        LOG.info("Stopping on %s: trainings running now end as interrupted", reason)
+    finally:
+        await runner.cleanup()
+        sock.close()
+    LOG.info("deepaas-lite stopped")
+    return 0
+
+
+def _stop(stopping: asyncio.Future[str], reason: str) -> None:
+    if not stopping.done():
+        stopping.set_result(reason)
