@@ -5,8 +5,9 @@ integer ``2``, ``1`` into ``True`` and ``"5"`` into the number ``5``. So:
 
 - a JSON body must use JSON's own types: ``true``/``false`` for a boolean, a number for
   a number, an integral number for an integer (``2.0`` is ``2``; ``2.5`` is not);
-- a query string or form carries text: a boolean is ``true``, ``false``, ``1`` or ``0``
-  (any case), and an object argument (``Nested`` or ``Dict``) is JSON text.
+- a query string or form carries text: a boolean is ``true`` or ``false`` (any case, as
+  the document's ``boolean`` reads in a form; not ``1``, ``yes`` or ``on``), and an
+  object argument (``Nested`` or ``Dict``) is JSON text.
 
 What marshmallow checks anyway (strings, lists, ranges...) is left to it.
 """
@@ -21,8 +22,8 @@ from marshmallow import Schema, fields
 
 from deepaas_lite.model.args import data_key
 
-TRUE_TEXT = frozenset({"true", "1"})
-FALSE_TEXT = frozenset({"false", "0"})
+TRUE_TEXT = "true"
+FALSE_TEXT = "false"
 
 Errors = dict[str, Any]
 
@@ -88,10 +89,10 @@ def _text_value(field: fields.Field[Any], value: Any) -> tuple[Any, Any]:
     if not isinstance(value, str):
         return value, None
     if isinstance(field, fields.Boolean):
-        text = value.strip().lower()
-        if text in TRUE_TEXT:
+        text = value.lower()
+        if text == TRUE_TEXT:
             return True, None
-        if text in FALSE_TEXT:
+        if text == FALSE_TEXT:
             return False, None
         return value, _invalid(field)
     if _is_object(field):

@@ -2,7 +2,8 @@
 
 The conversion is the OpenAPI document's (``spec.argument_schema``); this module only
 turns its OpenAPI 3.0 dialect into plain JSON Schema: ``$ref``s into ``$defs``,
-``nullable`` into a ``"null"`` type, ``example`` into ``examples``, and file arguments
+``nullable`` into a ``"null"`` type, ``example`` into ``examples``, boolean
+``exclusiveMinimum``/``exclusiveMaximum`` into the bound itself, and file arguments
 into the paths that ``deepaas-cli --input-json`` reads them from.
 """
 
@@ -51,6 +52,10 @@ def _convert(schema: dict[str, Any]) -> dict[str, Any]:
         out["type"] = [out["type"], "null"]
     if "example" in out:
         out["examples"] = [out.pop("example")]
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        # OpenAPI 3.0: a flag on the bound; a false flag is dropped with no other change.
+        if isinstance(out.get(exclusive), bool) and out.pop(exclusive) and bound in out:
+            out[exclusive] = out.pop(bound)
     if out.get("type") == "string" and out.get("format") == "binary":
         del out["format"]
         described = out.get("description")
