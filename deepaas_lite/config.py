@@ -101,6 +101,30 @@ OPTS: list[cfg.Opt] = [
         "requests after its first one arrives. Default: the plugin's "
         "max_batch_delay attribute, else 0.005.",
     ),
+    cfg.IntOpt(
+        "predict-concurrency",
+        default=32,
+        min=1,
+        help="Predictions of one model that run at once in threads of the server "
+        "(calls whose client has gone count until they end), so that one model's "
+        "slow calls cannot take every thread. With predict_workers, the workers are "
+        "the limit.",
+    ),
+    cfg.IntOpt(
+        "predict-queue-max",
+        default=128,
+        min=0,
+        help="Predictions of one model that may wait for a free thread or worker; "
+        "beyond them the answer is 503 with Retry-After.",
+    ),
+    cfg.FloatOpt(
+        "predict-timeout",
+        default=0,
+        min=0,
+        help="Seconds a prediction may take, waiting included; past them the answer "
+        "is 504 and the call's result is discarded (a worker process running it is "
+        "replaced). 0 means no limit.",
+    ),
     cfg.StrOpt(
         "base-path",
         default="",
@@ -194,6 +218,22 @@ MODEL_OPTS: list[cfg.Opt] = [
         min=0,
         help="This model's batch delay in seconds (overrides [DEFAULT] max_batch_delay).",
     ),
+    cfg.IntOpt(
+        "predict-concurrency",
+        min=1,
+        help="This model's predictions running at once (overrides [DEFAULT] predict_concurrency).",
+    ),
+    cfg.IntOpt(
+        "predict-queue-max",
+        min=0,
+        help="This model's waiting predictions (overrides [DEFAULT] predict_queue_max).",
+    ),
+    cfg.FloatOpt(
+        "predict-timeout",
+        min=0,
+        help="This model's prediction time limit in seconds, 0 for none (overrides "
+        "[DEFAULT] predict_timeout).",
+    ),
 ]
 
 
@@ -253,6 +293,9 @@ class ModelOptions:
     predict_workers: int | None = None
     max_batch_size: int | None = None
     max_batch_delay: float | None = None
+    predict_concurrency: int | None = None
+    predict_queue_max: int | None = None
+    predict_timeout: float | None = None  # 0 is no limit
 
 
 @dataclass(frozen=True)
@@ -271,6 +314,9 @@ class Settings:
     predict_workers: int = 0
     max_batch_size: int | None = None
     max_batch_delay: float | None = None
+    predict_concurrency: int = 32
+    predict_queue_max: int = 128
+    predict_timeout: float = 0.0
     model_options: Mapping[str, ModelOptions] = field(default_factory=dict)
     warm: bool = True
     predict_endpoint: bool = True
@@ -285,7 +331,7 @@ class Settings:
     def options_for(self, model_id: str) -> ModelOptions:
         """A model's options: its own section first, then the global ones.
 
-        ``predict_workers`` is always set; the batch options stay ``None`` when the
+        The predict options are always set; the batch options stay ``None`` when the
         operator set neither (the plugin's attributes decide then).
         """
         own = self.model_options.get(model_id, ModelOptions())
@@ -299,6 +345,17 @@ class Settings:
             ),
             max_batch_delay=(
                 self.max_batch_delay if own.max_batch_delay is None else own.max_batch_delay
+            ),
+            predict_concurrency=(
+                self.predict_concurrency
+                if own.predict_concurrency is None
+                else own.predict_concurrency
+            ),
+            predict_queue_max=(
+                self.predict_queue_max if own.predict_queue_max is None else own.predict_queue_max
+            ),
+            predict_timeout=(
+                self.predict_timeout if own.predict_timeout is None else own.predict_timeout
             ),
         )
 
@@ -326,6 +383,9 @@ class Settings:
             predict_workers=conf.predict_workers,
             max_batch_size=conf.max_batch_size,
             max_batch_delay=conf.max_batch_delay,
+            predict_concurrency=conf.predict_concurrency,
+            predict_queue_max=conf.predict_queue_max,
+            predict_timeout=conf.predict_timeout,
             model_options=_model_options(conf, model_ids),
             warm=conf.warm,
             predict_endpoint=conf.predict_endpoint,
@@ -382,6 +442,9 @@ def _model_options(conf: cfg.ConfigOpts, model_ids: Iterable[str]) -> dict[str, 
             train_timeout=group.train_timeout,
             max_batch_size=group.max_batch_size,
             max_batch_delay=group.max_batch_delay,
+            predict_concurrency=group.predict_concurrency,
+            predict_queue_max=group.predict_queue_max,
+            predict_timeout=group.predict_timeout,
         )
         if options != ModelOptions():
             out[model_id] = options

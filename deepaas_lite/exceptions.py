@@ -78,6 +78,18 @@ class ModelNotReady(DeepaasError):
     """
 
 
+class ModelBusy(DeepaasError):
+    """A model's queue of waiting predictions is full; ``retry_after`` is a hint in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PredictTimeout(DeepaasError):
+    """A prediction did not end within its model's time limit."""
+
+
 class TrainingQueueFull(DeepaasError):
     """Too many trainings are waiting; ``retry_after`` is a hint in seconds."""
 

@@ -2,8 +2,9 @@
 
 A batch closes when it holds ``max_size`` requests or ``max_delay`` seconds after its
 first request arrived, whichever comes first. At most ``capacity`` batches run at
-once; while they all run, requests keep queueing, so batches grow with the load.
-Each request gets its own output, or its own error.
+once; while they all run, requests keep queueing, so batches grow with the load, up to
+``queue_max`` waiting requests (never fewer than one batch): more are refused with
+``ModelBusy``. Each request gets its own output, or its own error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from deepaas_lite.model.limits import DEFAULT_QUEUE_MAX, busy
 from deepaas_lite.model.wrapper import ModelWrapper
 
 DEFAULT_MAX_BATCH_SIZE = 32
@@ -63,10 +65,16 @@ class Batcher:
     """Queues requests and runs them, in batches, through ``run``."""
 
     def __init__(
-        self, model: ModelWrapper, policy: BatchPolicy, run: RunBatch, capacity: int
+        self,
+        model: ModelWrapper,
+        policy: BatchPolicy,
+        run: RunBatch,
+        capacity: int,
+        queue_max: int = DEFAULT_QUEUE_MAX,
     ) -> None:
         self.model = model
         self.policy = policy
+        self._queue_max = max(queue_max, policy.max_size)
         self._run = run
         self._slots = asyncio.Semaphore(max(1, capacity))
         self._queue: deque[_Pending] = deque()
@@ -76,6 +84,8 @@ class Batcher:
 
     async def submit(self, kwargs: Mapping[str, Any]) -> Any:
         """One request's output (or its error), once its batch has run."""
+        if len(self._queue) >= self._queue_max:
+            raise busy(self.model.id, len(self._queue))
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.append(_Pending(kwargs, future, loop.time()))

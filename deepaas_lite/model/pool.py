@@ -3,8 +3,9 @@
 Each worker is a spawned process that loads the plugin by its entry-point name and
 warms it once (``model/worker.py``), then serves one call at a time over its own
 socket. The server keeps the idle workers in a queue and hands each request (or
-batch) to the next idle one. A worker that dies is replaced and warmed again; only
-the call it was running fails. Closing stops every worker.
+batch) to the next idle one. A worker that dies, sends an answer that cannot be read,
+or runs a call that was abandoned (its time limit passed) is replaced and warmed
+again; only the call it was running fails. Closing stops every worker.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from deepaas_lite import exceptions
 from deepaas_lite.model import wire, worker
 from deepaas_lite.model.batching import Batcher, BatchPolicy
+from deepaas_lite.model.limits import DEFAULT_LIMITS, Admission, Limits, within
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -68,9 +70,17 @@ class _Worker:
 class ProcessPredictor:
     """Predictions of one model in ``workers`` worker processes."""
 
-    def __init__(self, model: ModelWrapper, workers: int, batch: BatchPolicy | None = None) -> None:
+    def __init__(
+        self,
+        model: ModelWrapper,
+        workers: int,
+        batch: BatchPolicy | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         self.model = model
         self.size = max(1, workers)
+        self._timeout = limits.timeout
+        self._admission = Admission(model.id, self.size, limits.queue_max)
         self._warm = True
         self._workers: set[_Worker] = set()
         self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
@@ -80,11 +90,23 @@ class ProcessPredictor:
         self._closing = False
         self._failure: str | None = None
         self._spawned = 0
-        self._batcher = None if batch is None else Batcher(model, batch, self._run_batch, self.size)
+        self._batcher = (
+            None
+            if batch is None
+            else Batcher(model, batch, self._run_batch, self.size, limits.queue_max)
+        )
 
     @property
     def ready(self) -> bool:
         return self._started and self._failure is None and bool(self._workers)
+
+    @property
+    def reason(self) -> str | None:
+        if self._failure is not None:
+            return self._failure
+        if not self._started:
+            return "starting its worker processes"
+        return None if self._workers else "replacing its worker processes"
 
     @property
     def pids(self) -> list[int]:
@@ -94,18 +116,43 @@ class ProcessPredictor:
     async def start(self, warm: bool) -> None:
         """Start the workers; ready once every one of them has loaded and warmed."""
         self._warm = warm
-        started = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        started = await asyncio.gather(
+            *(self._spawn() for _ in range(self.size)), return_exceptions=True
+        )
+        errors = []
         for new in started:
-            if new is not None:
+            if isinstance(new, _Worker):
                 self._idle.put_nowait(new)
+            elif isinstance(new, Exception):
+                errors.append(new)
+            elif isinstance(new, BaseException):
+                raise new
         if not self._workers:
-            self._fail(f"Model '{self.model.id}': no predict worker process could start")
+            why = f": {errors[0]!r}" if errors else ""
+            self._fail(f"Model '{self.model.id}': no predict worker process could start{why}")
+        elif errors:
+            LOG.error(
+                "Model '%s': %d of %d predict worker processes could not start: %r",
+                self.model.id,
+                len(errors),
+                self.size,
+                errors[0],
+            )
         self._started = True
 
     async def predict(self, kwargs: Mapping[str, Any]) -> Any:
+        if self._timeout is None:
+            return await self._predict(kwargs)
+        return await within(self.model.id, self._timeout, self._predict(kwargs))
+
+    async def _predict(self, kwargs: Mapping[str, Any]) -> Any:
         if self._batcher is not None:
             return await self._batcher.submit(kwargs)
-        ok, value = await self._call(worker.PREDICT, kwargs)
+        await self._admission.acquire()
+        try:
+            ok, value = await self._call(worker.PREDICT, kwargs)
+        finally:
+            self._admission.release()
         if not ok:
             raise wire.restore(value, self.model.id)
         return value
@@ -152,7 +199,13 @@ class ProcessPredictor:
         chosen = await self._acquire()
         # Shielded: a request that goes away must not leave a half-read answer behind.
         exchange = asyncio.ensure_future(self._exchange(chosen, frame))
-        result: tuple[bool, Any] = await asyncio.shield(exchange)
+        try:
+            result: tuple[bool, Any] = await asyncio.shield(exchange)
+        except asyncio.CancelledError:
+            if not exchange.done():  # abandoned (a timeout): its answer is not wanted
+                exchange.add_done_callback(_consume)
+                self._retire(chosen, "was abandoned by its call")
+            raise
         return result
 
     async def _acquire(self) -> _Worker:
@@ -167,6 +220,7 @@ class ProcessPredictor:
                 return chosen
 
     async def _exchange(self, chosen: _Worker, frame: bytes) -> tuple[bool, Any]:
+        """One call; the worker goes back to the idle ones only when it all went well."""
         try:
             answer: tuple[bool, Any] = await chosen.call(frame)
         except (EOFError, OSError):
@@ -175,8 +229,32 @@ class ProcessPredictor:
                 f"worker process for model '{self.model.id}' died ({describe_exit(code)}) "
                 f"while predicting"
             ) from None
+        except Exception as exc:  # e.g. an answer that does not unpickle here
+            self._retire(chosen, f"sent an answer that could not be read ({exc!r})")
+            raise exceptions.PluginFailed(
+                f"Model '{self.model.id}': the answer of its worker process could not be "
+                f"read ({exc!r}); the worker is replaced"
+            ) from None
         self._idle.put_nowait(chosen)
         return answer
+
+    def _retire(self, chosen: _Worker, why: str) -> None:
+        """Stop ``chosen``, whose exchange failed or was abandoned, and start another."""
+        if chosen not in self._workers:  # already gone, and replaced if need be
+            return
+        self._workers.discard(chosen)
+        if self._closing:
+            return
+        LOG.error(
+            "Model '%s': predict worker %s %s; starting another", self.model.id, chosen.pid, why
+        )
+        self._track(self._renew(chosen))
+
+    async def _renew(self, old: _Worker) -> None:
+        with contextlib.suppress(ValueError):  # already closed
+            old.process.terminate()  # it may be busy in the plugin: do not wait for it
+        await self._stop(old)
+        await self._replace()
 
     async def _exit_code(self, chosen: _Worker) -> int | None:
         try:
@@ -196,6 +274,9 @@ class ProcessPredictor:
         )
         try:
             process.start()
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
         self._processes.add(process)
@@ -225,9 +306,10 @@ class ProcessPredictor:
         self._track(self._reap(gone))
 
     async def _reap(self, gone: _Worker) -> None:
+        code = None
         with contextlib.suppress(ValueError):  # already closed by _stop
             await asyncio.to_thread(gone.process.join)
-        code = gone.process.exitcode
+            code = gone.process.exitcode
         if not gone.exited.done():
             gone.exited.set_result(code)
         gone.writer.close()
@@ -247,7 +329,11 @@ class ProcessPredictor:
         self._track(self._replace())
 
     async def _replace(self) -> None:
-        new = await self._spawn()
+        try:
+            new = await self._spawn()
+        except Exception as exc:
+            LOG.error("Model '%s': a predict worker could not start: %r", self.model.id, exc)
+            new = None
         if new is not None:
             self._idle.put_nowait(new)
         elif not self._workers:
@@ -269,18 +355,27 @@ class ProcessPredictor:
         gone.writer.close()
         with contextlib.suppress(Exception):
             asyncio.get_running_loop().remove_reader(gone.process.sentinel)
-        await asyncio.to_thread(_end, gone.process)
+        code = await asyncio.to_thread(_end, gone.process)
         self._processes.discard(gone.process)
         if not gone.exited.done():
-            gone.exited.set_result(gone.process.exitcode)
+            gone.exited.set_result(code)
 
 
-def _end(process: BaseProcess) -> None:
-    with contextlib.suppress(ValueError):  # already closed
-        _end_now(process)
+def _consume(task: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned exchange's outcome, so that nothing is logged for it."""
+    if not task.cancelled():
+        task.exception()
 
 
-def _end_now(process: BaseProcess) -> None:
+def _end(process: BaseProcess) -> int | None:
+    """End ``process`` and release it; its exit code (``None`` if already released)."""
+    try:
+        return _end_now(process)
+    except ValueError:  # already closed
+        return None
+
+
+def _end_now(process: BaseProcess) -> int | None:
     process.join(STOP_GRACE)
     if process.exitcode is None:
         process.terminate()
@@ -288,4 +383,6 @@ def _end_now(process: BaseProcess) -> None:
     if process.exitcode is None:
         process.kill()
         process.join()
+    code = process.exitcode
     process.close()
+    return code

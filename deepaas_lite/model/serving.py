@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from deepaas_lite.config import ModelOptions
 from deepaas_lite.model.batching import policy_for
+from deepaas_lite.model.limits import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_MAX, Limits
 from deepaas_lite.model.pool import ProcessPredictor
 from deepaas_lite.model.predictor import Predictor, ThreadPredictor
 from deepaas_lite.model.threads import ElasticThreads
@@ -15,6 +18,28 @@ def build_predictor(
 ) -> Predictor:
     """``options`` as ``Settings.options_for`` resolves them for ``model``."""
     batch = policy_for(model, options.max_batch_size, options.max_batch_delay)
+    limits = limits_of(options)
     if options.predict_workers:
-        return ProcessPredictor(model, options.predict_workers, batch)
-    return ThreadPredictor(model, threads, batch)
+        return ProcessPredictor(model, options.predict_workers, batch, limits)
+    return ThreadPredictor(model, threads, batch, limits)
+
+
+def limits_of(options: ModelOptions) -> Limits:
+    return Limits(
+        concurrency=_or(options.predict_concurrency, DEFAULT_CONCURRENCY),
+        queue_max=_or(options.predict_queue_max, DEFAULT_QUEUE_MAX),
+        timeout=options.predict_timeout or None,
+    )
+
+
+def thread_budget(options: Iterable[ModelOptions]) -> int:
+    """Threads enough for every threaded model to use all its slots at once, so that
+    no model waits for a thread that another model's slow calls hold."""
+    return max(
+        1,
+        sum(limits_of(o).concurrency for o in options if not o.predict_workers),
+    )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from deepaas_lite.model.limits import busy
+
 T = TypeVar("T")
 
 _Call = tuple[
@@ -111,13 +113,18 @@ class ElasticThreads:
         return await self.submit(func, *args)
 
     def submit(
-        self, func: Callable[..., T], *args: Any, on_done: Callable[[], None] | None = None
+        self,
+        func: Callable[..., T],
+        *args: Any,
+        on_done: Callable[[], None] | None = None,
+        future: asyncio.Future[T] | None = None,
     ) -> asyncio.Future[T]:
-        """Queue ``func(*args)``; the future gets its result or exception.
+        """Queue ``func(*args)``; the future (``future`` if given) gets its outcome.
 
         Cancelling the future discards the result (a call not yet started is skipped).
         ``on_done`` runs on the event loop once the call has ended or was skipped, even
-        when the future was cancelled: it says when the thread is free again.
+        when the future was cancelled: it says when the thread is free again. It must
+        not raise.
         """
         if self._closed:
             raise RuntimeError("ElasticThreads is shut down")
@@ -125,7 +132,8 @@ class ElasticThreads:
         inbox = self._inboxes.get(loop)
         if inbox is None:
             inbox = self._inboxes[loop] = _Inbox(loop)
-        future: asyncio.Future[T] = loop.create_future()
+        if future is None:
+            future = loop.create_future()
         self._queue.put((future, inbox, func, args, on_done))
         if not self._workers:
             self._add_worker(primary=True)
@@ -198,3 +206,69 @@ class ElasticThreads:
         now = time.monotonic()
         with self._lock:
             return any(w.stalled(now, self._stall) for w in self._workers)
+
+
+_Waiting = tuple[asyncio.Future[Any], Callable[..., Any], tuple[Any, ...]]
+
+
+class Lane:
+    """One model's share of the threads: at most ``limit`` of its calls in them at once,
+    at most ``queue_max`` more waiting; beyond, ``ModelBusy``.
+
+    A call keeps its place until it has ended in its thread, also when its caller has
+    stopped waiting, so a model's abandoned slow calls hold only its own places. It all
+    runs on the event loop, without locks: a waiting call is a future, handed to the
+    threads by the call that frees its place, with no task woken in between.
+    """
+
+    def __init__(self, threads: ElasticThreads, name: str, limit: int, queue_max: int) -> None:
+        self._threads = threads
+        self._name = name
+        self._limit = max(1, limit)
+        self._queue_max = max(0, queue_max)
+        self._running = 0
+        self._queue: deque[_Waiting] = deque()
+        self._waiting = 0  # queued calls whose future is not cancelled
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    def submit(self, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Like ``ElasticThreads.submit``, once the lane has a free place."""
+        if self._running < self._limit:
+            self._running += 1
+            try:
+                return self._threads.submit(func, *args, on_done=self._ended)
+            except BaseException:
+                self._running -= 1
+                raise
+        if self._waiting >= self._queue_max:
+            raise busy(self._name, self._waiting)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(self._left)
+        self._queue.append((future, func, args))
+        self._waiting += 1
+        if len(self._queue) > 2 * self._queue_max + 16:  # shed the cancelled ones
+            self._queue = deque(call for call in self._queue if not call[0].done())
+        return future
+
+    def _left(self, future: asyncio.Future[Any]) -> None:
+        """A queued call's future is done before it ran: it was cancelled."""
+        self._waiting -= 1
+
+    def _ended(self) -> None:
+        """A call has ended in its thread: its place goes to the next waiting call."""
+        while self._queue:
+            future, func, args = self._queue.popleft()
+            if future.done():  # cancelled while it waited
+                continue
+            future.remove_done_callback(self._left)
+            self._waiting -= 1
+            try:
+                self._threads.submit(func, *args, on_done=self._ended, future=future)
+            except RuntimeError as exc:  # shut down
+                future.set_exception(exc)
+                continue
+            return
+        self._running -= 1

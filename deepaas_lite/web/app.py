@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
@@ -12,7 +13,7 @@ from aiohttp import web
 from deepaas_lite.config import Settings
 from deepaas_lite.model.batching import policy_for
 from deepaas_lite.model.predictor import Predictor
-from deepaas_lite.model.serving import build_predictor
+from deepaas_lite.model.serving import build_predictor, thread_budget
 from deepaas_lite.model.threads import ElasticThreads
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi import ui
@@ -30,6 +31,8 @@ from deepaas_lite.web.origins import cors_middleware, guard_middleware
 from deepaas_lite.web.request_id import request_id_middleware
 from deepaas_lite.web.routes import ROUTES as ALL_ROUTES
 from deepaas_lite.web.routes import add_routes
+
+LOG = logging.getLogger(__name__)
 
 
 def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Application:
@@ -99,26 +102,44 @@ def _serving_info(models: Mapping[str, ModelWrapper], settings: Settings) -> dic
 
 
 async def _predictors(app: web.Application) -> AsyncIterator[None]:
-    """Start every model's predictor; warming runs in the background."""
-    threads = ElasticThreads(max_threads=32)
+    """Start every model's predictor; warming runs in the background.
+
+    A predictor that fails to start is logged and reported by readiness; the others
+    serve. Closing always closes every predictor, then the threads.
+    """
     predictors: dict[str, Predictor] = app[PREDICTORS]
     settings = app[SETTINGS]
+    options = {model_id: settings.options_for(model_id) for model_id in app[MODELS]}
+    threads = ElasticThreads(max_threads=thread_budget(options.values()))
     for model_id, model in app[MODELS].items():
-        predictors[model_id] = build_predictor(model, settings.options_for(model_id), threads)
-    warm = settings.warm
-    warming = asyncio.create_task(
-        _gather(*(p.start(warm) for p in predictors.values())), name="warm models"
-    )
+        predictors[model_id] = build_predictor(model, options[model_id], threads)
+    warming = asyncio.create_task(_start_all(predictors, settings.warm), name="warm models")
     yield
-    warming.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await warming
-    await asyncio.gather(*(predictor.close() for predictor in predictors.values()))
-    threads.shutdown()
+    try:
+        warming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warming
+        closed = await asyncio.gather(
+            *(predictor.close() for predictor in predictors.values()), return_exceptions=True
+        )
+        _log_failures("close", predictors, closed)
+    finally:
+        threads.shutdown()
 
 
-async def _gather(*aws: object) -> None:
-    await asyncio.gather(*aws)  # type: ignore[call-overload]
+async def _start_all(predictors: Mapping[str, Predictor], warm: bool) -> None:
+    started = await asyncio.gather(
+        *(predictor.start(warm) for predictor in predictors.values()), return_exceptions=True
+    )
+    _log_failures("start", predictors, started)
+
+
+def _log_failures(
+    what: str, predictors: Mapping[str, Predictor], outcomes: list[BaseException | None]
+) -> None:
+    for model_id, outcome in zip(predictors, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            LOG.error("Model '%s': its predictor failed to %s: %r", model_id, what, outcome)
 
 
 async def _trainings(app: web.Application) -> AsyncIterator[None]:

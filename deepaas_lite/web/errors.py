@@ -29,6 +29,8 @@ STATUS: dict[type[exceptions.DeepaasError], int] = {
     exceptions.StorageFailed: 507,
     exceptions.NotImplementedByModel: 501,
     exceptions.ModelNotReady: 503,
+    exceptions.ModelBusy: 503,
+    exceptions.PredictTimeout: 504,
     exceptions.InvalidResponse: 500,
     exceptions.PluginFailed: 500,
 }
@@ -77,9 +79,11 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return error_response(422, exc.message, errors=exc.errors)
     except exceptions.DeepaasError as exc:
         status = status_of(exc)
-        if status >= 500 and status != 501:  # 501: the model lacks it, not a failure
+        retry_after = getattr(exc, "retry_after", None)  # a limit reached: not a failure
+        if status >= 500 and status != 501 and retry_after is None:  # 501: the model lacks it
             LOG.error("%s %s: %s", request.method, request.path, exc.message)
-        return error_response(status, exc.message)
+        retry = None if retry_after is None else {"Retry-After": str(retry_after)}
+        return error_response(status, exc.message, headers=retry)
     except Exception as exc:
         LOG.exception("%s %s: the plugin raised", request.method, request.path)
         return error_response(500, str(exc) or type(exc).__name__)

@@ -17,9 +17,9 @@ async def live(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    waiting = sorted(
-        model_id for model_id, predictor in request.app[PREDICTORS].items() if not predictor.ready
-    )
+    """503 names the models that are not ready, each with its reason."""
+    predictors = request.app[PREDICTORS]
+    waiting = sorted(model_id for model_id, predictor in predictors.items() if not predictor.ready)
     if waiting:
         return json_response(
             {
@@ -27,6 +27,7 @@ async def ready(request: web.Request) -> web.Response:
                 "code": 503,
                 "message": "Not ready: " + ", ".join(waiting),
                 "models": waiting,
+                "reasons": {m: predictors[m].reason or "not ready" for m in waiting},
             },
             status=503,
         )

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -37,10 +38,32 @@ async def _until_ready(client: Client, timeout: float = 20.0) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.fixture
+def marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory where each call of worker-fragile leaves a file as it starts."""
+    path = tmp_path / "marks"
+    path.mkdir()
+    monkeypatch.setenv("DEEPAAS_LITE_TEST_MARK_DIR", str(path))
+    return path
+
+
+async def _until_started(marks: Path, calls: int, timeout: float = 20.0) -> None:
+    """Until ``calls`` worker processes have started a call."""
+    deadline = time.monotonic() + timeout
+    while len(list(marks.iterdir())) < calls:
+        assert time.monotonic() < deadline, "the calls never started"
+        await asyncio.sleep(0.02)
+
+
 def _pool(client: Client, model_id: str) -> ProcessPredictor:
     predictor = client.app[PREDICTORS][model_id]
     assert isinstance(predictor, ProcessPredictor)
     return predictor
+
+
+def _error(body: dict[str, Any]) -> dict[str, Any]:
+    """An error body's code and message."""
+    return {key: body[key] for key in ("code", "message")}
 
 
 async def _echo_answers(client: Client) -> list[tuple[int, Any]]:
@@ -53,6 +76,8 @@ async def _echo_answers(client: Client) -> list[tuple[int, Any]]:
     ):
         resp = await client.post("/v2/models/echo/predict/", **kwargs)
         body = await resp.json() if resp.content_type == "application/json" else await resp.text()
+        if isinstance(body, dict):
+            body.pop("request_id", None)  # differs per request
         answers.append((resp.status, body))
     return answers
 
@@ -92,7 +117,9 @@ async def test_ready_only_after_every_worker_warmed(
     )
     resp = await client.get("/v2/health/ready")
     assert resp.status == 503
-    assert (await resp.json())["models"] == ["worker-fragile"]
+    body = await resp.json()
+    assert body["models"] == ["worker-fragile"]
+    assert body["reasons"] == {"worker-fragile": "starting its worker processes"}
     early = asyncio.ensure_future(client.post(FRAGILE))  # waits for a warmed worker
     await _until_ready(client)
     assert len(_pool(client, "worker-fragile").pids) == 2
@@ -107,16 +134,16 @@ async def test_plugin_errors_cross_the_pool(
     client = await _fragile(make_client, models, 1)
     resp = await client.post(FRAGILE, params={"action": "http"})
     assert resp.status == 402
-    assert await resp.json() == {"code": 402, "message": "Pay first"}
+    assert _error(await resp.json()) == {"code": 402, "message": "Pay first"}
     resp = await client.post(FRAGILE, params={"action": "value"})
     assert resp.status == 500
-    assert await resp.json() == {"code": 500, "message": "the worker says no"}
+    assert _error(await resp.json()) == {"code": 500, "message": "the worker says no"}
     resp = await client.post(FRAGILE, params={"action": "nope"})
     assert resp.status == 422
 
 
 async def test_worker_killed_mid_request_is_replaced(
-    make_client: ClientFactory, models: dict[str, ModelWrapper]
+    make_client: ClientFactory, models: dict[str, ModelWrapper], marks: Path
 ) -> None:
     client = await _fragile(make_client, models, 2)
     pool = _pool(client, "worker-fragile")
@@ -125,7 +152,7 @@ async def test_worker_killed_mid_request_is_replaced(
         asyncio.ensure_future(client.post(FRAGILE, params={"action": "sleep", "seconds": "1"}))
         for _ in range(2)
     ]
-    await asyncio.sleep(0.3)  # both workers are busy now
+    await _until_started(marks, 2)  # both workers are busy now
     os.kill(first, signal.SIGKILL)
     answers = [await s for s in slow]
     statuses = sorted(a.status for a in answers)
@@ -160,11 +187,11 @@ async def test_worker_exit_fails_only_its_request(
 
 
 async def test_close_stops_every_worker(
-    make_client: ClientFactory, models: dict[str, ModelWrapper]
+    make_client: ClientFactory, models: dict[str, ModelWrapper], marks: Path
 ) -> None:
     client = await _fragile(make_client, models, 2)
     busy = asyncio.ensure_future(client.post(FRAGILE, params={"action": "sleep", "seconds": "5"}))
-    await asyncio.sleep(0.2)
+    await _until_started(marks, 1)
     pids = _pool(client, "worker-fragile").pids
     assert len(pids) == 2
     await client.close()
@@ -173,3 +200,47 @@ async def test_close_stops_every_worker(
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     mine = [c for c in psutil.Process().children(recursive=True) if c.pid in pids]
     assert mine == []
+
+
+async def test_unreadable_answer_replaces_the_worker(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    client = await _fragile(make_client, models, 1)
+    pool = _pool(client, "worker-fragile")
+    (before,) = pool.pids
+    resp = await asyncio.wait_for(client.post(FRAGILE, params={"action": "unreadable"}), 30)
+    assert resp.status == 500
+    assert (await resp.json())["message"] == (
+        "Model 'worker-fragile': the answer of its worker process could not be "
+        "read (ValueError('this answer cannot be read back')); the worker is replaced"
+    )
+    assert before not in pool.pids  # no longer counted as serving
+    resp = await asyncio.wait_for(client.post(FRAGILE), 30)  # the next call gets a new worker
+    assert resp.status == 200
+    assert (await resp.json())["predictions"]["pid"] not in (before, os.getpid())
+    await _until_ready(client)
+    assert len(pool.pids) == 1 and before not in pool.pids
+    assert not psutil.pid_exists(before) or psutil.Process(before).status() == psutil.STATUS_ZOMBIE
+
+
+async def test_timeout_answers_504_and_replaces_the_worker(
+    make_client: ClientFactory, models: dict[str, ModelWrapper], marks: Path
+) -> None:
+    client = await make_client(
+        models={"worker-fragile": models["worker-fragile"]},
+        model_options={"worker-fragile": ModelOptions(predict_workers=1, predict_timeout=2.0)},
+    )
+    await _until_ready(client)
+    pool = _pool(client, "worker-fragile")
+    (before,) = pool.pids
+    resp = await client.post(FRAGILE, params={"action": "sleep", "seconds": "600"})
+    assert resp.status == 504
+    body = await resp.json()
+    assert body["code"] == 504
+    assert body["message"] == "Model 'worker-fragile' did not answer within 2 seconds"
+    assert before not in pool.pids
+    await _until_ready(client)
+    resp = await client.post(FRAGILE)
+    assert resp.status == 200
+    assert (await resp.json())["predictions"]["pid"] not in (before, os.getpid())
+    assert not psutil.pid_exists(before) or psutil.Process(before).status() == psutil.STATUS_ZOMBIE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -30,8 +31,23 @@ class Burner:
         return {"checksum": burn(iterations), "pid": os.getpid()}
 
 
+def _refuse() -> None:
+    raise ValueError("this answer cannot be read back")
+
+
+class Unreadable:
+    """Pickles, but unpickling it raises: an answer the server cannot read."""
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return _refuse, ()
+
+
 class Fragile:
-    """Answers with its pid, or dies, raises or sleeps as asked; ``warm`` is recorded."""
+    """Answers with its pid, or dies, raises, sleeps or answers unreadably as asked.
+
+    ``warm`` is recorded. With ``DEEPAAS_LITE_TEST_MARK_DIR`` set, each call first
+    writes a file ``<pid>`` there, so a test can tell that the call has started.
+    """
 
     def __init__(self) -> None:
         self.warmed_at: float | None = None
@@ -45,12 +61,17 @@ class Fragile:
         return {
             "action": fields.Str(
                 load_default="pid",
-                validate=validate.OneOf(["pid", "exit", "kill", "http", "value", "sleep"]),
+                validate=validate.OneOf(
+                    ["pid", "exit", "kill", "http", "value", "sleep", "unreadable"]
+                ),
             ),
             "seconds": fields.Float(load_default=0.0),
         }
 
     def predict(self, action: str, seconds: float) -> Any:
+        marks = os.environ.get("DEEPAAS_LITE_TEST_MARK_DIR")
+        if marks:
+            (Path(marks) / str(os.getpid())).touch()
         if action == "exit":
             os._exit(7)
         if action == "kill":
@@ -61,4 +82,6 @@ class Fragile:
             raise ValueError("the worker says no")
         if action == "sleep":
             time.sleep(seconds)
+        if action == "unreadable":
+            return Unreadable()
         return {"pid": os.getpid(), "warmed_at": self.warmed_at}
