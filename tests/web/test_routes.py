@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ClientFactory
+from tests.web.test_train import wait_ended
 
 Client = Any
 
@@ -122,6 +123,9 @@ async def test_nowarm_skips_warm(make_client: ClientFactory) -> None:
 async def test_metrics(client: Client) -> None:
     await client.post("/v2/models/echo/predict/?data=1")
     await client.post("/v2/models/nope/predict/")
+    for model_id in ("train-sleeper", "train-sleeper", "train-raiser"):
+        resp = await client.post(f"/v2/models/{model_id}/train/")
+        assert (await wait_ended(client, resp.headers["Location"]))["status"] in {"done", "error"}
     text = await (await client.get("/metrics")).text()
     expected = (
         'deepaas_requests_total{method="POST",model="echo",'
@@ -132,7 +136,11 @@ async def test_metrics(client: Client) -> None:
     assert 'model="nope"' not in text
     assert 'status="404"' in text
     assert "deepaas_request_duration_seconds_bucket" in text
-    assert "deepaas_trainings" in text
+    trainings = sorted(line for line in text.splitlines() if line.startswith("deepaas_trainings{"))
+    assert trainings == [
+        'deepaas_trainings{model="train-raiser",status="error"} 1.0',
+        'deepaas_trainings{model="train-sleeper",status="done"} 2.0',
+    ]
 
 
 async def test_ui_and_assets(client: Client) -> None:
