@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import contextvars
 import logging
 import os
 import shutil
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from deepaas_lite import exceptions
+from deepaas_lite.logs import REQUEST_ID
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import inputs, records
 from deepaas_lite.training.database import Database
@@ -117,7 +119,8 @@ class TrainingManager:
         running = list(self._running.values())
         for process, _ in running:
             try:
-                await self._db.write(Store.finish, process.uuid, records.INTERRUPTED)
+                if await self._db.write(Store.finish, process.uuid, records.INTERRUPTED):
+                    LOG.info("Training '%s' interrupted: the server is stopping", process.uuid)
             except sqlite3.Error as exc:
                 LOG.error("Training '%s' could not be marked interrupted: %s", process.uuid, exc)
         await asyncio.gather(*(process.stop() for process, _ in running))
@@ -127,8 +130,12 @@ class TrainingManager:
 
     # The interface.
 
-    async def submit(self, model_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    async def submit(
+        self, model_id: str, args: Mapping[str, Any], request_id: str | None = None
+    ) -> dict[str, Any]:
         """Store a new training, its files copied; it starts when a slot is free.
+
+        ``request_id`` (of the request that submitted it) is kept on the record.
 
         On any failure nothing is left behind: no copied file, no record.
         """
@@ -147,6 +154,7 @@ class TrainingManager:
                 records.to_json(inputs.shown(args)),
                 inputs.pack(kwargs),
                 self._queue_max,
+                request_id,
             )
         except BaseException as exc:
             await _finish_in_thread(shutil.rmtree, directory, True)
@@ -156,6 +164,7 @@ class TrainingManager:
                     f"The training could not be stored: {_reason(exc)}"
                 ) from exc
             raise
+        LOG.info("Training '%s' of '%s' submitted", uuid, model_id)
         try:
             await self._fill_slots()
         except Exception as exc:
@@ -184,6 +193,7 @@ class TrainingManager:
             raise exceptions.TrainingFinished(
                 f"Training '{uuid}' has already ended ({training.status})"
             )
+        LOG.info("Training '%s' of '%s' cancelled", uuid, model_id)
         if uuid in self._running:
             process, task = self._running[uuid]
             await process.stop()
@@ -256,7 +266,13 @@ class TrainingManager:
             os.close(write_fd)
         pump = LogPump(read_fd, log)
         pump.start()
-        task = asyncio.create_task(self._supervise(process, training.model_id, pump))
+        LOG.info("Training '%s' of '%s' started", uuid, training.model_id)
+        # Its log lines name the request that submitted it, not the one running now.
+        context = contextvars.copy_context()
+        context.run(REQUEST_ID.set, training.request_id)
+        task = asyncio.create_task(
+            self._supervise(process, training.model_id, pump), context=context
+        )
         self._running[uuid] = (process, task)
 
     async def _supervise(self, process: TrainingProcess, model_id: str, pump: LogPump) -> None:
@@ -303,7 +319,10 @@ class TrainingManager:
         if reason is None:
             status, message = await self._outcome(uuid, exitcode)
         if await self._db.write(Store.finish, uuid, status, message):
-            LOG.info("Training '%s': %s", uuid, status)
+            if status == records.ERROR:
+                LOG.warning("Training '%s' ended in error: %s", uuid, message)
+            else:
+                LOG.info("Training '%s': %s", uuid, status)
 
     async def _outcome(self, uuid: str, exitcode: int | None) -> tuple[str, str | None]:
         """The status (and message) of a training whose process exited."""

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS trainings (
     outcome TEXT,
     output TEXT,
     message TEXT,
-    progress TEXT
+    progress TEXT,
+    request_id TEXT
 );
 CREATE INDEX IF NOT EXISTS trainings_by_model ON trainings (model_id, seq);
 CREATE INDEX IF NOT EXISTS trainings_by_status ON trainings (status, seq);
@@ -52,7 +53,7 @@ CREATE INDEX IF NOT EXISTS trainings_by_status ON trainings (status, seq);
 
 _COLUMNS = (
     "uuid, model_id, date, status, args, start_date, finish_date, "
-    "outcome, output, message, progress"
+    "outcome, output, message, progress, request_id"
 )
 
 
@@ -81,6 +82,7 @@ class Training:
     output: str | None
     message: str | None
     progress: str | None
+    request_id: str | None = None  # of the request that started it
 
     @property
     def ended(self) -> bool:
@@ -99,6 +101,8 @@ class Training:
             record["message"] = self.message
         if self.progress is not None:
             record["progress"] = json.loads(self.progress)
+        if self.request_id is not None:
+            record["request_id"] = self.request_id
         return record
 
     def _result(self) -> dict[str, Any]:
@@ -112,6 +116,13 @@ class Training:
         return result
 
 
+def _add_request_id_column(db: sqlite3.Connection) -> None:
+    """A store written before records had ``request_id`` gets the column (empty)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(trainings)")}
+    if "request_id" not in columns:
+        db.execute("ALTER TABLE trainings ADD COLUMN request_id TEXT")
+
+
 class Store:
     """The trainings of every model, in ``path`` (an SQLite database)."""
 
@@ -122,6 +133,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            _add_request_id_column(self._db)
         except BaseException:
             self._db.close()
             raise
@@ -194,7 +206,13 @@ class Store:
     # Written by the server.
 
     def add(
-        self, uuid: str, model_id: str, args: str, kwargs: bytes, max_pending: int = 0
+        self,
+        uuid: str,
+        model_id: str,
+        args: str,
+        kwargs: bytes,
+        max_pending: int = 0,
+        request_id: str | None = None,
     ) -> Training:
         """Store a new pending training.
 
@@ -205,9 +223,9 @@ class Store:
             if max_pending:
                 _check_queue(db, max_pending)
             db.execute(
-                "INSERT INTO trainings (uuid, model_id, date, status, args, kwargs) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (uuid, model_id, now(), PENDING, args, kwargs),
+                "INSERT INTO trainings (uuid, model_id, date, status, args, kwargs, request_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (uuid, model_id, now(), PENDING, args, kwargs, request_id),
             )
         training = self.get(uuid)
         assert training is not None

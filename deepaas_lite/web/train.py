@@ -9,6 +9,7 @@ from deepaas_lite.web.keys import TRAININGS
 from deepaas_lite.web.links import path
 from deepaas_lite.web.models import model_of
 from deepaas_lite.web.parsing import parse_arguments
+from deepaas_lite.web.request_id import request_id_of
 from deepaas_lite.web.responses import json_response
 
 
@@ -18,7 +19,7 @@ async def start_training(request: web.Request) -> web.Response:
         raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement train")
     kwargs, uploads = await parse_arguments(request, model.train_schema)
     try:
-        record = await request.app[TRAININGS].submit(model.id, kwargs)
+        record = await request.app[TRAININGS].submit(model.id, kwargs, request_id_of(request))
     finally:
         uploads.cleanup()
     location = path(request, f"/v2/models/{model.id}/train/{record['uuid']}")
