@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,17 +18,25 @@ from deepaas_lite.model.batching import (
 )
 from deepaas_lite.model.wrapper import ModelWrapper
 
+GUARD = 30.0  # seconds before a test that would hang fails instead
+
 
 class Recorder:
-    """A ``run`` for the batcher that records each batch and doubles ``x``."""
+    """A ``run`` for the batcher that records each batch and doubles ``x``.
 
-    def __init__(self, pause: float = 0.0) -> None:
+    With ``gate``, each batch waits for it to be set; ``started`` is set by the first.
+    """
+
+    def __init__(self, gate: asyncio.Event | None = None) -> None:
         self.batches: list[list[int]] = []
-        self.pause = pause
+        self.gate = gate
+        self.started = asyncio.Event()
 
     async def __call__(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
         self.batches.append([kwargs["x"] for kwargs in batch])
-        await asyncio.sleep(self.pause)
+        self.started.set()
+        if self.gate is not None:
+            await self.gate.wait()
         return [kwargs["x"] * 2 for kwargs in batch]
 
 
@@ -54,10 +61,9 @@ def test_predict_batch_alone_is_enough(models: dict[str, ModelWrapper]) -> None:
 
 async def test_full_batch_does_not_wait_for_the_delay(models: dict[str, ModelWrapper]) -> None:
     run = Recorder()
-    batcher = Batcher(models["batch-both"], BatchPolicy(4, 30.0), run, capacity=1)
-    start = time.perf_counter()
-    results = await asyncio.gather(*(batcher.submit({"x": i}) for i in range(4)))
-    assert time.perf_counter() - start < 1.0
+    batcher = Batcher(models["batch-both"], BatchPolicy(4, 3600.0), run, capacity=1)
+    submitted = asyncio.gather(*(batcher.submit({"x": i}) for i in range(4)))
+    results = await asyncio.wait_for(submitted, GUARD)  # not the hour of the delay
     assert results == [0, 2, 4, 6]
     assert run.batches == [[0, 1, 2, 3]]
     await batcher.close()
@@ -73,11 +79,14 @@ async def test_delay_closes_a_partial_batch(models: dict[str, ModelWrapper]) -> 
 
 
 async def test_batches_grow_while_the_runner_is_busy(models: dict[str, ModelWrapper]) -> None:
-    run = Recorder(pause=0.05)
+    gate = asyncio.Event()
+    run = Recorder(gate)
     batcher = Batcher(models["batch-both"], BatchPolicy(10, 0.0), run, capacity=1)
     first = asyncio.ensure_future(batcher.submit({"x": 0}))
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(run.started.wait(), GUARD)  # the first batch runs
     rest = [asyncio.ensure_future(batcher.submit({"x": i})) for i in range(1, 8)]
+    await asyncio.sleep(0)
+    gate.set()
     assert await first == 0
     assert [await r for r in rest] == [2 * i for i in range(1, 8)]
     assert run.batches == [[0], [1, 2, 3, 4, 5, 6, 7]]
@@ -121,4 +130,21 @@ async def test_a_request_that_goes_away_leaves_its_batch(models: dict[str, Model
     gone.cancel()
     assert await kept == 4
     assert run.batches == [[2]]
+    await batcher.close()
+
+
+async def test_waiting_requests_are_bounded(models: dict[str, ModelWrapper]) -> None:
+    gate = asyncio.Event()
+    run = Recorder(gate)
+    batcher = Batcher(models["batch-both"], BatchPolicy(2, 0.0), run, capacity=1, queue_max=3)
+    running = [asyncio.ensure_future(batcher.submit({"x": i})) for i in range(2)]
+    await asyncio.wait_for(run.started.wait(), GUARD)  # a batch of two runs
+    waiting = [asyncio.ensure_future(batcher.submit({"x": i})) for i in range(2, 5)]
+    await asyncio.sleep(0)
+    with pytest.raises(exceptions.ModelBusy, match="3 predictions are waiting") as busy:
+        await batcher.submit({"x": 9})
+    assert busy.value.retry_after == 1
+    gate.set()
+    assert [await r for r in running + waiting] == [0, 2, 4, 6, 8]
+    assert run.batches == [[0, 1], [2, 3], [4]]
     await batcher.close()

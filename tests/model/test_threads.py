@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
 from deepaas_lite.model.threads import ElasticThreads
+
+GUARD = 30.0  # seconds before a test that would hang fails instead
 
 
 async def test_results_and_errors_come_back() -> None:
@@ -39,11 +40,8 @@ async def test_a_slow_call_does_not_hold_up_the_next() -> None:
     threads = ElasticThreads(stall=0.02)
     release = threading.Event()
     try:
-        slow = asyncio.ensure_future(threads.run(release.wait, 5))
-        await asyncio.sleep(0.01)
-        start = time.monotonic()
-        assert await threads.run(lambda: "quick") == "quick"
-        assert time.monotonic() - start < 0.5
+        slow = asyncio.ensure_future(threads.run(release.wait, GUARD))
+        assert await asyncio.wait_for(threads.run(lambda: "quick"), GUARD) == "quick"
         assert not slow.done()
         assert threads.threads == 2
         release.set()
@@ -61,11 +59,12 @@ async def test_a_slow_call_does_not_hold_up_the_next() -> None:
 
 async def test_slow_calls_run_side_by_side() -> None:
     threads = ElasticThreads(stall=0.01, max_threads=4)
+    together = threading.Barrier(4)  # passed only by four calls running at once
     try:
-        start = time.monotonic()
-        await asyncio.gather(*(threads.run(time.sleep, 0.3) for _ in range(4)))
-        assert time.monotonic() - start < 1.0  # not 4 x 0.3 s one after another
+        calls = asyncio.gather(*(threads.run(together.wait, GUARD) for _ in range(4)))
+        assert sorted(await calls) == [0, 1, 2, 3]
     finally:
+        together.abort()
         threads.shutdown()
 
 
@@ -90,7 +89,7 @@ async def test_a_finished_quick_result_is_not_held_behind_a_slow_call() -> None:
         slow = asyncio.ensure_future(threads.run(release.wait))
         await asyncio.sleep(0)  # all three are queued, in this order, behind the gate
         gate.set()
-        assert await asyncio.wait_for(quick, 30) == "quick"
+        assert await asyncio.wait_for(quick, GUARD) == "quick"
         assert await first is True
         assert not slow.done()
         release.set()
