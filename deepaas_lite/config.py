@@ -191,6 +191,49 @@ OPTS: list[cfg.Opt] = [
         choices=["text", "json"],
         help="How log lines are written to stderr: text, or JSON objects one a line.",
     ),
+    # Executors on a Ray cluster (docs/ray.md; needs the deepaas-lite[ray] extra).
+    cfg.StrOpt(
+        "train-executor",
+        default="local",
+        choices=["local", "ray"],
+        help="Where trainings run: local (a process of their own on this machine) or "
+        "ray (a task on the Ray cluster of --ray-address).",
+    ),
+    cfg.StrOpt(
+        "predict-executor",
+        default="local",
+        choices=["local", "ray"],
+        help="Where predictions run: local (threads, or --predict-workers processes) or "
+        "ray (--predict-workers Ray actors per model, at least one, spread over the "
+        "cluster).",
+    ),
+    cfg.StrOpt(
+        "ray-address",
+        help="The Ray cluster to use: the head node's address (HOST:PORT, as 'ray start "
+        "--head' prints it), auto, or ray://HOST:PORT (Ray Client). Default: a Ray "
+        "instance of this server's own.",
+    ),
+    cfg.StrOpt(
+        "ray-node-ip-address",
+        help="The IP address of the Ray node on this machine (its 'ray start "
+        "--node-ip-address'), which this server joins. Default: Ray's choice.",
+    ),
+    cfg.StrOpt(
+        "ray-namespace",
+        help="The Ray namespace of this server's tasks and actors. Default: one of its "
+        "own, so that servers sharing a cluster never see each other's.",
+    ),
+    cfg.StrOpt(
+        "ray-train-resources",
+        help='What each training asks of the Ray cluster, as JSON, e.g. {"num_cpus": 2, '
+        '"num_gpus": 1} (other keys are custom resources). Default: the plugin\'s '
+        'get_metadata()["resources"], else {"num_cpus": 1}.',
+    ),
+    cfg.StrOpt(
+        "ray-predict-resources",
+        default='{"num_cpus": 1}',
+        help="What each predict actor asks of the Ray cluster, as JSON.",
+    ),
 ]
 
 
@@ -286,6 +329,17 @@ def normalise_base_path(path: str) -> str:
 
 
 @dataclass(frozen=True)
+class RayOptions:
+    """The Ray cluster and what this server asks of it (``deepaas_lite/ray``)."""
+
+    address: str | None = None
+    node_ip_address: str | None = None
+    namespace: str | None = None
+    train_resources: str | None = None  # JSON objects, checked when connecting
+    predict_resources: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelOptions:
     """How one model's predictions run; ``None`` is "not set here"."""
 
@@ -327,6 +381,13 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Host header values answered; empty answers any (see allowed_hosts()).
     allowed_hosts: tuple[str, ...] = ()
+    train_executor: str = "local"
+    predict_executor: str = "local"
+    ray: RayOptions = field(default_factory=RayOptions)
+
+    @property
+    def uses_ray(self) -> bool:
+        return "ray" in (self.train_executor, self.predict_executor)
 
     def options_for(self, model_id: str) -> ModelOptions:
         """A model's options: its own section first, then the global ones.
@@ -395,6 +456,15 @@ class Settings:
             metrics_auth=conf.metrics_auth,
             cors_origins=tuple(conf.cors_origin),
             allowed_hosts=allowed_hosts(conf.listen_ip, conf.allowed_host),
+            train_executor=conf.train_executor,
+            predict_executor=conf.predict_executor,
+            ray=RayOptions(
+                address=conf.ray_address,
+                node_ip_address=conf.ray_node_ip_address,
+                namespace=conf.ray_namespace,
+                train_resources=conf.ray_train_resources,
+                predict_resources=conf.ray_predict_resources,
+            ),
         )
 
 

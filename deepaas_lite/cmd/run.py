@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = config.Settings.from_conf(conf, models)
     if not _state_usable(settings):
         return 2
+    if settings.uses_ray and not _ray_connected(settings):
+        return 2
     try:
         context = serve.ssl_context(conf.ssl_certfile, conf.ssl_keyfile)
         app = create_app(models, settings)
@@ -128,6 +130,18 @@ def _state_usable(settings: config.Settings) -> bool:
     try:
         training_state.check(settings.state_dir, reset=settings.reset_state)
     except exceptions.StateUnusable as exc:
+        print(f"deepaas-run: {exc.message}", file=sys.stderr)
+        return False
+    return True
+
+
+def _ray_connected(settings: config.Settings) -> bool:
+    """Join the Ray cluster of the Ray executors; one line when it cannot be reached."""
+    from deepaas_lite.ray import cluster  # imports Ray only when connecting
+
+    try:
+        cluster.connect(settings.ray)
+    except cluster.RaySetupError as exc:
         print(f"deepaas-run: {exc.message}", file=sys.stderr)
         return False
     return True

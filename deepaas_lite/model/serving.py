@@ -14,11 +14,15 @@ from deepaas_lite.model.wrapper import ModelWrapper
 
 
 def build_predictor(
-    model: ModelWrapper, options: ModelOptions, threads: ElasticThreads
+    model: ModelWrapper, options: ModelOptions, threads: ElasticThreads, executor: str = "local"
 ) -> Predictor:
     """``options`` as ``Settings.options_for`` resolves them for ``model``."""
     batch = policy_for(model, options.max_batch_size, options.max_batch_delay)
     limits = limits_of(options)
+    if executor == "ray":
+        from deepaas_lite.ray.predictor import RayPredictor  # imports Ray: only when chosen
+
+        return RayPredictor(model, options.predict_workers or 1, batch, limits)
     if options.predict_workers:
         return ProcessPredictor(model, options.predict_workers, batch, limits)
     return ThreadPredictor(model, threads, batch, limits)

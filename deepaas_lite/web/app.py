@@ -77,6 +77,7 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         queue_max=settings.train_queue_max,
         timeouts=settings.train_timeouts(served),
         log_max_bytes=settings.train_log_max_bytes,
+        executor=settings.train_executor,
     )
     app[PREDICTORS] = {}
     add_routes(app, settings.base_path, routes)
@@ -112,7 +113,9 @@ async def _predictors(app: web.Application) -> AsyncIterator[None]:
     options = {model_id: settings.options_for(model_id) for model_id in app[MODELS]}
     threads = ElasticThreads(max_threads=thread_budget(options.values()))
     for model_id, model in app[MODELS].items():
-        predictors[model_id] = build_predictor(model, options[model_id], threads)
+        predictors[model_id] = build_predictor(
+            model, options[model_id], threads, settings.predict_executor
+        )
     warming = asyncio.create_task(_start_all(predictors, settings.warm), name="warm models")
     yield
     try:

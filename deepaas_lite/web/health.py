@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from deepaas_lite.ray import cluster as ray_cluster  # does not import Ray
 from deepaas_lite.web.keys import PREDICTORS
 from deepaas_lite.web.responses import json_response
 
@@ -20,6 +21,11 @@ async def ready(request: web.Request) -> web.Response:
     """503 names the models that are not ready, each with its reason."""
     predictors = request.app[PREDICTORS]
     waiting = sorted(model_id for model_id, predictor in predictors.items() if not predictor.ready)
+    cluster_problem = ray_cluster.problem()
+    if cluster_problem is not None and not waiting:
+        return json_response(
+            {"ready": False, "code": 503, "message": f"Not ready: {cluster_problem}"}, status=503
+        )
     if waiting:
         return json_response(
             {
