@@ -40,7 +40,7 @@ import sqlite3
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from deepaas_lite import exceptions
 from deepaas_lite.logs import REQUEST_ID
@@ -73,6 +73,7 @@ class TrainingManager:
         queue_max: int = 0,
         timeouts: Mapping[str, float] | None = None,
         log_max_bytes: int = 50 * MIB,
+        executor: str = "local",
     ) -> None:
         if workers < 1 or history < 1:
             raise ValueError("workers and history must be at least 1")
@@ -83,6 +84,7 @@ class TrainingManager:
         self._queue_max = queue_max
         self._timeouts = {key: value for key, value in (timeouts or {}).items() if value}
         self._log_max_bytes = log_max_bytes
+        self._executor = executor
         self._db_: Database | None = None
         self._running: dict[str, tuple[TrainingProcess, asyncio.Task[None]]] = {}
         self._filling = asyncio.Lock()
@@ -249,7 +251,7 @@ class TrainingManager:
         log: CappedLog | None = None
         try:
             log = await asyncio.to_thread(CappedLog, self._log_path(uuid), self._log_max_bytes)
-            process = TrainingProcess(self._db.path, uuid, write_fd)
+            process = self._new_process(training, write_fd)
             process.start()
         except Exception as exc:
             LOG.exception("Training '%s' could not start", uuid)
@@ -274,6 +276,15 @@ class TrainingManager:
             self._supervise(process, training.model_id, pump), context=context
         )
         self._running[uuid] = (process, task)
+
+    def _new_process(self, training: Training, log_fd: int) -> TrainingProcess:
+        if self._executor == "ray":  # imports Ray: only when chosen
+            from deepaas_lite.ray.training import RayTraining
+
+            # The same surface as TrainingProcess (start, wait, stop, kill).
+            model = self._models[training.model_id]
+            return cast(TrainingProcess, RayTraining(self._db.path, training.uuid, log_fd, model))
+        return TrainingProcess(self._db.path, training.uuid, log_fd)
 
     async def _supervise(self, process: TrainingProcess, model_id: str, pump: LogPump) -> None:
         """Wait for a training's process; record how it ended; start the next one.
