@@ -210,8 +210,7 @@ OPTS: list[cfg.Opt] = [
     cfg.StrOpt(
         "ray-address",
         help="The Ray cluster to use: the head node's address (HOST:PORT, as 'ray start "
-        "--head' prints it), auto, or ray://HOST:PORT (Ray Client). Default: a Ray "
-        "instance of this server's own.",
+        "--head' prints it) or auto. Default: a Ray instance of this server's own.",
     ),
     cfg.StrOpt(
         "ray-node-ip-address",

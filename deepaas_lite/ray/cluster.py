@@ -193,12 +193,10 @@ def disconnect() -> None:
 
 def _check_reachable(address: str) -> None:
     """Open a TCP connection to the cluster's address, or raise ``RaySetupError``."""
-    hostport = address.removeprefix("ray://")
-    host, sep, port = hostport.rpartition(":")
+    host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
         raise RaySetupError(
-            f"--ray-address must be HOST:PORT (the head node's GCS address), auto, "
-            f"or ray://HOST:PORT; got {address!r}"
+            f"--ray-address must be HOST:PORT (the head node's address) or auto; got {address!r}"
         )
     try:
         with socket.create_connection((host.strip("[]"), int(port)), CONNECT_TIMEOUT):
