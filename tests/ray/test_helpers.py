@@ -1,0 +1,85 @@
+"""The Ray package's plain helpers, and that nothing imports Ray unless it is chosen.
+
+These need no cluster, nor Ray itself.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deepaas_lite.model.uploads import UploadedFile
+from deepaas_lite.ray import cluster, files
+
+
+def test_resources_are_a_json_object_of_amounts() -> None:
+    assert cluster.parse_resources('{"num_cpus": 2, "num_gpus": 1}', "x") == {
+        "num_cpus": 2.0,
+        "num_gpus": 1.0,
+    }
+    assert cluster.parse_resources(None, "x") is None
+    assert cluster.parse_resources("  ", "x") is None
+
+
+@pytest.mark.parametrize("text", ["[1]", '{"num_cpus": -1}', '{"num_cpus": "2"}', "{", "true"])
+def test_bad_resources_are_a_clear_error(text: str) -> None:
+    with pytest.raises(cluster.RaySetupError, match="--ray-train-resources"):
+        cluster.parse_resources(text, "ray-train-resources")
+
+
+def test_resources_become_ray_options() -> None:
+    options = cluster.ray_options({"num_cpus": 0.5, "num_gpus": 1, "memory": 2e9, "disk": 1})
+    assert options == {
+        "num_cpus": 0.5,
+        "num_gpus": 1,
+        "memory": 2_000_000_000,
+        "resources": {"disk": 1},
+    }
+
+
+@pytest.mark.parametrize("address", ["somewhere", "host:port", "ray://x"])
+def test_an_address_that_is_not_host_port_is_refused(address: str) -> None:
+    with pytest.raises(cluster.RaySetupError, match="must be HOST:PORT"):
+        cluster._check_reachable(address)
+
+
+def test_no_problem_reported_when_ray_is_not_used() -> None:
+    assert cluster.problem() is None
+
+
+def test_files_travel_as_their_content(tmp_path: Path) -> None:
+    here = tmp_path / "server"
+    here.mkdir()
+    (here / "a.csv").write_text("1,2")
+    (here / "b.csv").write_text("3,4")
+    a = UploadedFile("data", str(here / "a.csv"), "text/csv", "a.csv")
+    b = UploadedFile("more", str(here / "b.csv"), "text/csv", "b.csv")
+    kwargs = {"data": a, "more": [a, b], "epochs": 3}
+    assert files.has_files(kwargs)
+    assert not files.has_files({"epochs": 3})
+
+    contents = files.pack(kwargs)
+    there = tmp_path / "node"
+    unpacked = files.unpack(kwargs, contents, there)
+    assert unpacked["epochs"] == 3
+    assert Path(unpacked["data"].filename).parent == there
+    assert Path(unpacked["data"].filename).read_text() == "1,2"
+    assert unpacked["more"][0] == unpacked["data"]
+    assert Path(unpacked["more"][1].filename).read_text() == "3,4"
+    assert unpacked["more"][1]._replace(filename="") == b._replace(filename="")
+
+
+def test_nothing_imports_ray_unless_it_is_chosen() -> None:
+    code = (
+        "import sys\n"
+        "import deepaas_lite.cmd.run, deepaas_lite.web.app, deepaas_lite.ray.cluster\n"
+        "from deepaas_lite import config\n"
+        "config.Settings.from_conf(config.parse([]))\n"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
