@@ -43,7 +43,7 @@ import aiohttp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_procs import free_port, running  # noqa: E402
+from bench_procs import free_port, machine_busy_s, running  # noqa: E402
 
 WORK = HERE / ".work"
 PLUGINS = WORK / "ray-plugins"
@@ -59,6 +59,7 @@ class Round:
     seconds: float
     p50_ms: float
     p99_ms: float
+    busy: float  # the machine's CPUs busy during the round (all processes), 0..1
 
     @property
     def rate(self) -> float:
@@ -163,11 +164,12 @@ async def load(url: str, connections: int, seconds: float) -> tuple[int, int, li
 def measure(variant: str, port: int, args: argparse.Namespace) -> Round:
     url = f"http://127.0.0.1:{port}/v2/models/{MODEL}/predict/"
     asyncio.run(load(url, args.connections, args.warmup))
-    started = time.monotonic()
+    started, busy = time.monotonic(), machine_busy_s()
     ok, errors, latencies = asyncio.run(load(url, args.connections, args.seconds))
     elapsed = time.monotonic() - started
+    busy = (machine_busy_s() - busy) / (elapsed * (os.cpu_count() or 1))
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return Round(variant, ok, errors, elapsed, cuts[49] * 1000, cuts[98] * 1000)
+    return Round(variant, ok, errors, elapsed, cuts[49] * 1000, cuts[98] * 1000, busy)
 
 
 def variants(address: str) -> dict[str, list[str]]:
@@ -220,7 +222,7 @@ def main() -> None:
 def _line(r: Round) -> str:
     return (
         f"{r.variant:10} {r.rate:8.1f} req/s  p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms"
-        f"  errors {r.errors}"
+        f"  errors {r.errors}  machine busy {r.busy:.0%}"
     )
 
 
@@ -233,10 +235,13 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
         f"\n{MODEL}, {args.connections} connections, best of {args.rounds} x {args.seconds:g} s,"
         f" {os.cpu_count()} CPUs"
     )
-    print("| variant | req/s | p50 ms | p99 ms | errors |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| variant | req/s | p50 ms | p99 ms | errors | machine busy |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in best.values():
-        print(f"| {r.variant} | {r.rate:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |")
+        print(
+            f"| {r.variant} | {r.rate:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} "
+            f"| {r.busy:.0%} |"
+        )
     WORK.mkdir(exist_ok=True)
     out = WORK / "results" / "ray.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import pytest
@@ -99,3 +101,32 @@ def test_two_servers_share_the_cluster_each_with_its_own_state(
     wait_for(done, what="the training to end")
     assert second.json("GET", "/v2/models/echo/train/") == (200, [])
     assert second.json("GET", f"/v2/models/echo/train/{record['uuid']}")[0] == 404
+
+
+def test_a_file_argument_reaches_the_actor(ray_cluster: Cluster, ray_server: Any) -> None:
+    server = ray_server(
+        ray_args(ray_cluster, "--model-name", "echo", "--predict-executor", "ray"),
+        name="files",
+    )
+    boundary = uuid.uuid4().hex
+    body = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="data"\r\n\r\n'
+        "1.5\r\n"
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="upload"; filename="note.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+        "hello from the server\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    status, _, answer = server.request(
+        "POST",
+        "/v2/models/echo/predict/",
+        body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert status == 200, answer
+    upload = json.loads(answer)["predictions"]["upload"]
+    assert upload["content"] == "hello from the server"
+    assert upload["exists"] is True
+    assert upload["original_filename"] == "note.txt"
