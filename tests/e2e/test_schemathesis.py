@@ -98,19 +98,36 @@ def run_schemathesis(server: Server, workdir: Path) -> subprocess.CompletedProce
     return result
 
 
-@pytest.mark.timeout(1200)
-def test_schemathesis_finds_no_failure(tmp_path: Path) -> None:
-    args = [
-        "--model-name=iris-deepaas",
-        "--model-name=kinds",
+def _serve(tmp_path: Path, *models: str) -> list[str]:
+    return [
+        *(f"--model-name={model}" for model in models),
         f"--state-dir={tmp_path / 'state'}",
         "--train-workers=1",
         "--train-queue-max=3",
         "--train-history=5",
     ]
+
+
+@pytest.mark.timeout(1200)
+def test_iris_and_every_kind_of_argument(tmp_path: Path) -> None:
     env = {"DEEPAAS_IRIS_MODEL_DIR": str(tmp_path / "iris")}
-    with running(args, tmp_path / "server.log", env) as server:
+    with running(_serve(tmp_path, "iris-deepaas", "kinds"), tmp_path / "server.log", env) as server:
         train_iris(server)
+        result = run_schemathesis(server, tmp_path)
+        assert server.process.poll() is None, server.output()
+    assert result.returncode == 0, result.stdout[-8000:]
+
+
+@pytest.mark.timeout(600)
+def test_every_shape_of_plugin(tmp_path: Path) -> None:
+    """A class, an object and modules, one with no arguments and one with no predict.
+
+    The test plugins that fail on purpose (``raising``, ``schema-output`` with an invalid
+    output, the broken ones) are not served here: their 500s are what their own tests in
+    tests/web check.
+    """
+    models = ("class-plugin", "object-plugin", "bare", "bare-predict")
+    with running(_serve(tmp_path, *models), tmp_path / "server.log") as server:
         result = run_schemathesis(server, tmp_path)
         assert server.process.poll() is None, server.output()
     assert result.returncode == 0, result.stdout[-8000:]
