@@ -97,7 +97,7 @@ def _details(settings: config.Settings, models: Mapping[str, ModelWrapper]) -> l
     for model_id, model in models.items():
         options = settings.options_for(model_id)
         workers = options.predict_workers or 0
-        where = f"{workers} worker processes" if workers else "threads"
+        where = f"{workers} worker process{'es' if workers > 1 else ''}" if workers else "threads"
         if policy_for(model, options.max_batch_size, options.max_batch_delay) is not None:
             where += ", batched"
         executors.append(f"{model_id} ({where})")

@@ -459,13 +459,23 @@ def with_bearer_auth(document: dict[str, Any], operations: Collection[str]) -> d
             "description": "A token of the server's --auth-token-file",
         }
         out.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER] = scheme
+    unauthorized = _unauthorized(out)
     for path_item in out.get("paths", {}).values():
         for operation in path_item.values():
             if not isinstance(operation, dict) or "operationId" not in operation:
                 continue
             if operation["operationId"].rsplit(".", 1)[-1] in operations:
                 operation["security"] = [{BEARER: []}]
-                operation.setdefault("responses", {}).setdefault(
-                    "401", {"description": "A valid bearer token is required"}
-                )
+                operation.setdefault("responses", {}).setdefault("401", unauthorized)
     return out
+
+
+def _unauthorized(document: dict[str, Any]) -> dict[str, Any]:
+    """The 401 response, in the document's error shape when it has one."""
+    response: dict[str, Any] = {"description": "A valid bearer token is required"}
+    if "Error" in document.get("definitions", {}):
+        response["schema"] = {"$ref": "#/definitions/Error"}
+    elif "Error" in document.get("components", {}).get("schemas", {}):
+        schema = {"$ref": "#/components/schemas/Error"}
+        response["content"] = {JSON: {"schema": schema}}
+    return response

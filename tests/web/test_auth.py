@@ -151,7 +151,8 @@ async def test_the_documents_declare_the_bearer_scheme(client: Client) -> None:
     spec = await (await client.get("/openapi.json")).json()
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert _security(spec, "/v2/models/echo/predict", "post") == [{"bearer": []}]
-    assert "401" in spec["paths"]["/v2/models/echo/predict"]["post"]["responses"]
+    unauthorized = spec["paths"]["/v2/models/echo/predict"]["post"]["responses"]["401"]
+    assert unauthorized["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
     assert _security(spec, "/v2/models/echo", "get") is None
     assert _security(spec, "/v2/health/ready", "get") is None
     validate(spec)
