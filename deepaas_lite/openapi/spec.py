@@ -41,7 +41,8 @@ class _Builder:
             plugins=[self.plugin],
             info={
                 "description": "Models served by deepaas-lite. Arguments may also be "
-                "sent in the query string (repeat a key for a list)."
+                "sent in the query string (repeat a key for a list). Only the documented "
+                "arguments are read, wherever they are sent: any other key is a 422."
             },
         )
         converter = self.plugin.converter
