@@ -201,6 +201,7 @@ def main() -> None:
         [str(PLUGINS), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    os.environ["RAY_AUTH_MODE"] = "disabled"  # a local benchmark, whatever ~/.ray holds
     run = shutil.which("deepaas-run", path=str(Path(sys.executable).parent))
     assert run, "deepaas-run is not installed next to this Python"
     rounds: list[Round] = []

@@ -5,7 +5,7 @@ nodes, each asking for ``--ray-predict-resources``. Each loads the plugin and wa
 it once; the model is ready once they all have answered. A request goes to an idle
 actor and is awaited on the event loop. An actor that dies fails only the call it
 was running (a 500 error); Ray starts it again (warming it again), and one that
-cannot come back is replaced by a new actor.
+cannot come back is replaced by a new actor. A model without ``predict`` gets none.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ class RayPredictor:
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.model = model
-        self.size = max(1, workers)
+        # A model without predict (train only) takes nothing from the cluster.
+        self.size = max(1, workers) if model.can_predict else 0
         self._timeout = limits.timeout
         self._admission = Admission(model.id, self.size, limits.queue_max)
         self._cluster = cluster.current()
@@ -75,7 +76,7 @@ class RayPredictor:
         problem = self._cluster.problem
         if problem is not None:
             return problem
-        return None if self._serving else "replacing its Ray actors"
+        return None if self._serving or not self.size else "replacing its Ray actors"
 
     async def start(self, warm: bool) -> None:
         """Create the actors; ready once every one of them has loaded and warmed."""
@@ -84,7 +85,7 @@ class RayPredictor:
         for actor in started:
             if actor is not None:
                 self._serve(actor)
-        if not self._serving:
+        if self.size and not self._serving:
             self._failure = f"Model '{self.model.id}': no Ray predict actor could start"
             LOG.error("%s", self._failure)
         self._started = True

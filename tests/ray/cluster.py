@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+# No token authentication: a token left in ~/.ray by some other Ray must not matter.
+ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 
 
 def ray_command() -> str:

@@ -153,3 +153,19 @@ def test_cancel_stops_the_task_and_keeps_the_record(
     assert (status, cancelled["status"]) == (200, "cancelled")
     wait_for(lambda: not alive(pid), what="the training's worker process to end")
     assert record(server, "train-sleeper", started["uuid"])["status"] == "cancelled"
+
+
+def test_a_model_without_predict_takes_no_actor(ray_cluster: Cluster, ray_server: Any) -> None:
+    # An actor for train-sleeper would hold every "node2" unit: the training could not run.
+    started: Server = ray_server(
+        ray_args(
+            ray_cluster,
+            *("--model-name", "train-sleeper", "--train-executor", "ray"),
+            *("--predict-executor", "ray", "--ray-predict-resources", '{"node2": 1000}'),
+            *("--ray-train-resources", '{"num_cpus": 0.5, "node2": 1}'),
+        ),
+        name="train-only",
+    )
+    status, body = started.json("POST", "/v2/models/train-sleeper/train/?tag=alone")
+    assert status == 200
+    assert ended(started, "train-sleeper", body["uuid"])["status"] == "done"
