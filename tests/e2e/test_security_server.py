@@ -192,3 +192,23 @@ def test_listening_on_every_address_without_tokens_warns(tmp_path: Path) -> None
     assert any("reachable from other machines" in line["message"] for line in warnings)
     access = [line for line in lines if line["logger"] == "deepaas_lite.access"]
     assert any(line["request_id"] == "json-1" and line["status"] == 200 for line in access)
+
+
+def test_a_stop_logs_the_interrupted_training(tmp_path: Path) -> None:
+    args = ["--model-name", "train-sleeper", "--state-dir", str(tmp_path / "state")]
+    with running(args, tmp_path / "server.log") as server:
+        status, record = server.json(
+            "POST", "/v2/models/train-sleeper/train/?sleep=60", headers={"X-Request-ID": "long-1"}
+        )
+        assert status == 200
+        uuid = record["uuid"]
+        deadline = time.monotonic() + 60
+        while server.json("GET", f"/v2/models/train-sleeper/train/{uuid}")[1]["status"] != (
+            "running"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    out = server.output()
+    assert f"Training '{uuid}' of 'train-sleeper' started" in out
+    assert f"Training '{uuid}' interrupted: the server is stopping" in out
+    assert "[long-1]: Training" in out  # its lines name the request that submitted it

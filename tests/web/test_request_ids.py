@@ -123,8 +123,19 @@ async def test_a_training_keeps_the_id_that_started_it(
     assert f"Training '{uuid}': done" in events
 
 
-async def test_a_failed_training_is_logged_with_its_reason(client: Client, log_lines: io.StringIO) -> None:
+async def test_a_failed_training_is_logged_with_its_reason(
+    client: Client, log_lines: io.StringIO
+) -> None:
     resp = await client.post("/v2/models/train-raiser/train/")
     await wait_ended(client, resp.headers["Location"])
     warnings = [line for line in _lines(log_lines) if line["level"] == "WARNING"]
     assert any("ended in error" in str(line["message"]) for line in warnings)
+
+
+async def test_a_cancel_is_logged(client: Client, log_lines: io.StringIO) -> None:
+    resp = await client.post("/v2/models/train-sleeper/train/?sleep=60")
+    uuid = (await resp.json())["uuid"]
+    cancelled = await client.delete(resp.headers["Location"], headers={"X-Request-ID": "stop-1"})
+    assert (await cancelled.json())["status"] == "cancelled"
+    lines = [line for line in _lines(log_lines) if line.get("request_id") == "stop-1"]
+    assert f"Training '{uuid}' of 'train-sleeper' cancelled" in [line["message"] for line in lines]
