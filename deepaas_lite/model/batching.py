@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -90,7 +91,10 @@ class Batcher:
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.append(_Pending(kwargs, future, loop.time()))
         if self._collector is None:
-            self._collector = asyncio.create_task(self._collect(), name=f"batch {self.model.id}")
+            # A fresh context: a batch serves many requests, so its lines name none of them.
+            self._collector = asyncio.create_task(
+                self._collect(), name=f"batch {self.model.id}", context=contextvars.Context()
+            )
         if len(self._queue) == 1 or len(self._queue) >= self.policy.max_size:
             self._poke()
         return await future

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import queue
 import threading
 import time
@@ -134,7 +135,9 @@ class ElasticThreads:
             inbox = self._inboxes[loop] = _Inbox(loop)
         if future is None:
             future = loop.create_future()
-        self._queue.put((future, inbox, func, args, on_done))
+        # The call runs in the caller's context: log lines name the caller's request.
+        context = contextvars.copy_context()
+        self._queue.put((future, inbox, context.run, (func, *args), on_done))
         if not self._workers:
             self._add_worker(primary=True)
         if self._check is None:

@@ -12,7 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from deepaas_lite import logs
+from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.web.request_id import choose
+from tests.conftest import ClientFactory
 from tests.web.test_train import wait_ended
 
 Client = TestClient[web.Request, web.Application]
@@ -139,3 +141,18 @@ async def test_a_cancel_is_logged(client: Client, log_lines: io.StringIO) -> Non
     assert (await cancelled.json())["status"] == "cancelled"
     lines = [line for line in _lines(log_lines) if line.get("request_id") == "stop-1"]
     assert f"Training '{uuid}' of 'train-sleeper' cancelled" in [line["message"] for line in lines]
+
+
+async def test_a_plugins_own_log_lines_name_the_request(
+    make_client: ClientFactory, log_lines: io.StringIO
+) -> None:
+    class Chatty:
+        def predict(self) -> str:
+            logging.getLogger("a_plugin").info("predicting now")
+            return "ok"
+
+    client = await make_client(models={"chatty": ModelWrapper("chatty", Chatty())})
+    resp = await client.post("/v2/models/chatty/predict", headers={"X-Request-ID": "plugin-1"})
+    assert resp.status == 200
+    said = [line for line in _lines(log_lines) if line["logger"] == "a_plugin"]
+    assert [line.get("request_id") for line in said] == ["plugin-1"]
