@@ -186,6 +186,9 @@ def _as_form(body: dict[str, Any]) -> dict[str, Any]:
         prop = form["properties"][key]
         if prop.get("type") == "array":
             prop["minItems"] = max(prop.get("minItems", 0), 1)
+    for key, prop in form.get("properties", {}).items():
+        if prop.get("items", {}).get("format") == "binary" and key not in form.get("required", []):
+            prop.setdefault("default", [])  # no files (Swagger UI would send the text "string")
     return form
 
 

@@ -117,8 +117,15 @@ class RequestParser(AsyncParser[web.Request]):
         except Exception as exc:
             raise exceptions.MalformedBody(f"Malformed form body: {exc}") from exc
         uploads: Uploads = req[UPLOADS]
+        file_keys = _shape(schema).file_keys
         out: MultiDict[Any] = MultiDict()
         for key, value in form.items():
+            if isinstance(value, web.FileField) and key not in file_keys:
+                # A browser sends a JSON value it holds as a Blob: a "file" named "blob".
+                with value.file as blob:
+                    value = blob.read()
+            if key in file_keys and value in ("", b""):
+                continue  # an empty file input: no file, as in a browser's own form
             if isinstance(value, web.FileField):
                 out.add(key, uploads.save(key, value))
             elif isinstance(value, bytes | bytearray):  # a part whose type is not text/*
@@ -170,6 +177,7 @@ class _Shape:
     accept: tuple[str, ...]  # the media types of an ``accept`` argument
     files: tuple[str, ...]  # the names of file arguments
     file_lists: tuple[str, ...]  # the names of list-of-files arguments
+    file_keys: frozenset[str]  # the keys clients send files (or lists of them) under
 
 
 @functools.cache
@@ -178,6 +186,7 @@ def _shape(schema: Schema) -> _Shape:
         accept=tuple(model_args.accept_choices(schema)),
         files=tuple(n for n, f in schema.fields.items() if model_args.is_file_field(f)),
         file_lists=tuple(n for n, f in schema.fields.items() if model_args.is_file_list(f)),
+        file_keys=frozenset(model_args.file_fields(schema)),
     )
 
 

@@ -33,7 +33,9 @@ def get_metadata() -> dict[str, Any]:
 def get_predict_args() -> dict[str, fields.Field]:
     return {
         "numbers": fields.List(
-            fields.Float(), required=True, metadata={"description": "A list of numbers"}
+            fields.Float(),
+            required=True,
+            metadata={"description": "A list of numbers", "example": [1.5, 2]},
         ),
         "words": fields.List(
             fields.Str(validate=validate.Length(max=10)),
@@ -80,7 +82,9 @@ def get_train_args() -> dict[str, fields.Field]:
         ),
         "flag": fields.Bool(load_default=False, metadata={"description": "A boolean"}),
         "words": fields.List(
-            fields.Str(), required=True, metadata={"description": "A list of strings"}
+            fields.Str(),
+            required=True,
+            metadata={"description": "A list of strings", "example": ["a", "b c"]},
         ),
         "options": fields.Dict(
             keys=fields.Str(), values=fields.Float(), metadata={"description": "A dict"}
