@@ -156,6 +156,14 @@ async def test_iris_every_operation(iris_ui: tuple[Server, SwaggerUI]) -> None:
     answer = await ui.execute("get", IRIS, "model")
     assert answer.status == 200 and answer.json()["version"] == "0.1.0"
 
+    # The API's own operations.
+    for path in ("/", "/v2", "/v2/models", "/v2/health/live", "/v2/health/ready", "/metrics"):
+        await ui.try_out("get", path)
+        answer = await ui.execute("get", path, f"api{path.replace('/', '-')}")
+        assert answer.status == 200, answer
+        if path == "/v2/models":
+            assert [m["id"] for m in answer.json()["models"]] == ["iris-deepaas"]
+
     await ui.try_out("delete", f"{IRIS}/train/{{uuid}}")
     await ui.fill("delete", f"{IRIS}/train/{{uuid}}", "uuid", uuid)
     answer = await ui.execute("delete", f"{IRIS}/train/{{uuid}}", "delete-training")
