@@ -29,6 +29,10 @@ LOG = logging.getLogger(__name__)
 PROBE_INTERVAL = 1.0
 STALE_AFTER = 5.0
 CONNECT_TIMEOUT = 5.0
+# Ray ends a driver whose cluster has not answered for a minute; this server stays up
+# instead, answering 503 until the cluster is back (RAY_gcs_rpc_server_reconnect_timeout_s
+# in the environment still decides).
+RECONNECT_TIMEOUT_S = 10 * 365 * 24 * 3600
 
 # What a task or an actor asks of Ray as keyword arguments; other keys are custom
 # resources (``resources={...}``).
@@ -146,6 +150,7 @@ def connect(options: RayOptions) -> Cluster:
     if address is not None and address != "auto":
         _check_reachable(address)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(RECONNECT_TIMEOUT_S))
     try:
         import ray
     except ImportError:
