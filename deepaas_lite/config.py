@@ -191,6 +191,12 @@ OPTS: list[cfg.Opt] = [
         choices=["text", "json"],
         help="How log lines are written to stderr: text, or JSON objects one a line.",
     ),
+    cfg.BoolOpt(
+        "access-log",
+        default=True,
+        help="Log one line per request (method, path, status, duration, model, request "
+        "id). --noaccess-log leaves it out (it costs about 10-20 us a request).",
+    ),
     # Executors on a Ray cluster (docs/ray.md; needs the deepaas-lite[ray] extra).
     cfg.StrOpt(
         "train-executor",

@@ -18,6 +18,8 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "deepaas_request_id", default=None
 )
 
+ACCESS_LOGGER = "deepaas_lite.access"
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 # Extra attributes of a record that a JSON line carries as keys of their own.
@@ -62,8 +64,11 @@ def handler(log_format: str = "text", stream: Any = None) -> logging.Handler:
     return out
 
 
-def setup(log_format: str = "text", debug: bool = False) -> None:
-    """Configure the root logger for ``deepaas-run``: one handler, INFO (or DEBUG)."""
+def setup(log_format: str = "text", debug: bool = False, access_log: bool = True) -> None:
+    """Configure the root logger for ``deepaas-run``: one handler, INFO (or DEBUG).
+
+    ``access_log=False`` silences the access log (``deepaas_lite.access``).
+    """
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -71,6 +76,7 @@ def setup(log_format: str = "text", debug: bool = False) -> None:
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     # aiohttp's own access logger stays quiet: web/access_log.py writes the access log.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger(ACCESS_LOGGER).setLevel(logging.NOTSET if access_log else logging.WARNING)
 
 
 def add_request_id_filter(target: logging.Handler) -> None:

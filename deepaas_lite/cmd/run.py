@@ -43,7 +43,7 @@ def banner(
 
 def main(argv: Sequence[str] | None = None) -> int:
     conf = config.parse(sys.argv[1:] if argv is None else argv)
-    logs.setup(conf.log_format, conf.debug)
+    logs.setup(conf.log_format, conf.debug, access_log=conf.access_log)
     deepaas_options.apply(conf)
     if not _environment_usable():
         return 2
@@ -98,6 +98,9 @@ def _details(settings: config.Settings, models: Mapping[str, ModelWrapper]) -> l
         options = settings.options_for(model_id)
         workers = options.predict_workers or 0
         where = f"{workers} worker process{'es' if workers > 1 else ''}" if workers else "threads"
+        if settings.predict_executor == "ray":
+            actors = max(1, workers)
+            where = f"{actors} Ray actor{'s' if actors > 1 else ''}"
         if policy_for(model, options.max_batch_size, options.max_batch_delay) is not None:
             where += ", batched"
         executors.append(f"{model_id} ({where})")

@@ -14,7 +14,9 @@ from typing import Any
 
 from aiohttp import web
 
-LOG = logging.getLogger("deepaas_lite.access")
+from deepaas_lite.logs import ACCESS_LOGGER
+
+LOG = logging.getLogger(ACCESS_LOGGER)
 
 # nginx's status for "the client went away before the answer".
 CLIENT_CLOSED = 499

@@ -212,3 +212,12 @@ def test_a_stop_logs_the_interrupted_training(tmp_path: Path) -> None:
     assert f"Training '{uuid}' of 'train-sleeper' started" in out
     assert f"Training '{uuid}' interrupted: the server is stopping" in out
     assert "[long-1]: Training" in out  # its lines name the request that submitted it
+
+
+def test_noaccess_log_leaves_the_access_lines_out(tmp_path: Path) -> None:
+    args = ["--model-name", "echo", "--state-dir", str(tmp_path / "state"), "--noaccess-log"]
+    with running(args, tmp_path / "server.log") as server:
+        assert server.request("POST", "/v2/models/echo/predict?data=1")[0] == 200
+    out = server.output()
+    assert "deepaas_lite.access" not in out
+    assert "deepaas-lite stopped" in out  # the rest of the log is still there
