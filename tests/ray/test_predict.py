@@ -51,6 +51,7 @@ def test_actors_are_spread_over_the_nodes_and_warmed_once(
     assert len({(answer["pid"], answer["warmed_at"]) for answer in answers}) == 2
     assert all(answer["warmed_at"] is not None for answer in answers)
     assert {node_of(ray_cluster, pid) for pid in pids} == {"127.0.0.2", "127.0.0.3"}
+    assert "worker-fragile (2 Ray actors)" in server.output()
 
 
 def test_plugin_errors_keep_their_status(ray_cluster: Cluster, ray_server: Any) -> None:
