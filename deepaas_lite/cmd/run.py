@@ -43,7 +43,7 @@ def banner(
 
 def main(argv: Sequence[str] | None = None) -> int:
     conf = config.parse(sys.argv[1:] if argv is None else argv)
-    logs.setup(conf.log_format, conf.debug)
+    logs.setup(conf.log_format, conf.debug, access_log=conf.access_log)
     deepaas_options.apply(conf)
     if not _environment_usable():
         return 2
