@@ -50,6 +50,11 @@ def _convert(schema: dict[str, Any]) -> dict[str, Any]:
         out["$ref"] = "#/$defs/" + ref[len(_COMPONENTS) :]
     if out.pop("nullable", False) and "type" in out:
         out["type"] = [out["type"], "null"]
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if out.get(exclusive) is True and bound in out:  # OpenAPI 3.0's boolean form
+            out[exclusive] = out.pop(bound)
+        elif out.get(exclusive) is False:
+            del out[exclusive]
     if "example" in out:
         out["examples"] = [out.pop("example")]
     for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from marshmallow import Schema, fields, validate
 
 from deepaas_lite.cmd import cli
+from deepaas_lite.openapi.jsonschema import arguments_json_schema
 
 
 def test_predict_with_generated_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -261,3 +263,19 @@ def test_a_cli_call_imports_no_web_code() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.splitlines()[-1] == "[]"
+
+
+def test_json_schema_bounds_and_nullable_are_json_schema_s() -> None:
+    schema = Schema.from_dict(
+        {
+            "ratio": fields.Float(validate=validate.Range(min=0, max=1, max_inclusive=False)),
+            "low": fields.Float(validate=validate.Range(min=0, min_inclusive=False)),
+            "maybe": fields.Int(allow_none=True),
+        }
+    )()
+    out = arguments_json_schema(schema)
+    jsonschema.Draft202012Validator.check_schema(out)
+    validator = jsonschema.Draft202012Validator(out)
+    assert list(validator.iter_errors({"ratio": 0.5, "low": 0.1, "maybe": None})) == []
+    for bad in [{"ratio": 1}, {"low": 0}, {"maybe": "x"}]:
+        assert list(validator.iter_errors(bad)), bad
