@@ -10,8 +10,8 @@ from deepaas_lite import __version__, config, exceptions, logs
 from deepaas_lite.cmd import serve
 from deepaas_lite.compat import environment
 from deepaas_lite.compat import options as deepaas_options
+from deepaas_lite.engine.batching import policy_for
 from deepaas_lite.model import loading
-from deepaas_lite.model.batching import policy_for
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import state as training_state
 

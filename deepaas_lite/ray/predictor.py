@@ -20,9 +20,9 @@ import ray
 import ray.exceptions
 
 from deepaas_lite import exceptions
-from deepaas_lite.model import wire, worker
-from deepaas_lite.model.batching import Batcher, BatchPolicy
-from deepaas_lite.model.limits import DEFAULT_LIMITS, Admission, Limits, within
+from deepaas_lite.engine import calls, wire
+from deepaas_lite.engine.batching import Batcher, BatchPolicy
+from deepaas_lite.engine.limits import DEFAULT_LIMITS, Admission, Limits, within
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.ray import cluster, files, remote
 
@@ -100,7 +100,7 @@ class RayPredictor:
             return await self._batcher.submit(kwargs)
         await self._admission.acquire()
         try:
-            ok, value = await self._call(worker.PREDICT, kwargs, [kwargs])
+            ok, value = await self._call(calls.PREDICT, kwargs, [kwargs])
         finally:
             self._admission.release()
         if not ok:
@@ -122,7 +122,7 @@ class RayPredictor:
         self._serving.clear()
 
     async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
-        ok, value = await self._call(worker.PREDICT_BATCH, batch, batch)
+        ok, value = await self._call(calls.PREDICT_BATCH, batch, batch)
         if not ok:
             raise wire.restore(value, self.model.id)
         if isinstance(value, list):

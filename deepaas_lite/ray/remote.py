@@ -25,11 +25,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from deepaas_lite.model import wire
+from deepaas_lite.engine import calls, wire
 from deepaas_lite.model.loading import load_model
 from deepaas_lite.model.output import finite
-from deepaas_lite.model.predictor import call_guarded
-from deepaas_lite.model.worker import PREDICT
 from deepaas_lite.ray import files
 from deepaas_lite.training import inputs, progress
 from deepaas_lite.training.records import to_json
@@ -156,22 +154,16 @@ class ModelActor:
         model = self._model
         with tempfile.TemporaryDirectory(prefix="deepaas-predict-") as directory:
             try:
-                if method == PREDICT:
-                    kwargs = _unpack_one(payload, contents, Path(directory))
-                    return True, call_guarded(model, model.predict, kwargs)
-                batch = [
-                    _unpack_one(kwargs, contents, Path(directory, str(i)))
-                    for i, kwargs in enumerate(payload)
-                ]
-                outputs = call_guarded(model, model.predict_batch, batch)
-                if isinstance(outputs, list | tuple):
-                    outputs = [
-                        wire.capture(out, model.id) if isinstance(out, BaseException) else out
-                        for out in outputs
+                if method == calls.PREDICT:
+                    payload = _unpack_one(payload, contents, Path(directory))
+                else:
+                    payload = [
+                        _unpack_one(kwargs, contents, Path(directory, str(i)))
+                        for i, kwargs in enumerate(payload)
                     ]
-                return True, outputs
             except Exception as exc:
                 return False, wire.capture(exc, model.id)
+            return calls.answer(model, method, payload)
 
 
 def _unpack_one(

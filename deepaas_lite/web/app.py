@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Mapping
 from aiohttp import web
 
 from deepaas_lite.config import Settings
-from deepaas_lite.model.batching import policy_for
-from deepaas_lite.model.predictor import Predictor
-from deepaas_lite.model.serving import build_predictor, thread_budget
-from deepaas_lite.model.threads import ElasticThreads
+from deepaas_lite.engine.batching import policy_for
+from deepaas_lite.engine.elastic import ElasticThreads
+from deepaas_lite.engine.protocol import Predictor
+from deepaas_lite.engine.select import build_predictor, thread_budget
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi import ui
 from deepaas_lite.openapi.spec import ServingInfo, build_spec, with_bearer_auth

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from deepaas_lite.config import Settings
-from deepaas_lite.model.predictor import Predictor
+from deepaas_lite.engine.protocol import Predictor
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training.manager import TrainingManager
 

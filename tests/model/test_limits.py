@@ -10,10 +10,10 @@ import pytest
 
 from deepaas_lite import exceptions
 from deepaas_lite.config import ModelOptions
-from deepaas_lite.model.limits import Admission, Limits, within
-from deepaas_lite.model.predictor import ThreadPredictor
-from deepaas_lite.model.serving import limits_of, thread_budget
-from deepaas_lite.model.threads import ElasticThreads, Lane
+from deepaas_lite.engine.elastic import ElasticThreads, Lane
+from deepaas_lite.engine.limits import Admission, Limits, within
+from deepaas_lite.engine.select import limits_of, thread_budget
+from deepaas_lite.engine.threads import ThreadPredictor
 from deepaas_lite.model.wrapper import ModelWrapper
 
 GUARD = 30.0  # seconds before a test that would hang fails instead

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deepaas_lite import exceptions
-from deepaas_lite.model.batching import (
+from deepaas_lite.engine.batching import (
     DEFAULT_MAX_BATCH_DELAY,
     DEFAULT_MAX_BATCH_SIZE,
     Batcher,

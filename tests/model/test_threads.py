@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from deepaas_lite.model.threads import ElasticThreads
+from deepaas_lite.engine.elastic import ElasticThreads
 
 GUARD = 30.0  # seconds before a test that would hang fails instead
 

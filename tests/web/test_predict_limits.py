@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from deepaas_lite.config import ModelOptions
-from deepaas_lite.model import pool
+from deepaas_lite.engine.processes import predictor as pool
 from deepaas_lite.model.wrapper import ModelWrapper
 from tests.conftest import ClientFactory
 

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from deepaas_lite.config import ModelOptions
-from deepaas_lite.model.pool import ProcessPredictor
+from deepaas_lite.engine.processes.predictor import ProcessPredictor
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.web.keys import PREDICTORS
 from tests.conftest import ClientFactory

@@ -1,24 +1,24 @@
-"""Where predictions run: off the event loop, after the model is warmed.
+"""The thread executor: predictions in threads of the server process.
 
-``ThreadPredictor`` runs ``predict`` in threads of the server process (``threads.py``):
+``ThreadPredictor`` runs ``predict`` in the shared ``ElasticThreads`` (``elastic.py``):
 the plugin is already loaded and warmed there, and a slow ``predict`` never blocks the
-event loop.
-``pool.ProcessPredictor`` runs it in worker processes instead. Both group concurrent
-requests into ``predict_batch`` calls when given a ``BatchPolicy``, and both keep to
-the model's ``Limits`` (``limits.py``): slots, a bounded queue, a time limit.
+event loop. Like every ``Predictor`` it groups concurrent requests into
+``predict_batch`` calls when given a ``BatchPolicy``, and keeps to the model's
+``Limits`` (``limits.py``): slots, a bounded queue, a time limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from deepaas_lite import exceptions
-from deepaas_lite.model.batching import Batcher, BatchPolicy
-from deepaas_lite.model.limits import DEFAULT_LIMITS, Limits, within
-from deepaas_lite.model.threads import ElasticThreads, Lane
+from deepaas_lite.engine.batching import Batcher, BatchPolicy
+from deepaas_lite.engine.calls import call_guarded, call_predict, warm_model
+from deepaas_lite.engine.elastic import ElasticThreads, Lane
+from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits, within
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -26,49 +26,6 @@ LOG = logging.getLogger(__name__)
 # Batches of a model that run at once in threads: more rarely helps a GIL-bound
 # predict_batch, and fewer running batches leave more requests for the next one.
 THREAD_BATCH_CONCURRENCY = 2
-
-T = TypeVar("T")
-
-
-class Predictor(Protocol):
-    """Runs one model's predictions."""
-
-    model: ModelWrapper
-
-    @property
-    def ready(self) -> bool: ...
-
-    @property
-    def reason(self) -> str | None:
-        """Why it is not ready; ``None`` once it is."""
-        ...
-
-    async def start(self, warm: bool) -> None:
-        """Load and warm; a failure is logged and kept as the reason, never raised."""
-        ...
-
-    async def predict(self, kwargs: Mapping[str, Any]) -> Any: ...
-
-    async def close(self) -> None: ...
-
-
-def call_guarded(model: ModelWrapper, func: Callable[[T], Any], arg: T) -> Any:
-    """Call the plugin; an exit from the plugin becomes an ordinary error."""
-    try:
-        return func(arg)
-    except (SystemExit, KeyboardInterrupt) as exc:
-        raise exceptions.PluginFailed(
-            f"Model '{model.id}' tried to exit ({type(exc).__name__}: {exc})"
-        ) from None
-
-
-def _warm(model: ModelWrapper) -> None:
-    model.warm()
-
-
-def call_predict(model: ModelWrapper, kwargs: Mapping[str, Any]) -> Any:
-    """Run the plugin's predict; an exit from the plugin becomes an ordinary error."""
-    return call_guarded(model, model.predict, kwargs)
 
 
 class ThreadPredictor:
@@ -113,7 +70,7 @@ class ThreadPredictor:
         """Warm the model (once, in a thread); predictions wait for it."""
         if warm:
             try:
-                await asyncio.to_thread(call_guarded, self.model, _warm, self.model)
+                await asyncio.to_thread(call_guarded, self.model, warm_model, self.model)
             except Exception as exc:
                 self._failure = f"Model '{self.model.id}' failed to warm: {exc!r}"
                 LOG.error("%s", self._failure)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deepaas_lite.model.limits import DEFAULT_QUEUE_MAX, busy
+from deepaas_lite.engine.limits import DEFAULT_QUEUE_MAX, busy
 from deepaas_lite.model.wrapper import ModelWrapper
 
 DEFAULT_MAX_BATCH_SIZE = 32

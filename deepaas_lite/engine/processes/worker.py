@@ -13,14 +13,11 @@ import socket
 from typing import Any
 
 from deepaas_lite import exceptions
-from deepaas_lite.model import loading, wire
-from deepaas_lite.model.predictor import call_guarded
+from deepaas_lite.engine import calls, wire
+from deepaas_lite.model import loading
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
-
-PREDICT = "predict"
-PREDICT_BATCH = "predict_batch"
 
 
 def main(sock: socket.socket, model_id: str, warm: bool) -> None:
@@ -45,23 +42,8 @@ def _serve(sock: socket.socket, model: ModelWrapper) -> None:
             method, payload = wire.recv(sock)
         except (EOFError, OSError):
             return
-        if not _send(sock, _answer(model, method, payload), model.id):
+        if not _send(sock, calls.answer(model, method, payload), model.id):
             return
-
-
-def _answer(model: ModelWrapper, method: str, payload: Any) -> tuple[bool, Any]:
-    try:
-        if method == PREDICT:
-            return True, call_guarded(model, model.predict, payload)
-        outputs = call_guarded(model, model.predict_batch, payload)
-        if isinstance(outputs, list | tuple):
-            outputs = [
-                wire.capture(out, model.id) if isinstance(out, BaseException) else out
-                for out in outputs
-            ]
-        return True, outputs
-    except Exception as exc:
-        return False, wire.capture(exc, model.id)
 
 
 def _send(sock: socket.socket, message: Any, model_id: str = "") -> bool:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from deepaas_lite.model.limits import busy
+from deepaas_lite.engine.limits import busy
 
 T = TypeVar("T")
 

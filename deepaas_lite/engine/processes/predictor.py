@@ -1,7 +1,7 @@
 """Predictions in a pool of warmed worker processes (``--predict-workers N``).
 
 Each worker is a spawned process that loads the plugin by its entry-point name and
-warms it once (``model/worker.py``), then serves one call at a time over its own
+warms it once (``worker.py``), then serves one call at a time over its own
 socket. The server keeps the idle workers in a queue and hands each request (or
 batch) to the next idle one. A worker that dies, sends an answer that cannot be read,
 or runs a call that was abandoned (its time limit passed) is replaced and warmed
@@ -21,9 +21,10 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from deepaas_lite import exceptions
-from deepaas_lite.model import wire, worker
-from deepaas_lite.model.batching import Batcher, BatchPolicy
-from deepaas_lite.model.limits import DEFAULT_LIMITS, Admission, Limits, within
+from deepaas_lite.engine import calls, wire
+from deepaas_lite.engine.batching import Batcher, BatchPolicy
+from deepaas_lite.engine.limits import DEFAULT_LIMITS, Admission, Limits, within
+from deepaas_lite.engine.processes import worker
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ class ProcessPredictor:
             return await self._batcher.submit(kwargs)
         await self._admission.acquire()
         try:
-            ok, value = await self._call(worker.PREDICT, kwargs)
+            ok, value = await self._call(calls.PREDICT, kwargs)
         finally:
             self._admission.release()
         if not ok:
@@ -177,7 +178,7 @@ class ProcessPredictor:
         self._processes.clear()
 
     async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
-        ok, value = await self._call(worker.PREDICT_BATCH, batch)
+        ok, value = await self._call(calls.PREDICT_BATCH, batch)
         if not ok:
             raise wire.restore(value, self.model.id)
         if isinstance(value, list):

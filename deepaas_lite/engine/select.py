@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from deepaas_lite.config import ModelOptions
-from deepaas_lite.model.batching import policy_for
-from deepaas_lite.model.limits import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_MAX, Limits
-from deepaas_lite.model.pool import ProcessPredictor
-from deepaas_lite.model.predictor import Predictor, ThreadPredictor
-from deepaas_lite.model.threads import ElasticThreads
+from deepaas_lite.engine.batching import policy_for
+from deepaas_lite.engine.elastic import ElasticThreads
+from deepaas_lite.engine.limits import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_MAX, Limits
+from deepaas_lite.engine.processes.predictor import ProcessPredictor
+from deepaas_lite.engine.protocol import Predictor
+from deepaas_lite.engine.threads import ThreadPredictor
 from deepaas_lite.model.wrapper import ModelWrapper
 
 
