@@ -134,7 +134,7 @@ async def test_a_predictor_that_cannot_start_is_reported_and_cleaned_up(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(pool, "_SPAWN", _NoForks())
+    monkeypatch.setattr(pool, "SPAWN", _NoForks())
     client = await make_client(
         models={"worker-fragile": models["worker-fragile"], "echo": models["echo"]},
         model_options={"worker-fragile": ModelOptions(predict_workers=2)},

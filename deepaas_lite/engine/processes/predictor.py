@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
-import signal
 import socket
 from collections.abc import Mapping, Sequence
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from deepaas_lite import exceptions
 from deepaas_lite.engine import calls, wire
 from deepaas_lite.engine.batching import Batcher, BatchPolicy
+from deepaas_lite.engine.children import SPAWN, Child, describe_exit
 from deepaas_lite.engine.limits import DEFAULT_LIMITS, Admission, Limits, within
 from deepaas_lite.engine.processes import worker
 from deepaas_lite.model.wrapper import ModelWrapper
@@ -32,35 +30,21 @@ LOG = logging.getLogger(__name__)
 STOP_GRACE = 1.0
 EXIT_WAIT = 5.0
 
-_SPAWN = multiprocessing.get_context("spawn")
-
-
-def describe_exit(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "still running"
-    if exitcode < 0:
-        return f"signal {-exitcode}, {signal.Signals(-exitcode).name}"
-    return f"exit code {exitcode}"
-
 
 class _Worker:
     """One worker process and the server's end of its socket."""
 
     def __init__(
-        self,
-        process: BaseProcess,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        self, child: Child, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        self.process = process
+        self.child = child
         self.reader = reader
         self.writer = writer
-        self.pid = process.pid
-        self.exited: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self.pid = child.pid
 
     @property
     def alive(self) -> bool:
-        return not self.exited.done()
+        return self.child.alive
 
     async def call(self, frame: bytes) -> Any:
         self.writer.write(frame)
@@ -86,7 +70,7 @@ class ProcessPredictor:
         self._workers: set[_Worker] = set()
         self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._processes: set[BaseProcess] = set()  # started and not yet ended
+        self._children: set[Child] = set()  # started and not yet reaped
         self._started = False
         self._closing = False
         self._failure: str | None = None
@@ -170,12 +154,8 @@ class ProcessPredictor:
         for serving in list(self._workers):
             serving.writer.close()  # its worker exits at once when idle
         self._workers.clear()
-        loop = asyncio.get_running_loop()
-        for process in self._processes:
-            with contextlib.suppress(Exception):
-                loop.remove_reader(process.sentinel)
-        await asyncio.gather(*(asyncio.to_thread(_end, p) for p in list(self._processes)))
-        self._processes.clear()
+        await asyncio.gather(*(_end(child) for child in list(self._children)))
+        self._children.clear()
 
     async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
         ok, value = await self._call(calls.PREDICT_BATCH, batch)
@@ -252,42 +232,43 @@ class ProcessPredictor:
         self._track(self._renew(chosen))
 
     async def _renew(self, old: _Worker) -> None:
-        with contextlib.suppress(ValueError):  # already closed
-            old.process.terminate()  # it may be busy in the plugin: do not wait for it
+        old.child.terminate()  # it may be busy in the plugin: do not wait for it
         await self._stop(old)
         await self._replace()
 
     async def _exit_code(self, chosen: _Worker) -> int | None:
-        try:
-            return await asyncio.wait_for(asyncio.shield(chosen.exited), EXIT_WAIT)
-        except TimeoutError:  # it closed its socket but lives on: end it
-            chosen.process.kill()
-            return await asyncio.shield(chosen.exited)
+        if not await chosen.child.wait(EXIT_WAIT):  # it closed its socket but lives on
+            chosen.child.kill()
+            await chosen.child.wait()
+        return chosen.child.reap()
 
     async def _spawn(self) -> _Worker | None:
         """A new worker, once it has loaded and warmed; ``None`` if it could not."""
         self._spawned += 1
         ours, theirs = socket.socketpair()
-        process = _SPAWN.Process(
-            target=worker.main,
-            args=(theirs, self.model.id, self._warm),
-            name=f"deepaas-predict-{self.model.id}-{self._spawned}",
+        child = Child(
+            SPAWN.Process(
+                target=worker.main,
+                args=(theirs, self.model.id, self._warm),
+                name=f"deepaas-predict-{self.model.id}-{self._spawned}",
+            )
         )
         try:
-            process.start()
+            child.start()
         except BaseException:
             ours.close()
             raise
         finally:
             theirs.close()
-        self._processes.add(process)
+        self._children.add(child)
         reader, writer = await asyncio.open_connection(sock=ours)
-        new = _Worker(process, reader, writer)
-        asyncio.get_running_loop().add_reader(process.sentinel, self._on_exit, new)
+        new = _Worker(child, reader, writer)
+        child.exited.add_done_callback(lambda _: self._on_exit(new))
         try:
             kind, detail = await wire.read(reader)
         except EOFError:
-            kind, detail = "failed", f"exited while starting ({describe_exit(await new.exited)})"
+            await child.wait()
+            kind, detail = "failed", f"exited while starting ({describe_exit(child.reap())})"
         except asyncio.CancelledError:
             await self._stop(new)
             raise
@@ -295,24 +276,16 @@ class ProcessPredictor:
             LOG.error("Model '%s': predict worker process failed: %s", self.model.id, detail)
             await self._stop(new)
             return None
-        LOG.debug("Model '%s': predict worker %s ready", self.model.id, process.pid)
+        LOG.debug("Model '%s': predict worker %s ready", self.model.id, child.pid)
         if not new.alive:
             return None
         self._workers.add(new)
         return new
 
     def _on_exit(self, gone: _Worker) -> None:
-        """The process has ended (its sentinel is readable): reap it, maybe replace it."""
-        asyncio.get_running_loop().remove_reader(gone.process.sentinel)
-        self._track(self._reap(gone))
-
-    async def _reap(self, gone: _Worker) -> None:
-        code = None
-        with contextlib.suppress(ValueError):  # already closed by _stop
-            await asyncio.to_thread(gone.process.join)
-            code = gone.process.exitcode
-        if not gone.exited.done():
-            gone.exited.set_result(code)
+        """The process has ended: reap it; replace it if it was serving."""
+        code = gone.child.reap()
+        self._children.discard(gone.child)
         gone.writer.close()
         was_serving = gone in self._workers
         self._workers.discard(gone)
@@ -324,9 +297,6 @@ class ProcessPredictor:
             gone.pid,
             describe_exit(code),
         )
-        self._processes.discard(gone.process)
-        with contextlib.suppress(ValueError):
-            gone.process.close()
         self._track(self._replace())
 
     async def _replace(self) -> None:
@@ -354,12 +324,8 @@ class ProcessPredictor:
         """Close its socket (it exits), then terminate or kill it if it lingers."""
         self._workers.discard(gone)
         gone.writer.close()
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().remove_reader(gone.process.sentinel)
-        code = await asyncio.to_thread(_end, gone.process)
-        self._processes.discard(gone.process)
-        if not gone.exited.done():
-            gone.exited.set_result(code)
+        await _end(gone.child)
+        self._children.discard(gone.child)
 
 
 def _consume(task: asyncio.Future[Any]) -> None:
@@ -368,22 +334,8 @@ def _consume(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-def _end(process: BaseProcess) -> int | None:
-    """End ``process`` and release it; its exit code (``None`` if already released)."""
-    try:
-        return _end_now(process)
-    except ValueError:  # already closed
-        return None
-
-
-def _end_now(process: BaseProcess) -> int | None:
-    process.join(STOP_GRACE)
-    if process.exitcode is None:
-        process.terminate()
-        process.join(STOP_GRACE)
-    if process.exitcode is None:
-        process.kill()
-        process.join()
-    code = process.exitcode
-    process.close()
-    return code
+async def _end(child: Child) -> None:
+    """Give ``child`` (its socket closed) a moment to exit, then stop it; reap it."""
+    if not await child.wait(STOP_GRACE):
+        await child.stop(STOP_GRACE)
+    child.reap()
