@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from deepaas_lite.training.records import Store
+from deepaas_lite.training.records import Status, Store
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -27,7 +27,7 @@ class Database:
         self.path = path
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepaas-store")
         self._store: Store | None = None
-        self.status_counts: dict[str, dict[str, int]] = {}
+        self.status_counts: dict[str, dict[Status, int]] = {}
 
     async def open(self) -> None:
         self._store = await self._run(Store, self.path)

@@ -11,7 +11,7 @@ INTERFACE (agreed between the web layer and the training package):
     record = await manager.cancel(model_id, uuid)  # TrainingFinished when ended
     record = await manager.delete(model_id, uuid)  # cancel, or remove when ended
     await manager.log_path(model_id, uuid) -> pathlib.Path
-    manager.status_counts(model_id) -> dict[str, int]   # no waiting, for metrics
+    manager.status_counts(model_id) -> dict[Status, int]   # no waiting, for metrics
     await manager.close()        # running -> interrupted, no child left behind
 
 Records are plain dicts in the DEEPaaS shape (see ../shared/API.md).
@@ -48,7 +48,7 @@ from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import inputs, records
 from deepaas_lite.training.database import Database
 from deepaas_lite.training.log import CappedLog, LogPump
-from deepaas_lite.training.records import Store, Training
+from deepaas_lite.training.records import Status, Store, Training
 from deepaas_lite.training.runner import TrainingProcess, describe_exit
 
 LOG = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ class TrainingManager:
         running = list(self._running.values())
         for process, _ in running:
             try:
-                if await self._db.write(Store.finish, process.uuid, records.INTERRUPTED):
+                if await self._db.write(Store.finish, process.uuid, Status.INTERRUPTED):
                     LOG.info("Training '%s' interrupted: the server is stopping", process.uuid)
             except sqlite3.Error as exc:
                 LOG.error("Training '%s' could not be marked interrupted: %s", process.uuid, exc)
@@ -191,7 +191,7 @@ class TrainingManager:
     async def cancel(self, model_id: str, uuid: str) -> dict[str, Any]:
         """Cancel a pending or running training; its processes are gone on return."""
         training = await self._training(model_id, uuid)
-        if not await self._db.write(Store.finish, uuid, records.CANCELLED):
+        if not await self._db.write(Store.finish, uuid, Status.CANCELLED):
             raise exceptions.TrainingFinished(
                 f"Training '{uuid}' has already ended ({training.status})"
             )
@@ -225,7 +225,7 @@ class TrainingManager:
         await self._training(model_id, uuid)
         return self._log_path(uuid)
 
-    def status_counts(self, model_id: str) -> dict[str, int]:
+    def status_counts(self, model_id: str) -> dict[Status, int]:
         """How many of a model's trainings are in each status (as of the last change)."""
         if self._db_ is None:
             return {}
@@ -261,7 +261,7 @@ class TrainingManager:
             message = f"Training process failed to start: {_reason(exc)}"
             await self._until_done(
                 f"record that training '{uuid}' could not start",
-                lambda: self._db.write(Store.finish, uuid, records.ERROR, message),
+                lambda: self._db.write(Store.finish, uuid, Status.ERROR, message),
             )
             return
         finally:
@@ -325,25 +325,31 @@ class TrainingManager:
             return await process.wait(), f"Training exceeded the {timeout:g} s timeout"
 
     async def _end(self, uuid: str, exitcode: int | None, reason: str | None) -> None:
-        """Record how a training whose process is gone ended (unless it already has)."""
-        status, message = records.ERROR, reason
-        if reason is None:
-            status, message = await self._outcome(uuid, exitcode)
-        if await self._db.write(Store.finish, uuid, status, message):
-            if status == records.ERROR:
-                LOG.warning("Training '%s' ended in error: %s", uuid, message)
-            else:
-                LOG.info("Training '%s': %s", uuid, status)
+        """Give a training whose process is gone its final status, unless it has one.
 
-    async def _outcome(self, uuid: str, exitcode: int | None) -> tuple[str, str | None]:
-        """The status (and message) of a training whose process exited."""
-        training = await self._db.call(Store.get, uuid)
-        assert training is not None
-        if training.outcome == records.DONE:
-            return records.DONE, None
-        if training.outcome == records.ERROR:
-            return records.ERROR, training.message
-        return records.ERROR, describe_exit(exitcode if exitcode is not None else 1)
+        The server's half of the handshake told in records.py (above ``_SCHEMA``): the
+        process stored its outcome (``done``/``error``) or died first; its output is
+        now all in the log and its inputs are removed, so the record may end. With a
+        ``reason`` (the server stopped it at its timeout, or supervising it failed) it
+        ends in ``error`` with that reason, whatever the outcome; otherwise the store
+        turns the outcome into the status, or, with none, ends it in ``error`` saying
+        how the process exited. A record already ended (a cancel, a stop) is left as it
+        is, and nothing is logged for it.
+        """
+        if reason is None:
+            exit_message = describe_exit(exitcode if exitcode is not None else 1)
+            ended = await self._db.write(Store.finish_from_outcome, uuid, exit_message)
+            if ended is None:
+                return
+            status, message = ended.status, ended.message
+        else:
+            if not await self._db.write(Store.finish, uuid, Status.ERROR, reason):
+                return
+            status, message = Status.ERROR, reason
+        if status is Status.ERROR:
+            LOG.warning("Training '%s' ended in error: %s", uuid, message)
+        else:
+            LOG.info("Training '%s': %s", uuid, status)
 
     async def _until_done(self, what: str, action: Callable[[], Awaitable[T]]) -> T | None:
         """Run ``action`` until it succeeds, waiting longer after each failure.

@@ -2,10 +2,10 @@
 
 The database runs in WAL mode and every change is one transaction, so a crash at any
 moment leaves a readable store. The server process and its training processes share
-it: a training process writes only its own outcome and progress.
+it; which of them writes which column, and when, is told above ``_SCHEMA``.
 
-A record ends once: ``finish`` moves it out of ``pending`` or ``running`` and never
-out of an ended status, so when a cancel and an exit race, the first one wins.
+A record ends once: every end moves it out of ``pending`` or ``running`` and never out
+of an ended status, so when a cancel and an exit race, the first one wins.
 """
 
 from __future__ import annotations
@@ -16,20 +16,74 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from deepaas_lite import exceptions
 
-PENDING = "pending"
-RUNNING = "running"
-DONE = "done"
-ERROR = "error"
-CANCELLED = "cancelled"
-INTERRUPTED = "interrupted"
 
-ACTIVE = (PENDING, RUNNING)
+class Status(StrEnum):
+    """Where a training is. Stored and answered as its value (``"pending"``, ...)."""
 
+    PENDING = "pending"  # stored; starts when a slot is free and its model is served
+    RUNNING = "running"  # its process (or Ray task) was started
+    DONE = "done"  # train returned; what it returned is in ``output``
+    ERROR = "error"  # train raised, or its process died, timed out or did not start
+    CANCELLED = "cancelled"  # by a DELETE while pending or running
+    INTERRUPTED = "interrupted"  # the server stopped (or crashed) while it ran
+
+    @property
+    def ended(self) -> bool:
+        """Whether this status is final: a record that has it never changes again."""
+        return self not in ACTIVE
+
+
+ACTIVE = (Status.PENDING, Status.RUNNING)
+
+# A record's state, and who writes it. Two processes write a record: the server, and
+# the training's own process (``child.main``; with ``--train-executor ray``, the
+# ``RayTraining`` object in the server, which applies its Ray task's events, plays that
+# part through a connection of its own).
+#
+# * ``status`` has one writer, the server: ``add`` (pending), ``start`` (pending ->
+#   running) and the ends: ``finish`` (cancelled, interrupted at a stop, error when the
+#   process could not start or was stopped by its timeout), ``finish_from_outcome``
+#   (once the process has exited) and ``interrupt_running`` (at start-up). Each is one
+#   UPDATE guarded by the status it leaves, so a record ends once: the first end wins.
+# * The process writes ``progress`` while it runs, and, as its last act, ``outcome``
+#   (``done`` or ``error``) with ``output`` (what train returned, as JSON) or
+#   ``message`` (what it raised): ``save_outcome``. Its writes are guarded by
+#   ``status = 'running'``: once the server has ended a record, nothing the process
+#   still writes lands on it.
+# * ``message`` is written by both: the process puts train's exception there, and an
+#   end the server gives a reason (a timeout, a failed start, how a process that left
+#   no outcome exited) replaces it; an end without one keeps it (``COALESCE``). It is
+#   answered with ``error`` only.
+#
+# Why the process writes an outcome and not the status: the record must not read as
+# ended before the server is done with the training. Once the process has exited, the
+# server drains the rest of its output into the log file and removes its inputs, and
+# only then ``finish_from_outcome`` turns the outcome into the status, in one UPDATE:
+# ``done``, or ``error`` with train's message, or, with no outcome (the process was
+# killed or exited first), ``error`` saying how the process exited. So a client that
+# sees ``done`` reads the whole log; a cancel or a timeout the server decided is never
+# overwritten by a process that finished at the same moment; and a process that dies
+# without a word still gets an end, because the server, which sees it exit, writes
+# every final status.
+#
+# What a crash leaves, and what the next start (``TrainingManager.start``) does:
+# * The server stops or crashes with trainings pending: they stay pending, with their
+#   inputs, and start again in submission order.
+# * The server stops while a training runs: it marks the record interrupted, then
+#   stops the process. It crashes: the process kills its group once its parent is gone
+#   (``child._die_with_parent``) and the record stays ``running``, perhaps with an
+#   outcome that was never turned into the status; the next start marks it
+#   ``interrupted`` (the outcome is not shown), removes its inputs and keeps its log.
+# * The training's process crashes before storing its outcome: the server sees the exit
+#   and ends the record in ``error``, saying how ("killed by signal SIGKILL", "exited
+#   with code 3"). After storing it: the outcome stands.
+# * A crash during any write leaves the record as it was before it (one transaction).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trainings (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -74,30 +128,46 @@ class Training:
     uuid: str
     model_id: str
     date: str
-    status: str
+    status: Status
     args: str
     start_date: str | None
     finish_date: str | None
-    outcome: str | None
+    outcome: Status | None  # done or error, stored by the process (see _SCHEMA)
     output: str | None
     message: str | None
     progress: str | None
     request_id: str | None = None  # of the request that started it
 
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Training:
+        """The record from a row of ``_COLUMNS``."""
+        uuid, model_id, date, status, args, start, finish, outcome, *rest = row
+        return cls(
+            uuid,
+            model_id,
+            date,
+            Status(status),
+            args,
+            start,
+            finish,
+            None if outcome is None else Status(outcome),
+            *rest,
+        )
+
     @property
     def ended(self) -> bool:
-        return self.status not in ACTIVE
+        return self.status.ended
 
     def as_dict(self) -> dict[str, Any]:
         """The record in the DEEPaaS shape."""
         record: dict[str, Any] = {
             "uuid": self.uuid,
             "date": self.date,
-            "status": self.status,
+            "status": self.status.value,
             "args": json.loads(self.args),
             "result": self._result(),
         }
-        if self.status == ERROR and self.message is not None:
+        if self.status is Status.ERROR and self.message is not None:
             record["message"] = self.message
         if self.progress is not None:
             record["progress"] = json.loads(self.progress)
@@ -107,7 +177,7 @@ class Training:
 
     def _result(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        if self.status == DONE and self.output is not None:
+        if self.status is Status.DONE and self.output is not None:
             result["output"] = json.loads(self.output)
         if self.finish_date is not None:
             result["finish_date"] = self.finish_date
@@ -162,7 +232,7 @@ class Store:
         rows = self._db.execute(
             f"SELECT {_COLUMNS} FROM trainings WHERE {where} ORDER BY seq", params
         ).fetchall()
-        return [Training(*row) for row in rows]
+        return [Training.from_row(row) for row in rows]
 
     # Read by the server.
 
@@ -177,18 +247,18 @@ class Store:
     def pending(self, model_ids: Collection[str] | None = None) -> list[Training]:
         """Pending trainings (of these models, default all), in submission order."""
         if model_ids is None:
-            return self._select("status = ?", (PENDING,))
+            return self._select("status = ?", (Status.PENDING,))
         marks = ", ".join("?" * len(model_ids))
-        return self._select(f"status = ? AND model_id IN ({marks})", (PENDING, *model_ids))
+        return self._select(f"status = ? AND model_id IN ({marks})", (Status.PENDING, *model_ids))
 
-    def status_counts(self) -> dict[str, dict[str, int]]:
+    def status_counts(self) -> dict[str, dict[Status, int]]:
         """How many trainings each model has in each status."""
-        counts: dict[str, dict[str, int]] = {}
+        counts: dict[str, dict[Status, int]] = {}
         rows = self._db.execute(
             "SELECT model_id, status, COUNT(*) FROM trainings GROUP BY model_id, status"
         )
         for model_id, status, count in rows:
-            counts.setdefault(model_id, {})[status] = count
+            counts.setdefault(model_id, {})[Status(status)] = count
         return counts
 
     def check_queue(self, max_pending: int) -> None:
@@ -225,7 +295,7 @@ class Store:
             db.execute(
                 "INSERT INTO trainings (uuid, model_id, date, status, args, kwargs, request_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (uuid, model_id, now(), PENDING, args, kwargs, request_id),
+                (uuid, model_id, now(), Status.PENDING, args, kwargs, request_id),
             )
         training = self.get(uuid)
         assert training is not None
@@ -236,12 +306,16 @@ class Store:
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE trainings SET status = ?, start_date = ? WHERE uuid = ? AND status = ?",
-                (RUNNING, now(), uuid, PENDING),
+                (Status.RUNNING, now(), uuid, Status.PENDING),
             )
         return cursor.rowcount == 1
 
-    def finish(self, uuid: str, status: str, message: str | None = None) -> bool:
-        """End a pending or running training; False when it had already ended."""
+    def finish(self, uuid: str, status: Status, message: str | None = None) -> bool:
+        """End a pending or running training in ``status``; False when it had already
+        ended. Without a ``message``, the one the process stored (if any) is kept.
+        """
+        if not status.ended:
+            raise ValueError(f"{status} is not an end")
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE trainings SET status = ?, finish_date = ?, "
@@ -251,16 +325,37 @@ class Store:
             )
         return cursor.rowcount == 1
 
+    def finish_from_outcome(self, uuid: str, exit_message: str) -> Training | None:
+        """End a running training whose process has exited, as its outcome says.
+
+        ``done``, or ``error`` with the message train raised; with no outcome (the
+        process was killed, or exited before storing one), ``error`` with
+        ``exit_message``. The ended record, or None when it had already ended (a cancel
+        or a stop came first). The server's half of the handshake above ``_SCHEMA``.
+        """
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE trainings SET status = COALESCE(outcome, ?), finish_date = ?, "
+                "message = CASE WHEN outcome IS NULL THEN ? ELSE message END "
+                "WHERE uuid = ? AND status = ?",
+                (Status.ERROR, now(), exit_message, uuid, Status.RUNNING),
+            )
+            if cursor.rowcount != 1:
+                return None
+            return self._select("uuid = ?", (uuid,))[0]
+
     def interrupt_running(self) -> list[str]:
         """Mark every running training interrupted (after a stop or a crash)."""
         with self._transaction() as db:
             uuids = [
                 row[0]
-                for row in db.execute("SELECT uuid FROM trainings WHERE status = ?", (RUNNING,))
+                for row in db.execute(
+                    "SELECT uuid FROM trainings WHERE status = ?", (Status.RUNNING,)
+                )
             ]
             db.execute(
                 "UPDATE trainings SET status = ?, finish_date = ? WHERE status = ?",
-                (INTERRUPTED, now(), RUNNING),
+                (Status.INTERRUPTED, now(), Status.RUNNING),
             )
         return uuids
 
@@ -291,19 +386,23 @@ class Store:
     def save_outcome(
         self, uuid: str, output: str | None = None, message: str | None = None
     ) -> None:
-        """What ``train`` returned (JSON text) or the message of what it raised."""
+        """What ``train`` returned (JSON text; outcome ``done``) or the message of what
+        it raised (outcome ``error``). Not the status: the server turns the outcome into
+        it once the process has exited (``finish_from_outcome``).
+        """
+        outcome = Status.DONE if message is None else Status.ERROR
         with self._transaction() as db:
             db.execute(
                 "UPDATE trainings SET outcome = ?, output = ?, message = ? "
                 "WHERE uuid = ? AND status = ?",
-                (DONE if message is None else ERROR, output, message, uuid, RUNNING),
+                (outcome, output, message, uuid, Status.RUNNING),
             )
 
     def set_progress(self, uuid: str, fraction: float, message: str) -> None:
         with self._transaction() as db:
             db.execute(
                 "UPDATE trainings SET progress = ? WHERE uuid = ? AND status = ?",
-                (to_json({"fraction": fraction, "message": message}), uuid, RUNNING),
+                (to_json({"fraction": fraction, "message": message}), uuid, Status.RUNNING),
             )
 
 
@@ -312,7 +411,9 @@ QUEUE_RETRY_AFTER = 30
 
 def _check_queue(db: sqlite3.Connection, max_pending: int) -> None:
     """Raise ``TrainingQueueFull`` when ``max_pending`` trainings are pending."""
-    (count,) = db.execute("SELECT COUNT(*) FROM trainings WHERE status = ?", (PENDING,)).fetchone()
+    (count,) = db.execute(
+        "SELECT COUNT(*) FROM trainings WHERE status = ?", (Status.PENDING,)
+    ).fetchone()
     if count >= max_pending:
         raise exceptions.TrainingQueueFull(
             f"The training queue is full ({count} trainings waiting); try again later",

@@ -102,7 +102,7 @@ def fail_for_a_while(monkeypatch: pytest.MonkeyPatch, name: str, times: int) -> 
     return lambda: failures
 
 
-@pytest.mark.parametrize("method", ["finish", "start", "pending"])
+@pytest.mark.parametrize("method", ["finish_from_outcome", "start", "pending"])
 async def test_a_training_ends_and_the_queue_goes_on_once_the_store_works_again(
     manager: TrainingManager, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, method: str
 ) -> None:
@@ -145,7 +145,16 @@ async def test_the_store_is_used_off_the_event_loop_on_one_thread(
     manager: TrainingManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: set[int] = set()
-    for name in ("add", "get", "of_model", "pending", "start", "finish", "prune"):
+    for name in (
+        "add",
+        "get",
+        "of_model",
+        "pending",
+        "start",
+        "finish",
+        "finish_from_outcome",
+        "prune",
+    ):
         original = getattr(Store, name)
 
         def spy(self: Store, *args: Any, _original: Any = original, **kwargs: Any) -> Any:

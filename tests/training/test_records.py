@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deepaas_lite.training import records
-from deepaas_lite.training.records import Store
+from deepaas_lite.training.records import Status, Store
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_a_done_record_has_output_finish_date_and_run_duration(store: Store) -> 
     add(store, "u1")
     assert store.start("u1")
     store.save_outcome("u1", output='{"accuracy": 0.97}')
-    assert store.finish("u1", records.DONE)
+    assert store.finish("u1", Status.DONE)
 
     record = store.get("u1")
     assert record is not None
@@ -58,7 +58,7 @@ def test_a_done_record_has_output_finish_date_and_run_duration(store: Store) -> 
 def test_an_error_record_has_a_message_and_no_output(store: Store) -> None:
     add(store, "u1")
     store.start("u1")
-    store.finish("u1", records.ERROR, "it broke")
+    store.finish("u1", Status.ERROR, "it broke")
 
     record = store.get("u1")
     assert record is not None
@@ -71,8 +71,8 @@ def test_an_error_record_has_a_message_and_no_output(store: Store) -> None:
 def test_a_record_ends_once(store: Store) -> None:
     add(store, "u1")
     store.start("u1")
-    assert store.finish("u1", records.CANCELLED)
-    assert not store.finish("u1", records.DONE)
+    assert store.finish("u1", Status.CANCELLED)
+    assert not store.finish("u1", Status.DONE)
     assert not store.start("u1")
     store.save_outcome("u1", output='"late"')
     store.set_progress("u1", 0.9, "late")
@@ -82,6 +82,86 @@ def test_a_record_ends_once(store: Store) -> None:
     assert record.status == "cancelled"
     assert record.outcome is None
     assert "progress" not in record.as_dict()
+
+
+def test_an_outcome_is_not_a_status_until_the_server_finishes_from_it(store: Store) -> None:
+    add(store, "u1")
+    store.start("u1")
+    store.save_outcome("u1", output='{"accuracy": 0.97}')
+
+    running = store.get("u1")
+    assert running is not None
+    assert (running.status, running.outcome) == (Status.RUNNING, Status.DONE)
+    assert "output" not in running.as_dict()["result"]
+
+    ended = store.finish_from_outcome("u1", "Training process exited with code 0")
+    assert ended is not None
+    assert ended.status is Status.DONE
+    assert ended.as_dict()["result"]["output"] == {"accuracy": 0.97}
+    assert "message" not in ended.as_dict()
+    assert ended == store.get("u1")
+
+
+def test_an_error_outcome_ends_in_error_with_what_train_raised(store: Store) -> None:
+    add(store, "u1")
+    store.start("u1")
+    store.save_outcome("u1", message="it broke")
+
+    ended = store.finish_from_outcome("u1", "Training process exited with code 0")
+    assert ended is not None
+    assert ended.as_dict()["status"] == "error"
+    assert ended.as_dict()["message"] == "it broke"
+
+
+def test_no_outcome_ends_in_error_with_how_the_process_exited(store: Store) -> None:
+    add(store, "u1")
+    store.start("u1")
+
+    ended = store.finish_from_outcome("u1", "Training process was killed by signal SIGKILL")
+    assert ended is not None
+    assert ended.status is Status.ERROR
+    assert ended.message == "Training process was killed by signal SIGKILL"
+    assert ended.outcome is None
+
+
+def test_an_outcome_after_a_cancel_changes_nothing(store: Store) -> None:
+    add(store, "u1")
+    store.start("u1")
+    assert store.finish("u1", Status.CANCELLED)
+    store.save_outcome("u1", output='"late"')
+
+    assert store.finish_from_outcome("u1", "Training process exited with code 0") is None
+    record = store.get("u1")
+    assert record is not None
+    assert (record.status, record.outcome, record.message) == (Status.CANCELLED, None, None)
+
+
+def test_only_a_running_training_finishes_from_an_outcome(store: Store) -> None:
+    add(store, "u1")
+
+    assert store.finish_from_outcome("u1", "Training process exited with code 0") is None
+    record = store.get("u1")
+    assert record is not None
+    assert record.status is Status.PENDING
+
+
+def test_finish_needs_an_end(store: Store) -> None:
+    add(store, "u1")
+
+    with pytest.raises(ValueError, match="running is not an end"):
+        store.finish("u1", Status.RUNNING)
+
+
+def test_statuses_are_their_deepaas_strings() -> None:
+    assert [status.value for status in Status] == [
+        "pending",
+        "running",
+        "done",
+        "error",
+        "cancelled",
+        "interrupted",
+    ]
+    assert [status for status in Status if not status.ended] == [Status.PENDING, Status.RUNNING]
 
 
 def test_progress_is_kept_while_running(store: Store) -> None:
@@ -115,9 +195,9 @@ def test_prune_keeps_the_newest_ended_and_every_active_record(store: Store) -> N
     add(store, "other", model_id="other")
     for uuid in ("u0", "u1", "u2", "u4"):
         store.start(uuid)
-        store.finish(uuid, records.DONE)
+        store.finish(uuid, Status.DONE)
     store.start("u5")
-    store.finish("other", records.DONE)
+    store.finish("other", Status.DONE)
 
     assert store.prune("m", keep=2) == ["u1", "u0"]
 

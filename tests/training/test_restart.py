@@ -10,8 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from deepaas_lite.training import inputs, records
-from deepaas_lite.training.records import Store
+from deepaas_lite.training import inputs
+from deepaas_lite.training.records import Status, Store
 from tests.training.conftest import ManagerFactory, wait_for, wait_for_file, wait_gone
 
 SERVER = textwrap.dedent(
@@ -117,5 +117,5 @@ async def test_a_store_written_by_a_crashed_process_is_readable(
     store = Store(state_dir / "t.sqlite3")
     trainings = store.of_model("m")
     assert len(trainings) == 200
-    assert {t.status for t in trainings} == {records.PENDING}
+    assert {t.status for t in trainings} == {Status.PENDING}
     store.close()
