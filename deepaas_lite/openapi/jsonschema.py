@@ -1,6 +1,6 @@
 """A model's arguments as a JSON Schema (2020-12), for ``deepaas-cli schema``.
 
-The conversion is the OpenAPI document's (``spec.argument_schema``); this module only
+The conversion is the OpenAPI document's (``openapi3.argument_schema``); this module only
 turns its OpenAPI 3.0 dialect into plain JSON Schema: ``$ref``s into ``$defs``,
 ``nullable`` into a ``"null"`` type, ``example`` into ``examples``, boolean
 ``exclusiveMinimum``/``exclusiveMaximum`` into the bound itself, and file arguments
@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import Schema
 
-from deepaas_lite.openapi.spec import argument_schema
+from deepaas_lite.openapi.openapi3 import argument_schema
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _COMPONENTS = "#/components/schemas/"

@@ -1,15 +1,16 @@
-"""The OpenAPI 3.0 document, built with apispec from the route definitions.
+"""Builds the OpenAPI 3.0 document (``/openapi.json``) with apispec, from the routes.
 
-Each route names an operation; paths with ``{model_id}`` are documented once per
-model, with that model's argument schemas, media types and response schema.
+Each route carries its ``Operation``, whose ``openapi3`` is one of the builders below;
+paths with ``{model_id}`` are documented once per model, with that model's argument
+schemas, media types and response schema. ``web/documents.py`` serves the result.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -20,6 +21,7 @@ from deepaas_lite import __version__
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.openapi.operation import RouteLike
 from deepaas_lite.openapi.schemas import COMPONENTS, ref
 
 JSON = "application/json"
@@ -32,7 +34,8 @@ Operation = dict[str, Any]
 
 
 class _Builder:
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, serving: Mapping[str, ServingInfo] | None = None) -> None:
+        self.serving = serving or {}
         self.plugin = MarshmallowPlugin()
         self.spec = APISpec(
             title=title,
@@ -206,9 +209,7 @@ def _tag(model: ModelWrapper) -> dict[str, Any]:
     return tag
 
 
-def _predict(
-    builder: _Builder, model: ModelWrapper, serving: ServingInfo | None = None
-) -> Operation | None:
+def predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_predict:
         return None
     if model.response_schema is not None:
@@ -236,6 +237,7 @@ def _predict(
             **_errors(400, 404, 413, 415, 422, 500, 501, 503, 504),
         }
     }
+    serving = builder.serving.get(model.id)
     if serving is not None and serving.describe():
         operation["description"] = serving.describe()
     if model.accept_choices:
@@ -259,7 +261,7 @@ def _predict(
     return operation
 
 
-def _train(builder: _Builder, model: ModelWrapper) -> Operation | None:
+def train(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
     operation: Operation = {
@@ -281,26 +283,26 @@ def _simple(schema: dict[str, Any], description: str, *codes: int) -> Callable[.
     return build
 
 
-def _trainings(builder: _Builder, model: ModelWrapper) -> Operation | None:
+def trainings(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
     schema = {"type": "array", "items": ref("Training")}
     return {"responses": {"200": _json(schema, "Trainings, oldest first"), **_errors(404)}}
 
 
-def _training(builder: _Builder, model: ModelWrapper) -> Operation | None:
+def training(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
     return _simple(ref("Training"), "The training's record", 404)(builder)
 
 
-def _cancel(builder: _Builder, model: ModelWrapper) -> Operation | None:
+def cancel(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
     return _simple(ref("Training"), "Cancelled, or removed when it had ended", 404)(builder)
 
 
-def _log(builder: _Builder, model: ModelWrapper) -> Operation | None:
+def log(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
     text = {"text/plain": {"schema": {"type": "string"}}}
@@ -312,7 +314,7 @@ def _log(builder: _Builder, model: ModelWrapper) -> Operation | None:
     }
 
 
-def _metrics(builder: _Builder, model: ModelWrapper | None = None) -> Operation:
+def metrics(builder: _Builder, model: ModelWrapper | None = None) -> Operation:
     text = {"text/plain": {"schema": {"type": "string"}}}
     return {"responses": {"200": {"description": "Prometheus text format", "content": text}}}
 
@@ -330,21 +332,12 @@ _VERSIONS = {
 }
 _STATUS = {"type": "object", "properties": {"status": {"type": "string"}}}
 
-OPERATIONS: dict[str, Callable[..., Operation | None]] = {
-    "versions": _simple(_VERSIONS, "The API versions"),
-    "version": _simple(ref("Version"), "API version 2"),
-    "models": _simple(_MODELS, "The models"),
-    "model": _simple(ref("Model"), "The model", 404),
-    "predict": _predict,
-    "train": _train,
-    "trainings": _trainings,
-    "training": _training,
-    "cancel": _cancel,
-    "log": _log,
-    "live": _simple(_STATUS, "The server is up"),
-    "ready": _simple(_STATUS, "Every model is warmed and serving", 503),
-    "metrics": _metrics,
-}
+versions = _simple(_VERSIONS, "The API versions")
+version = _simple(ref("Version"), "API version 2")
+model_list = _simple(_MODELS, "The models")
+model_info = _simple(ref("Model"), "The model", 404)
+live = _simple(_STATUS, "The server is up")
+ready = _simple(_STATUS, "Every model is warmed and serving", 503)
 
 _PATH_PARAMETERS = {
     "uuid": {
@@ -377,23 +370,7 @@ class ServingInfo:
         return " ".join(parts)
 
 
-class RouteLike(Protocol):
-    """What the document needs of a route (``web.routes.Route``)."""
-
-    @property
-    def method(self) -> str: ...
-
-    @property
-    def path(self) -> str: ...
-
-    @property
-    def operation(self) -> str | None: ...
-
-    @property
-    def summary(self) -> str: ...
-
-
-def build_spec(
+def build_openapi3(
     routes: Iterable[RouteLike],
     models: Mapping[str, ModelWrapper],
     base_path: str = "",
@@ -404,29 +381,26 @@ def build_spec(
 
     ``serving`` (by model id) adds the batching and worker settings to predict.
     """
-    builder = _Builder(title)
+    builder = _Builder(title, serving)
     for model in models.values():
         builder.spec.tag(_tag(model))
     builder.spec.tag({"name": "api", "description": "The API itself"})
     paths: dict[str, dict[str, Operation]] = {}
     for route in routes:
-        if route.operation is None:
+        doc = route.doc
+        if doc is None:
             continue
-        build = OPERATIONS[route.operation]
         targets: list[ModelWrapper | None] = (
             list(models.values()) if MODEL_ID in route.path else [None]
         )
         for target in targets:
-            if build is _predict and target is not None:
-                operation = _predict(builder, target, (serving or {}).get(target.id))
-            else:
-                operation = build(builder, target)
+            operation = doc.openapi3(builder, target)
             if operation is None:
                 continue
             path = route.path if target is None else route.path.replace(MODEL_ID, target.id)
             tag = "api" if target is None else target.id
-            suffix = route.operation if target is None else f"{target.id}.{route.operation}"
-            operation.update({"tags": [tag], "summary": route.summary, "operationId": suffix})
+            suffix = doc.name if target is None else f"{target.id}.{doc.name}"
+            operation.update({"tags": [tag], "summary": doc.summary, "operationId": suffix})
             params = [_PATH_PARAMETERS[name] for name in _PATH_PARAMETERS if f"{{{name}}}" in path]
             if params:
                 operation["parameters"] = params + operation.get("parameters", [])
@@ -434,52 +408,3 @@ def build_spec(
     for path, operations in paths.items():
         builder.spec.path(path=path, operations=operations)
     return builder.spec.to_dict()
-
-
-BEARER = "bearer"
-
-
-def with_bearer_auth(document: dict[str, Any], operations: Collection[str]) -> dict[str, Any]:
-    """``document`` declaring the bearer scheme on the operations named ``operations``.
-
-    ``operations`` are route operation names (``predict``, ``train``, ...); a model's
-    operation id is ``<model id>.<operation>``. OpenAPI 3 gets
-    ``components.securitySchemes``, Swagger 2.0 ``securityDefinitions``, so Swagger
-    UI's Authorize button asks for the token.
-    """
-    out = copy.deepcopy(document)
-    if str(out.get("swagger", "")).startswith("2"):
-        scheme = {
-            "type": "apiKey",
-            "name": "Authorization",
-            "in": "header",
-            "description": "'Bearer <token>', a token of the server's --auth-token-file",
-        }
-        out.setdefault("securityDefinitions", {})[BEARER] = scheme
-    else:
-        scheme = {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A token of the server's --auth-token-file",
-        }
-        out.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER] = scheme
-    unauthorized = _unauthorized(out)
-    for path_item in out.get("paths", {}).values():
-        for operation in path_item.values():
-            if not isinstance(operation, dict) or "operationId" not in operation:
-                continue
-            if operation["operationId"].rsplit(".", 1)[-1] in operations:
-                operation["security"] = [{BEARER: []}]
-                operation.setdefault("responses", {}).setdefault("401", unauthorized)
-    return out
-
-
-def _unauthorized(document: dict[str, Any]) -> dict[str, Any]:
-    """The 401 response, in the document's error shape when it has one."""
-    response: dict[str, Any] = {"description": "A valid bearer token is required"}
-    if "Error" in document.get("definitions", {}):
-        response["schema"] = {"$ref": "#/definitions/Error"}
-    elif "Error" in document.get("components", {}).get("schemas", {}):
-        schema = {"$ref": "#/components/schemas/Error"}
-        response["content"] = {JSON: {"schema": schema}}
-    return response

@@ -6,7 +6,8 @@ aiohttp-apispec wrote it: paths ending in ``/`` (``.../predict/``), every argume
 ``accept`` choice as a header), ``produces`` listing the predict media types and the
 models' output schemas under ``definitions`` (the first predicting model's as
 ``ModelPredictionResponse``). It is built from the same route definitions and argument
-schemas as the OpenAPI 3 document (``spec.py``), with apispec's Swagger 2.0 converter.
+schemas as the OpenAPI 3 document (``openapi3.py``), with apispec's Swagger 2.0 converter.
+``web/documents.py`` serves the result.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from marshmallow import Schema, fields
 from deepaas_lite import __version__
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.openapi.operation import RouteLike
 from deepaas_lite.openapi.schemas import COMPONENTS
-from deepaas_lite.openapi.spec import RouteLike
 
 JSON = "application/json"
 MODEL_ID = "{model_id}"
@@ -188,7 +189,7 @@ def _with_arguments(builder: _Builder, schema: Schema, operation: Operation) -> 
     return operation
 
 
-def _predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
+def predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_predict:
         return None
     choices = model.accept_choices or [JSON]
@@ -218,7 +219,7 @@ def _predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
     return operation
 
 
-def _train(builder: _Builder, model: ModelWrapper) -> Operation | None:
+def train(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
     ok = {"description": "The training's record (see Location)", "schema": _ref("Training")}
@@ -277,25 +278,24 @@ def build_swagger2(
     builder.spec.tag({"name": "api", "description": "The API itself"})
     paths: dict[str, dict[str, Operation]] = {}
     for route in routes:
-        if route.operation is None:
+        doc = route.doc
+        if doc is None:
             continue
         targets: list[ModelWrapper | None] = (
             list(models.values()) if MODEL_ID in route.path else [None]
         )
         for target in targets:
             path = route.path if target is None else route.path.replace(MODEL_ID, target.id)
-            if route.operation == "predict" and target is not None:
-                operation = _predict(builder, target)
-            elif route.operation == "train" and target is not None:
-                operation = _train(builder, target)
+            if doc.swagger2 is not None and target is not None:
+                operation = doc.swagger2(builder, target)
             else:
                 v3 = openapi["paths"].get(base_path + (path or "/"), {}).get(route.method.lower())
                 operation = None if v3 is None else _from_v3(v3)
             if operation is None:
                 continue
             tag = "api" if target is None else target.id
-            suffix = route.operation if target is None else f"{target.id}.{route.operation}"
-            operation.update({"tags": [tag], "summary": route.summary, "operationId": suffix})
+            suffix = doc.name if target is None else f"{target.id}.{doc.name}"
+            operation.update({"tags": [tag], "summary": doc.summary, "operationId": suffix})
             if "{uuid}" in path:
                 operation["parameters"] = [_UUID, *operation.get("parameters", [])]
             paths.setdefault(base_path + path + "/", {})[route.method.lower()] = operation

@@ -16,11 +16,11 @@ from deepaas_lite.engine.elastic import ElasticThreads
 from deepaas_lite.engine.protocol import Predictor
 from deepaas_lite.engine.select import build_predictor, thread_budget
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.openapi import ui
-from deepaas_lite.openapi.spec import ServingInfo, build_spec, with_bearer_auth
+from deepaas_lite.openapi.openapi3 import ServingInfo, build_openapi3
+from deepaas_lite.openapi.security import with_bearer_auth
 from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.training.manager import TrainingManager
-from deepaas_lite.web import auth
+from deepaas_lite.web import auth, ui
 from deepaas_lite.web.access_log import access_log_middleware
 from deepaas_lite.web.auth import auth_middleware
 from deepaas_lite.web.endpoints import enabled_routes
@@ -58,7 +58,9 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     app[MODELS] = served
     app[METRICS] = Metrics(app)
     routes = enabled_routes(ALL_ROUTES, settings)
-    spec = build_spec(routes, served, settings.base_path, serving=_serving_info(served, settings))
+    spec = build_openapi3(
+        routes, served, settings.base_path, serving=_serving_info(served, settings)
+    )
     swagger = build_swagger2(routes, served, spec, settings.base_path)
     if settings.auth_token_file is not None:
         protected = auth.protected_routes(routes, settings.metrics_auth)

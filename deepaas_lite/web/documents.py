@@ -1,4 +1,7 @@
-"""``GET /openapi.json`` (OpenAPI 3) and ``/swagger.json`` (Swagger 2.0), built at start-up."""
+"""Serves ``GET /openapi.json`` (OpenAPI 3) and ``/swagger.json`` (Swagger 2.0).
+
+Both are built once at start-up (``openapi/openapi3.py``, ``openapi/swagger2.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from aiohttp import web
 from deepaas_lite.web.keys import SPEC, SWAGGER
 
 
-async def document(request: web.Request) -> web.Response:
+async def openapi(request: web.Request) -> web.Response:
     return web.Response(body=request.app[SPEC], content_type="application/json")
 
 

@@ -1,4 +1,4 @@
-"""Every route, as data. The router and the OpenAPI document are both built from it."""
+"""Every route, as data. The router and both API documents are built from it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from deepaas_lite.openapi import ui
-from deepaas_lite.web import body, health, metrics, models, predict, spec, train, versions
+from deepaas_lite.openapi import openapi3, swagger2
+from deepaas_lite.openapi.operation import Operation
+from deepaas_lite.web import body, documents, health, metrics, models, predict, train, ui, versions
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -17,36 +18,54 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Route:
     """One method on one path (relative to the base path, without trailing slash).
 
-    ``operation`` names how the OpenAPI document describes it; ``None`` leaves it
-    out. Paths with ``{model_id}`` are documented once per model.
+    ``doc`` is how the API documents describe it; ``None`` leaves it out. Paths with
+    ``{model_id}`` are documented once per model.
     """
 
     method: str
     path: str
     handler: Handler
-    operation: str | None = None
-    summary: str = ""
+    doc: Operation | None = None
+
+    @property
+    def operation(self) -> str | None:
+        """The documented operation's name (``predict``, ...), if it is documented."""
+        return None if self.doc is None else self.doc.name
 
 
 MODEL = "/v2/models/{model_id}"
 TRAINING = MODEL + "/train/{uuid}"
 
+VERSIONS = Operation("versions", "List the API versions", openapi3.versions)
+VERSION = Operation("version", "Describe API version 2", openapi3.version)
+MODELS = Operation("models", "List the models", openapi3.model_list)
+MODEL_INFO = Operation("model", "Describe the model", openapi3.model_info)
+PREDICT = Operation("predict", "Make a prediction", openapi3.predict, swagger2.predict)
+TRAIN = Operation("train", "Start a training", openapi3.train, swagger2.train)
+TRAININGS = Operation("trainings", "List trainings", openapi3.trainings)
+GET_TRAINING = Operation("training", "Get a training", openapi3.training)
+CANCEL = Operation("cancel", "Cancel or remove a training", openapi3.cancel)
+LOG = Operation("log", "Read a training's log", openapi3.log)
+LIVE = Operation("live", "Is the server up", openapi3.live)
+READY = Operation("ready", "Is every model serving", openapi3.ready)
+METRICS = Operation("metrics", "Prometheus metrics", openapi3.metrics)
+
 ROUTES: list[Route] = [
-    Route("GET", "", versions.list_versions, "versions", "List the API versions"),
-    Route("GET", "/v2", versions.get_v2, "version", "Describe API version 2"),
-    Route("GET", "/v2/models", models.list_models, "models", "List the models"),
-    Route("GET", MODEL, models.get_model, "model", "Describe the model"),
-    Route("POST", MODEL + "/predict", predict.predict, "predict", "Make a prediction"),
-    Route("POST", MODEL + "/train", train.start_training, "train", "Start a training"),
-    Route("GET", MODEL + "/train", train.list_trainings, "trainings", "List trainings"),
-    Route("GET", TRAINING, train.get_training, "training", "Get a training"),
-    Route("DELETE", TRAINING, train.cancel_training, "cancel", "Cancel or remove a training"),
-    Route("GET", TRAINING + "/log", train.training_log, "log", "Read a training's log"),
-    Route("GET", "/v2/health/live", health.live, "live", "Is the server up"),
-    Route("GET", "/v2/health/ready", health.ready, "ready", "Is every model serving"),
-    Route("GET", "/metrics", metrics.metrics, "metrics", "Prometheus metrics"),
-    Route("GET", "/swagger.json", spec.swagger),
-    Route("GET", "/openapi.json", spec.document),
+    Route("GET", "", versions.list_versions, VERSIONS),
+    Route("GET", "/v2", versions.get_v2, VERSION),
+    Route("GET", "/v2/models", models.list_models, MODELS),
+    Route("GET", MODEL, models.get_model, MODEL_INFO),
+    Route("POST", MODEL + "/predict", predict.predict, PREDICT),
+    Route("POST", MODEL + "/train", train.start_training, TRAIN),
+    Route("GET", MODEL + "/train", train.list_trainings, TRAININGS),
+    Route("GET", TRAINING, train.get_training, GET_TRAINING),
+    Route("DELETE", TRAINING, train.cancel_training, CANCEL),
+    Route("GET", TRAINING + "/log", train.training_log, LOG),
+    Route("GET", "/v2/health/live", health.live, LIVE),
+    Route("GET", "/v2/health/ready", health.ready, READY),
+    Route("GET", "/metrics", metrics.metrics, METRICS),
+    Route("GET", "/swagger.json", documents.swagger),
+    Route("GET", "/openapi.json", documents.openapi),
     Route("GET", "/ui", ui.page),
     Route("GET", "/api", ui.redirect),
 ]

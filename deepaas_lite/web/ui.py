@@ -1,4 +1,4 @@
-"""Swagger UI at ``/ui``, its assets served from the swagger-ui-bundle package."""
+"""Swagger UI at ``/ui`` (``/api`` redirects there), its assets from swagger-ui-bundle."""
 
 from __future__ import annotations
 

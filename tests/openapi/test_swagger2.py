@@ -8,7 +8,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator
 
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.openapi.spec import build_spec
+from deepaas_lite.openapi.openapi3 import build_openapi3
 from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.web.routes import ROUTES
 from tests.conftest import marshmallow_major
@@ -18,7 +18,7 @@ Client = Any
 
 @pytest.fixture(scope="module")
 def swagger(models: dict[str, ModelWrapper]) -> dict[str, Any]:
-    return build_swagger2(ROUTES, models, build_spec(ROUTES, models))
+    return build_swagger2(ROUTES, models, build_openapi3(ROUTES, models))
 
 
 def test_is_valid_swagger_2(swagger: dict[str, Any]) -> None:
@@ -91,7 +91,7 @@ def test_marshmallow_3_keyword_plugin(models: dict[str, ModelWrapper]) -> None:
     if marshmallow_major() >= 4:
         pytest.skip("keyword metadata loads under marshmallow 3 only")
     served = {name: models[name] for name in ("deepaas-style", "mm3-keywords")}
-    swagger = build_swagger2(ROUTES, served, build_spec(ROUTES, served))
+    swagger = build_swagger2(ROUTES, served, build_openapi3(ROUTES, served))
     OpenAPIV2SpecValidator(swagger).validate()
     post = swagger["paths"]["/v2/models/deepaas-style/predict/"]["post"]
     params = {p["name"]: p for p in post["parameters"]}

@@ -8,7 +8,7 @@ from typing import Any
 
 from deepaas_lite.config import ModelOptions, Settings
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.openapi.spec import build_spec
+from deepaas_lite.openapi.openapi3 import build_openapi3
 from deepaas_lite.web.app import _serving_info
 from deepaas_lite.web.routes import ROUTES
 from tests.conftest import ClientFactory
@@ -92,7 +92,7 @@ async def test_operator_settings_win(make_client: ClientFactory) -> None:
 def test_spec_states_batching_and_workers(models: dict[str, ModelWrapper]) -> None:
     served = {name: models[name] for name in ("batch-both", "echo")}
     settings = Settings(model_options={"batch-both": ModelOptions(predict_workers=2)})
-    spec = build_spec(ROUTES, served, serving=_serving_info(served, settings))
+    spec = build_openapi3(ROUTES, served, serving=_serving_info(served, settings))
     described = spec["paths"]["/v2/models/batch-both/predict"]["post"]["description"]
     assert described == (
         "Concurrent requests are batched: max batch size 8, max delay 50 ms. "

@@ -8,14 +8,14 @@ import pytest
 from openapi_spec_validator import validate
 
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.openapi.spec import build_spec
+from deepaas_lite.openapi.openapi3 import build_openapi3
 from deepaas_lite.web.routes import ROUTES
 from tests.conftest import marshmallow_major
 
 
 @pytest.fixture(scope="module")
 def spec(models: dict[str, ModelWrapper]) -> dict[str, Any]:
-    return build_spec(ROUTES, models)
+    return build_openapi3(ROUTES, models)
 
 
 def _body(operation: dict[str, Any], media: str = "multipart/form-data") -> dict[str, Any]:
@@ -118,7 +118,7 @@ def test_train_operation(spec: dict[str, Any]) -> None:
 def test_marshmallow_3_keyword_metadata(models: dict[str, ModelWrapper]) -> None:
     if marshmallow_major() >= 4:
         pytest.skip("keyword metadata exists only in marshmallow 3")
-    spec = build_spec(ROUTES, {"mm3-keywords": models["mm3-keywords"]})
+    spec = build_openapi3(ROUTES, {"mm3-keywords": models["mm3-keywords"]})
     validate(spec)
     operation = spec["paths"]["/v2/models/mm3-keywords/predict"]["post"]
     props = _body(operation)["properties"]
@@ -130,7 +130,7 @@ def test_marshmallow_3_keyword_metadata(models: dict[str, ModelWrapper]) -> None
 
 
 def test_base_path(models: dict[str, ModelWrapper]) -> None:
-    spec = build_spec(ROUTES, models, base_path="/x")
+    spec = build_openapi3(ROUTES, models, base_path="/x")
     validate(spec)
     assert all(path.startswith("/x") for path in spec["paths"])
 

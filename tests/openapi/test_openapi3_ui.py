@@ -8,7 +8,7 @@ import pytest
 
 from deepaas_lite.model import loading
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.openapi.spec import build_spec
+from deepaas_lite.openapi.openapi3 import build_openapi3
 from deepaas_lite.web.routes import ROUTES
 
 MULTIPART = "multipart/form-data"
@@ -19,7 +19,7 @@ JSON = "application/json"
 @pytest.fixture(scope="module")
 def spec(models: dict[str, ModelWrapper]) -> dict[str, Any]:
     served = {**models, "iris-deepaas": loading.load_model("iris-deepaas")}
-    return build_spec(ROUTES, served)
+    return build_openapi3(ROUTES, served)
 
 
 def _op(spec: dict[str, Any], path: str, method: str = "post") -> dict[str, Any]:

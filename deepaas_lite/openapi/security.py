@@ -1,0 +1,57 @@
+"""The bearer scheme in both API documents, when the server requires tokens."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection
+from typing import Any
+
+JSON = "application/json"
+
+BEARER = "bearer"
+
+
+def with_bearer_auth(document: dict[str, Any], operations: Collection[str]) -> dict[str, Any]:
+    """``document`` declaring the bearer scheme on the operations named ``operations``.
+
+    ``operations`` are route operation names (``predict``, ``train``, ...); a model's
+    operation id is ``<model id>.<operation>``. OpenAPI 3 gets
+    ``components.securitySchemes``, Swagger 2.0 ``securityDefinitions``, so Swagger
+    UI's Authorize button asks for the token.
+    """
+    out = copy.deepcopy(document)
+    if str(out.get("swagger", "")).startswith("2"):
+        scheme = {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "description": "'Bearer <token>', a token of the server's --auth-token-file",
+        }
+        out.setdefault("securityDefinitions", {})[BEARER] = scheme
+    else:
+        scheme = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token of the server's --auth-token-file",
+        }
+        out.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER] = scheme
+    unauthorized = _unauthorized(out)
+    for path_item in out.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            if operation["operationId"].rsplit(".", 1)[-1] in operations:
+                operation["security"] = [{BEARER: []}]
+                operation.setdefault("responses", {}).setdefault("401", unauthorized)
+    return out
+
+
+def _unauthorized(document: dict[str, Any]) -> dict[str, Any]:
+    """The 401 response, in the document's error shape when it has one."""
+    response: dict[str, Any] = {"description": "A valid bearer token is required"}
+    if "Error" in document.get("definitions", {}):
+        response["schema"] = {"$ref": "#/definitions/Error"}
+    elif "Error" in document.get("components", {}).get("schemas", {}):
+        schema = {"$ref": "#/components/schemas/Error"}
+        response["content"] = {JSON: {"schema": schema}}
+    return response
