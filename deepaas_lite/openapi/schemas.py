@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deepaas_lite.training.records import Status
+
 ERROR: dict[str, Any] = {
     "type": "object",
     "required": ["code", "message"],
@@ -26,7 +28,7 @@ TRAINING: dict[str, Any] = {
         "date": {"type": "string", "description": "When it was submitted"},
         "status": {
             "type": "string",
-            "enum": ["pending", "running", "done", "error", "cancelled", "interrupted"],
+            "enum": [status.value for status in Status],
         },
         "args": {"type": "object", "additionalProperties": {}},
         "result": {
