@@ -2,8 +2,9 @@
 
 The process leads a session of its own (so cancelling kills everything it started),
 sends what it and its children print to the training's log pipe, loads the plugin by name,
-calls ``train`` and stores the outcome. It dies with the server: if its parent goes
-away, it kills its own process group.
+calls ``train`` and stores its outcome, never the status: the server sets that once
+the process has exited (the handshake is told in records.py, above ``_SCHEMA``). It
+dies with the server: if its parent goes away, it kills its own process group.
 """
 
 from __future__ import annotations
