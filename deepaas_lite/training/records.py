@@ -76,8 +76,8 @@ ACTIVE = (Status.PENDING, Status.RUNNING)
 # * The server stops or crashes with trainings pending: they stay pending, with their
 #   inputs, and start again in submission order.
 # * The server stops while a training runs: it marks the record interrupted, then
-#   stops the process. It crashes: the process kills its group once its parent is gone
-#   (``child._die_with_parent``) and the record stays ``running``, perhaps with an
+#   stops the process. It crashes: a local training's process kills its group once its
+#   parent is gone (``child._die_with_parent``); the record stays ``running``, perhaps with an
 #   outcome that was never turned into the status; the next start marks it
 #   ``interrupted`` (the outcome is not shown), removes its inputs and keeps its log.
 # * The training's process crashes before storing its outcome: the server sees the exit
