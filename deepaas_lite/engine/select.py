@@ -1,4 +1,5 @@
-"""Which ``Predictor`` serves a model: threads or worker processes, batched or not."""
+"""Which executor serves a model (threads, worker processes or Ray actors, batched or
+not), and which runs the trainings (local processes or Ray tasks)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from deepaas_lite.engine.batching import policy_for
 from deepaas_lite.engine.elastic import ElasticThreads
 from deepaas_lite.engine.limits import DEFAULT_CONCURRENCY, DEFAULT_QUEUE_MAX, Limits
 from deepaas_lite.engine.processes.predictor import ProcessPredictor
-from deepaas_lite.engine.protocol import Predictor
+from deepaas_lite.engine.processes.training import LocalTrainings
+from deepaas_lite.engine.protocol import Predictor, TrainingExecutor
 from deepaas_lite.engine.threads import ThreadPredictor
 from deepaas_lite.model.wrapper import ModelWrapper
 
@@ -27,6 +29,15 @@ def build_predictor(
     if options.predict_workers:
         return ProcessPredictor(model, options.predict_workers, batch, limits)
     return ThreadPredictor(model, threads, batch, limits)
+
+
+def training_executor(executor: str = "local") -> TrainingExecutor:
+    """What runs the trainings: ``local`` processes or ``ray`` tasks."""
+    if executor == "ray":
+        from deepaas_lite.ray.training import RayTrainings  # imports Ray: only when chosen
+
+        return RayTrainings()
+    return LocalTrainings()
 
 
 def limits_of(options: ModelOptions) -> Limits:

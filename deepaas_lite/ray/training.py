@@ -1,4 +1,5 @@
-"""One training as a Ray task, seen from the server (the surface of ``TrainingProcess``).
+"""The Ray executor of trainings: each one a Ray task, seen from the server (a
+``TrainingRun``).
 
 ``start`` submits ``remote.train`` with the resources the training asks for: the
 ``--ray-train-resources`` option, else the plugin's ``get_metadata()["resources"]``,
@@ -23,6 +24,7 @@ from typing import Any
 import ray
 import ray.exceptions
 
+from deepaas_lite.engine.processes.training import describe_exit
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.ray import cluster, files, remote
 from deepaas_lite.training import inputs
@@ -44,10 +46,18 @@ class TrainingLost(Exception):
     """The task ended without an outcome (its node or worker died, Ray failed)."""
 
 
+class RayTrainings:
+    """Runs each training as a task on the Ray cluster."""
+
+    def run(self, db_path: Path, model: ModelWrapper, uuid: str, log_fd: int) -> RayTraining:
+        return RayTraining(db_path, uuid, log_fd, model)
+
+    def describe_exit(self, exitcode: int) -> str:
+        return describe_exit(exitcode)  # as a local training's: the same records
+
+
 class RayTraining:
     """One training on the Ray cluster."""
-
-    pid: int | None = None  # no local process
 
     def __init__(self, db_path: Path, uuid: str, log_fd: int, model: ModelWrapper) -> None:
         """``log_fd``: the write end of the training's log pipe (the caller closes its own)."""

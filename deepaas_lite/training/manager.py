@@ -40,16 +40,17 @@ import sqlite3
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from deepaas_lite import exceptions
+from deepaas_lite.engine.protocol import TrainingExecutor, TrainingRun
+from deepaas_lite.engine.select import training_executor
 from deepaas_lite.logs import REQUEST_ID
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import inputs, records
 from deepaas_lite.training.database import Database
 from deepaas_lite.training.log import CappedLog, LogPump
 from deepaas_lite.training.records import Status, Store, Training
-from deepaas_lite.training.runner import TrainingProcess, describe_exit
 
 LOG = logging.getLogger(__name__)
 
@@ -84,9 +85,9 @@ class TrainingManager:
         self._queue_max = queue_max
         self._timeouts = {key: value for key, value in (timeouts or {}).items() if value}
         self._log_max_bytes = log_max_bytes
-        self._executor = executor
+        self._executor: TrainingExecutor = training_executor(executor)
         self._db_: Database | None = None
-        self._running: dict[str, tuple[TrainingProcess, asyncio.Task[None]]] = {}
+        self._running: dict[str, tuple[TrainingRun, asyncio.Task[None]]] = {}
         self._filling = asyncio.Lock()
         self._retrying: set[asyncio.Task[Any]] = set()
         self._closing = False
@@ -251,7 +252,8 @@ class TrainingManager:
         log: CappedLog | None = None
         try:
             log = await asyncio.to_thread(CappedLog, self._log_path(uuid), self._log_max_bytes)
-            process = self._new_process(training, write_fd)
+            model = self._models[training.model_id]
+            process = self._executor.run(self._db.path, model, uuid, write_fd)
             process.start()
         except Exception as exc:
             LOG.exception("Training '%s' could not start", uuid)
@@ -277,16 +279,7 @@ class TrainingManager:
         )
         self._running[uuid] = (process, task)
 
-    def _new_process(self, training: Training, log_fd: int) -> TrainingProcess:
-        if self._executor == "ray":  # imports Ray: only when chosen
-            from deepaas_lite.ray.training import RayTraining
-
-            # The same surface as TrainingProcess (start, wait, stop, kill).
-            model = self._models[training.model_id]
-            return cast(TrainingProcess, RayTraining(self._db.path, training.uuid, log_fd, model))
-        return TrainingProcess(self._db.path, training.uuid, log_fd)
-
-    async def _supervise(self, process: TrainingProcess, model_id: str, pump: LogPump) -> None:
+    async def _supervise(self, process: TrainingRun, model_id: str, pump: LogPump) -> None:
         """Wait for a training's process; record how it ended; start the next one.
 
         Nothing here may end the task early: whatever fails, the record ends and the
@@ -314,7 +307,7 @@ class TrainingManager:
         except Exception:
             LOG.exception("Pruning the trainings of '%s' failed", model_id)
 
-    async def _wait(self, process: TrainingProcess, model_id: str) -> tuple[int, str | None]:
+    async def _wait(self, process: TrainingRun, model_id: str) -> tuple[int, str | None]:
         """The process's exit code, and why it was stopped (its timeout), if it was."""
         timeout = self._timeouts.get(model_id)
         try:
@@ -337,7 +330,7 @@ class TrainingManager:
         is, and nothing is logged for it.
         """
         if reason is None:
-            exit_message = describe_exit(exitcode if exitcode is not None else 1)
+            exit_message = self._executor.describe_exit(exitcode if exitcode is not None else 1)
             ended = await self._db.write(Store.finish_from_outcome, uuid, exit_message)
             if ended is None:
                 return

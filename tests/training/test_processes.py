@@ -10,8 +10,8 @@ import psutil
 import pytest
 
 from deepaas_lite import exceptions
+from deepaas_lite.engine.processes.training import describe_exit
 from deepaas_lite.training.manager import TrainingManager
-from deepaas_lite.training.runner import describe_exit
 from tests.training.conftest import (
     ManagerFactory,
     is_gone,
