@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,3 +102,13 @@ def restore(error: Any, model_id: str) -> BaseException:
     if isinstance(error, BaseException):
         return error
     return exceptions.PluginFailed(f"Model '{model_id}' failed: {error!r}")
+
+
+def restore_outputs(outputs: Any, model_id: str) -> Sequence[Any]:
+    """A batch's outputs as ``calls.answer`` sent them, each error ready to raise."""
+    if not isinstance(outputs, list):
+        return outputs  # type: ignore[no-any-return]  # split_batch checks it
+    return [
+        restore(out, model_id) if isinstance(out, BaseException | HTTPErrorRecipe) else out
+        for out in outputs
+    ]

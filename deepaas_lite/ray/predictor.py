@@ -125,14 +125,7 @@ class RayPredictor:
         ok, value = await self._call(calls.PREDICT_BATCH, batch, batch)
         if not ok:
             raise wire.restore(value, self.model.id)
-        if isinstance(value, list):
-            return [
-                wire.restore(out, self.model.id)
-                if isinstance(out, BaseException | wire.HTTPErrorRecipe)
-                else out
-                for out in value
-            ]
-        return value  # type: ignore[no-any-return]
+        return wire.restore_outputs(value, self.model.id)
 
     async def _call(
         self, method: str, payload: Any, requests: Sequence[Mapping[str, Any]]
