@@ -1,4 +1,4 @@
-"""The core's errors. They carry meaning, not HTTP: ``web/errors.py`` maps them."""
+"""The core's errors. They carry meaning, not HTTP: ``http_errors.py`` gives each its status."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields, validate
 
 from deepaas_lite import __version__
+from deepaas_lite.http_errors import Meaning, by_status
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.wrapper import ModelWrapper
@@ -99,42 +100,21 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    reasons = {
-        400: "Malformed body",
-        404: "Unknown model or training",
-        406: "The model cannot answer with an accepted media type",
-        409: "The training has already ended",
-        413: "Body too large",
-        415: "A body of a type that no argument location reads",
-        422: "Invalid arguments",
-        429: "The training queue is full; try again after Retry-After seconds",
-        500: "The model failed",
-        501: "The model does not implement this",
-        503: "Not ready, or the model's queue is full (then with Retry-After)",
-        504: "The prediction took longer than the server's --predict-timeout",
-        507: "The server could not store the training",
-    }
-    out = {str(code): _json(ref("Error"), reasons[code]) for code in codes}
-    for code in codes:
-        example: dict[str, Any] = {
-            "code": code,
-            "message": _ERROR_EXAMPLES.get(code, reasons[code]),
-        }
-        if code == 422:
+def _error_responses(meanings: Mapping[int, Meaning]) -> dict[str, Any]:
+    """The error responses, one a status (``http_errors.by_status``), with an example of
+    the error shape and ``Retry-After`` where it is sent."""
+    out: dict[str, Any] = {}
+    for status, meaning in meanings.items():
+        example: dict[str, Any] = {"code": status, "message": meaning.example}
+        if status == 422:
             example["errors"] = {"data": ["Missing data for required field."]}
-        out[str(code)]["content"][JSON]["example"] = example
-    for code in set(codes) & {429, 503}:
-        out[str(code)]["headers"] = {"Retry-After": _RETRY_AFTER}
+        response = _json(ref("Error"), meaning.description)
+        response["content"][JSON]["example"] = example
+        if meaning.retry_after:
+            response["headers"] = {"Retry-After": _RETRY_AFTER}
+        out[str(status)] = response
     return out
 
-
-_ERROR_EXAMPLES = {
-    400: "Malformed JSON body: Expecting value: line 1 column 1 (char 0)",
-    404: "Model 'x' not found",
-    422: "Invalid arguments: data",
-    500: "The model failed: division by zero",
-}
 
 _RETRY_AFTER = {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}
 
@@ -234,14 +214,12 @@ def predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
     operation: Operation = {
         "responses": {
             "200": {"description": "The prediction", "content": content},
-            **_errors(400, 404, 413, 415, 422, 500, 501, 503, 504),
         }
     }
     serving = builder.serving.get(model.id)
     if serving is not None and serving.describe():
         operation["description"] = serving.describe()
     if model.accept_choices:
-        operation["responses"].update(_errors(406))
         accept = model.predict_schema.fields[model_args.ACCEPT]
         operation["parameters"] = [
             {
@@ -267,7 +245,6 @@ def train(builder: _Builder, model: ModelWrapper) -> Operation | None:
     operation: Operation = {
         "responses": {
             "200": _json(ref("Training"), "The training's record (see Location)"),
-            **_errors(400, 404, 413, 415, 422, 429, 501, 507),
         }
     }
     body = _request_body(builder, model.train_schema)
@@ -276,9 +253,9 @@ def train(builder: _Builder, model: ModelWrapper) -> Operation | None:
     return operation
 
 
-def _simple(schema: dict[str, Any], description: str, *codes: int) -> Callable[..., Operation]:
+def _simple(schema: dict[str, Any], description: str) -> Callable[..., Operation]:
     def build(builder: _Builder, model: ModelWrapper | None = None) -> Operation:
-        return {"responses": {"200": _json(schema, description), **_errors(*codes)}}
+        return {"responses": {"200": _json(schema, description)}}
 
     return build
 
@@ -287,19 +264,19 @@ def trainings(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
     schema = {"type": "array", "items": ref("Training")}
-    return {"responses": {"200": _json(schema, "Trainings, oldest first"), **_errors(404)}}
+    return {"responses": {"200": _json(schema, "Trainings, oldest first")}}
 
 
 def training(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
-    return _simple(ref("Training"), "The training's record", 404)(builder)
+    return _simple(ref("Training"), "The training's record")(builder)
 
 
 def cancel(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_train:
         return None
-    return _simple(ref("Training"), "Cancelled, or removed when it had ended", 404)(builder)
+    return _simple(ref("Training"), "Cancelled, or removed when it had ended")(builder)
 
 
 def log(builder: _Builder, model: ModelWrapper) -> Operation | None:
@@ -309,7 +286,6 @@ def log(builder: _Builder, model: ModelWrapper) -> Operation | None:
     return {
         "responses": {
             "200": {"description": "What the training printed", "content": text},
-            **_errors(404),
         }
     }
 
@@ -335,9 +311,9 @@ _STATUS = {"type": "object", "properties": {"status": {"type": "string"}}}
 versions = _simple(_VERSIONS, "The API versions")
 version = _simple(ref("Version"), "API version 2")
 model_list = _simple(_MODELS, "The models")
-model_info = _simple(ref("Model"), "The model", 404)
+model_info = _simple(ref("Model"), "The model")
 live = _simple(_STATUS, "The server is up")
-ready = _simple(_STATUS, "Every model is warmed and serving", 503)
+ready = _simple(_STATUS, "Every model is warmed and serving")
 
 _PATH_PARAMETERS = {
     "uuid": {
@@ -397,6 +373,7 @@ def build_openapi3(
             operation = doc.openapi3(builder, target)
             if operation is None:
                 continue
+            operation["responses"].update(_error_responses(by_status(route.errors)))
             path = route.path if target is None else route.path.replace(MODEL_ID, target.id)
             tag = "api" if target is None else target.id
             suffix = doc.name if target is None else f"{target.id}.{doc.name}"

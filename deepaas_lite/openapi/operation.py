@@ -6,9 +6,11 @@ A route (``web/routes.py``) carries the ``Operation`` that documents it; the bui
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from deepaas_lite.http_errors import Meaning
 
 Build = Callable[..., dict[str, Any] | None]
 """``(builder, model)`` -> the operation as a dict; ``model`` is ``None`` on a path
@@ -42,3 +44,8 @@ class RouteLike(Protocol):
 
     @property
     def doc(self) -> Operation | None: ...
+
+    @property
+    def errors(self) -> Sequence[Meaning]:
+        """Every error the route can answer with (``http_errors``)."""
+        ...

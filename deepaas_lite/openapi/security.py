@@ -6,6 +6,8 @@ import copy
 from collections.abc import Collection
 from typing import Any
 
+from deepaas_lite.http_errors import UNAUTHORIZED
+
 JSON = "application/json"
 
 BEARER = "bearer"
@@ -42,16 +44,19 @@ def with_bearer_auth(document: dict[str, Any], operations: Collection[str]) -> d
                 continue
             if operation["operationId"].rsplit(".", 1)[-1] in operations:
                 operation["security"] = [{BEARER: []}]
-                operation.setdefault("responses", {}).setdefault("401", unauthorized)
+                operation.setdefault("responses", {}).setdefault(
+                    str(UNAUTHORIZED.status), unauthorized
+                )
     return out
 
 
 def _unauthorized(document: dict[str, Any]) -> dict[str, Any]:
     """The 401 response, in the document's error shape when it has one."""
-    response: dict[str, Any] = {"description": "A valid bearer token is required"}
+    response: dict[str, Any] = {"description": UNAUTHORIZED.description}
     if "Error" in document.get("definitions", {}):
         response["schema"] = {"$ref": "#/definitions/Error"}
     elif "Error" in document.get("components", {}).get("schemas", {}):
         schema = {"$ref": "#/components/schemas/Error"}
-        response["content"] = {JSON: {"schema": schema}}
+        example = {"code": UNAUTHORIZED.status, "message": UNAUTHORIZED.example}
+        response["content"] = {JSON: {"schema": schema, "example": example}}
     return response

@@ -22,6 +22,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields
 
 from deepaas_lite import __version__
+from deepaas_lite.http_errors import Meaning, by_status
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi.operation import RouteLike
@@ -59,18 +60,6 @@ _PARAMETER_KEYS = frozenset(
 )
 _PRIMITIVES = frozenset({"string", "number", "integer", "boolean"})
 
-_REASONS = {
-    400: "Malformed body, or the model refused the arguments",
-    404: "Unknown model or training",
-    406: "The model cannot answer with an accepted media type",
-    413: "Body too large",
-    415: "No argument reads a body of this content type",
-    422: "Invalid arguments",
-    500: "The model failed",
-    501: "The model does not implement this",
-    503: "Not ready",
-}
-
 Operation = dict[str, Any]
 
 
@@ -91,9 +80,18 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": _DEFINITIONS + name}
 
 
-def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
-    errors = {str(code): {"description": _REASONS[code], "schema": _ref("Error")} for code in codes}
-    return {"200": ok, **errors}
+def _error_responses(meanings: Mapping[int, Meaning]) -> dict[str, Any]:
+    """The error responses, one a status (``http_errors.by_status``)."""
+    out: dict[str, Any] = {}
+    for status, meaning in meanings.items():
+        response: dict[str, Any] = {"description": meaning.description, "schema": _ref("Error")}
+        if meaning.retry_after:
+            response["headers"] = {"Retry-After": _RETRY_AFTER}
+        out[str(status)] = response
+    return out
+
+
+_RETRY_AFTER = {"type": "integer", "minimum": 0, "description": "Seconds to wait"}
 
 
 def _structured(field: fields.Field[Any]) -> bool:
@@ -194,13 +192,8 @@ def predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
         return None
     choices = model.accept_choices or [JSON]
     ok = {"description": "The prediction", "schema": builder.response_schema(model)}
-    codes = [400, 404, 413, 415, 422, 500, 501, 503]
-    if model.accept_choices:
-        codes.append(406)
     operation = _with_arguments(
-        builder,
-        model.predict_schema,
-        {"produces": choices, "responses": _responses(ok, *sorted(codes))},
+        builder, model.predict_schema, {"produces": choices, "responses": {"200": ok}}
     )
     if model.accept_choices:
         accept = model.predict_schema.fields[model_args.ACCEPT]
@@ -226,7 +219,7 @@ def train(builder: _Builder, model: ModelWrapper) -> Operation | None:
     return _with_arguments(
         builder,
         model.train_schema,
-        {"produces": [JSON], "responses": _responses(ok, 400, 404, 413, 415, 422, 501)},
+        {"produces": [JSON], "responses": {"200": ok}},
     )
 
 
@@ -293,6 +286,7 @@ def build_swagger2(
                 operation = None if v3 is None else _from_v3(v3)
             if operation is None:
                 continue
+            operation["responses"].update(_error_responses(by_status(route.errors)))
             tag = "api" if target is None else target.id
             suffix = doc.name if target is None else f"{target.id}.{doc.name}"
             operation.update({"tags": [tag], "summary": doc.summary, "operationId": suffix})

@@ -1,4 +1,4 @@
-"""Exceptions to JSON error answers: the one table, the one middleware.
+"""Exceptions to JSON error answers: the one middleware, by ``http_errors.ERRORS``.
 
 Every error answer is ``{"code": N, "message": "..."}`` (422 adds ``"errors"``).
 """
@@ -11,37 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from deepaas_lite import exceptions
+from deepaas_lite.http_errors import FAILED, meaning_of
 from deepaas_lite.logs import REQUEST_ID
 from deepaas_lite.web.responses import json_response
 
 LOG = logging.getLogger(__name__)
-
-STATUS: dict[type[exceptions.DeepaasError], int] = {
-    exceptions.ModelNotFound: 404,
-    exceptions.TrainingNotFound: 404,
-    exceptions.EndpointDisabled: 404,
-    exceptions.MalformedBody: 400,
-    exceptions.InvalidArguments: 422,
-    exceptions.NotAcceptable: 406,
-    exceptions.UnsupportedMediaType: 415,
-    exceptions.TrainingFinished: 409,
-    exceptions.TrainingQueueFull: 429,
-    exceptions.StorageFailed: 507,
-    exceptions.NotImplementedByModel: 501,
-    exceptions.ModelNotReady: 503,
-    exceptions.ModelBusy: 503,
-    exceptions.PredictTimeout: 504,
-    exceptions.InvalidResponse: 500,
-    exceptions.PluginFailed: 500,
-}
-
-
-def status_of(exc: exceptions.DeepaasError) -> int:
-    """The status for a core error: the nearest class in the table, else 500."""
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 500
 
 
 # Headers of an aiohttp HTTPException that its JSON answer keeps.
@@ -75,15 +49,21 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
             raise
         headers = {k: v for k, v in exc.headers.items() if k.lower() in KEPT_HEADERS}
         return error_response(exc.status, _http_message(exc), headers=headers)
-    except exceptions.InvalidArguments as exc:
-        return error_response(422, exc.message, errors=exc.errors)
     except exceptions.DeepaasError as exc:
-        status = status_of(exc)
-        retry_after = getattr(exc, "retry_after", None)  # a limit reached: not a failure
-        if status >= 500 and status != 501 and retry_after is None:  # 501: the model lacks it
-            LOG.error("%s %s: %s", request.method, request.path, exc.message)
-        retry = None if retry_after is None else {"Retry-After": str(retry_after)}
-        return error_response(status, exc.message, headers=retry)
+        return _core_error(request, exc)
     except Exception as exc:
         LOG.exception("%s %s: the plugin raised", request.method, request.path)
-        return error_response(500, str(exc) or type(exc).__name__)
+        return error_response(FAILED.status, str(exc) or type(exc).__name__)
+
+
+def _core_error(request: web.Request, exc: exceptions.DeepaasError) -> web.Response:
+    """The answer to a core error: its status from the table, and what it carries."""
+    meaning = meaning_of(type(exc))
+    extra: dict[str, Any] = {}
+    if isinstance(exc, exceptions.InvalidArguments):
+        extra["errors"] = exc.errors
+    retry_after: int | None = getattr(exc, "retry_after", None)  # a limit, not a failure
+    if retry_after is None and meaning.status >= 500 and meaning.status != 501:
+        LOG.error("%s %s: %s", request.method, request.path, exc.message)  # 501: lacks it
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return error_response(meaning.status, exc.message, headers=headers, **extra)

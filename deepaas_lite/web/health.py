@@ -1,16 +1,24 @@
 """Liveness and readiness: ready once every model is warmed and serving.
 
 The bodies carry the Open Inference Protocol's keys (``"live"``, ``"ready"``), which
-KServe's clients read, besides deepaas-lite's own.
+KServe's clients read, besides deepaas-lite's own. Not ready is the error answer of
+``ModelNotReady`` (its status from ``http_errors``), naming each model and its reason.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from deepaas_lite import exceptions
+from deepaas_lite.http_errors import meaning_of
 from deepaas_lite.ray import cluster as ray_cluster  # does not import Ray
+from deepaas_lite.web.errors import error_response
 from deepaas_lite.web.keys import PREDICTORS
 from deepaas_lite.web.responses import json_response
+
+ERRORS = (exceptions.ModelNotReady,)
+"""What ``ready`` answers with (not raised: its answer names each model's reason)."""
+NOT_READY = meaning_of(exceptions.ModelNotReady).status
 
 
 async def live(request: web.Request) -> web.Response:
@@ -23,18 +31,13 @@ async def ready(request: web.Request) -> web.Response:
     waiting = sorted(model_id for model_id, predictor in predictors.items() if not predictor.ready)
     cluster_problem = ray_cluster.problem()
     if cluster_problem is not None and not waiting:
-        return json_response(
-            {"ready": False, "code": 503, "message": f"Not ready: {cluster_problem}"}, status=503
-        )
+        return error_response(NOT_READY, f"Not ready: {cluster_problem}", ready=False)
     if waiting:
-        return json_response(
-            {
-                "ready": False,
-                "code": 503,
-                "message": "Not ready: " + ", ".join(waiting),
-                "models": waiting,
-                "reasons": {m: predictors[m].reason or "not ready" for m in waiting},
-            },
-            status=503,
+        return error_response(
+            NOT_READY,
+            "Not ready: " + ", ".join(waiting),
+            ready=False,
+            models=waiting,
+            reasons={m: predictors[m].reason or "not ready" for m in waiting},
         )
     return json_response({"ready": True, "status": "ready"})

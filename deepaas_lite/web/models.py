@@ -33,6 +33,10 @@ async def get_model(request: web.Request) -> web.Response:
     return json_response(describe(request, model_of(request)))
 
 
+ERRORS = (exceptions.ModelNotFound,)
+"""What ``model_of`` raises, so every handler of a model's path."""
+
+
 def model_of(request: web.Request) -> ModelWrapper:
     """The model named in the path, or ``ModelNotFound``."""
     model_id = request.match_info["model_id"]

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
+from deepaas_lite.http_errors import FORBIDDEN
 from deepaas_lite.web.errors import error_response
 from deepaas_lite.web.keys import SETTINGS
 
@@ -93,7 +94,9 @@ async def cors_middleware(request: web.Request, handler: Any) -> web.StreamRespo
     allow = cors_allows(origin, cors_origins)
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         if allow is None:
-            return error_response(403, f"Origin '{origin}' is not allowed (see --cors-origin)")
+            return error_response(
+                FORBIDDEN.status, f"Origin '{origin}' is not allowed (see --cors-origin)"
+            )
         requested = request.headers.get("Access-Control-Request-Headers")
         return web.Response(
             status=204,

@@ -210,6 +210,14 @@ def _check_files(schema: Schema, data: Mapping[str, Any]) -> None:
 
 PARSER = RequestParser()
 
+ERRORS = (
+    exceptions.MalformedBody,
+    exceptions.UnsupportedMediaType,
+    exceptions.InvalidArguments,
+    exceptions.NotAcceptable,  # an ``accept`` argument that no choice satisfies
+)
+"""What ``parse_arguments`` raises (a body over the size limit is aiohttp's 413)."""
+
 
 async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[str, Any], Uploads]:
     """Validated arguments and the request's uploads (the caller cleans them up)."""

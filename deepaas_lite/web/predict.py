@@ -10,6 +10,7 @@ from aiohttp import web
 
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
+from deepaas_lite.web import models, parsing
 from deepaas_lite.web.keys import PREDICTORS
 from deepaas_lite.web.models import model_of
 from deepaas_lite.web.negotiation import choose
@@ -17,6 +18,19 @@ from deepaas_lite.web.parsing import parse_arguments
 from deepaas_lite.web.responses import json_response
 
 JSON = "application/json"
+
+ERRORS = (
+    *models.ERRORS,
+    exceptions.NotImplementedByModel,
+    exceptions.NotAcceptable,  # also for a model that answers JSON only
+    *parsing.ERRORS,
+    exceptions.ModelNotReady,
+    exceptions.ModelBusy,
+    exceptions.PredictTimeout,
+    exceptions.PluginFailed,  # and whatever the plugin raises
+    exceptions.InvalidResponse,
+)
+"""What ``predict`` raises, the predictor's errors included."""
 
 
 async def predict(request: web.Request) -> web.StreamResponse:

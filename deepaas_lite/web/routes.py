@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from deepaas_lite import exceptions, http_errors
+from deepaas_lite.http_errors import Meaning
 from deepaas_lite.openapi import openapi3, swagger2
 from deepaas_lite.openapi.operation import Operation
 from deepaas_lite.web import body, documents, health, metrics, models, predict, train, ui, versions
@@ -19,21 +21,37 @@ class Route:
     """One method on one path (relative to the base path, without trailing slash).
 
     ``doc`` is how the API documents describe it; ``None`` leaves it out. Paths with
-    ``{model_id}`` are documented once per model.
+    ``{model_id}`` are documented once per model. ``raises`` are the core errors the
+    handler answers with (declared next to it, as ``ERRORS``); the documents list
+    their statuses, with the middlewares' refusals (``errors``).
     """
 
     method: str
     path: str
     handler: Handler
     doc: Operation | None = None
+    raises: tuple[type[exceptions.DeepaasError], ...] = ()
 
     @property
     def operation(self) -> str | None:
         """The documented operation's name (``predict``, ...), if it is documented."""
         return None if self.doc is None else self.doc.name
 
+    @property
+    def errors(self) -> tuple[Meaning, ...]:
+        """Every error the route can answer with: what its handler raises, a body over
+        the size limit where one is read (POST), and the Host and Origin guards (all
+        but health). 401, with tokens, is added with the bearer scheme."""
+        out = [http_errors.meaning_of(error) for error in self.raises]
+        if self.method == "POST":
+            out.append(http_errors.TOO_LARGE)
+        if not self.path.startswith(HEALTH):
+            out.append(http_errors.FORBIDDEN)
+        return tuple(out)
+
 
 MODEL = "/v2/models/{model_id}"
+HEALTH = "/v2/health/"
 TRAINING = MODEL + "/train/{uuid}"
 
 VERSIONS = Operation("versions", "List the API versions", openapi3.versions)
@@ -54,15 +72,15 @@ ROUTES: list[Route] = [
     Route("GET", "", versions.list_versions, VERSIONS),
     Route("GET", "/v2", versions.get_v2, VERSION),
     Route("GET", "/v2/models", models.list_models, MODELS),
-    Route("GET", MODEL, models.get_model, MODEL_INFO),
-    Route("POST", MODEL + "/predict", predict.predict, PREDICT),
-    Route("POST", MODEL + "/train", train.start_training, TRAIN),
-    Route("GET", MODEL + "/train", train.list_trainings, TRAININGS),
-    Route("GET", TRAINING, train.get_training, GET_TRAINING),
-    Route("DELETE", TRAINING, train.cancel_training, CANCEL),
-    Route("GET", TRAINING + "/log", train.training_log, LOG),
-    Route("GET", "/v2/health/live", health.live, LIVE),
-    Route("GET", "/v2/health/ready", health.ready, READY),
+    Route("GET", MODEL, models.get_model, MODEL_INFO, models.ERRORS),
+    Route("POST", MODEL + "/predict", predict.predict, PREDICT, predict.ERRORS),
+    Route("POST", MODEL + "/train", train.start_training, TRAIN, train.START_ERRORS),
+    Route("GET", MODEL + "/train", train.list_trainings, TRAININGS, train.LIST_ERRORS),
+    Route("GET", TRAINING, train.get_training, GET_TRAINING, train.RECORD_ERRORS),
+    Route("DELETE", TRAINING, train.cancel_training, CANCEL, train.RECORD_ERRORS),
+    Route("GET", TRAINING + "/log", train.training_log, LOG, train.RECORD_ERRORS),
+    Route("GET", HEALTH + "live", health.live, LIVE),
+    Route("GET", HEALTH + "ready", health.ready, READY, health.ERRORS),
     Route("GET", "/metrics", metrics.metrics, METRICS),
     Route("GET", "/swagger.json", documents.swagger),
     Route("GET", "/openapi.json", documents.openapi),

@@ -5,12 +5,26 @@ from __future__ import annotations
 from aiohttp import web
 
 from deepaas_lite import exceptions
+from deepaas_lite.web import models, parsing
 from deepaas_lite.web.keys import TRAININGS
 from deepaas_lite.web.links import path
 from deepaas_lite.web.models import model_of
 from deepaas_lite.web.parsing import parse_arguments
 from deepaas_lite.web.request_id import request_id_of
 from deepaas_lite.web.responses import json_response
+
+START_ERRORS = (
+    *models.ERRORS,
+    exceptions.NotImplementedByModel,
+    *parsing.ERRORS,
+    exceptions.TrainingQueueFull,
+    exceptions.StorageFailed,
+)
+"""What ``start_training`` raises."""
+LIST_ERRORS = models.ERRORS
+"""What ``list_trainings`` raises."""
+RECORD_ERRORS = (*models.ERRORS, exceptions.TrainingNotFound)
+"""What the handlers of one training raise (read, cancel or remove, log)."""
 
 
 async def start_training(request: web.Request) -> web.Response:

@@ -1,0 +1,117 @@
+"""What each error means over HTTP: the one table.
+
+``ERRORS`` gives each of the core's errors its status and what it means. The web layer
+answers with it (``web/errors.py``: the error middleware; ``web/health.py``: the
+readiness 503), and both API documents (``openapi/``) describe an operation's errors
+from it: a route declares the errors its handler can raise, and the documents list
+their statuses. ``UNAUTHORIZED``, ``FORBIDDEN`` and ``TOO_LARGE`` are the refusals of
+the web layer itself, answered from aiohttp's HTTP exceptions, which carry their status.
+
+No aiohttp here: the document builders (and ``deepaas-cli schema``) import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from deepaas_lite import exceptions
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """An error's status, as the documents describe it.
+
+    ``example`` is a message the documents show (default: the description);
+    ``retry_after``: answered with a ``Retry-After`` header, a limit reached, not a failure.
+    """
+
+    status: int
+    description: str
+    example: str = ""
+    retry_after: bool = False
+
+
+ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
+    exceptions.ModelNotFound: Meaning(404, "Unknown model", "Model 'x' not found"),
+    exceptions.TrainingNotFound: Meaning(404, "Unknown training"),
+    exceptions.EndpointDisabled: Meaning(404, "The endpoint is disabled on this server"),
+    exceptions.MalformedBody: Meaning(
+        400, "Malformed body", "Malformed JSON body: Expecting value: line 1 column 1 (char 0)"
+    ),
+    exceptions.InvalidArguments: Meaning(422, "Invalid arguments", "Invalid arguments: data"),
+    exceptions.NotAcceptable: Meaning(406, "The model cannot answer with an accepted media type"),
+    exceptions.UnsupportedMediaType: Meaning(
+        415, "A body of a type that no argument location reads"
+    ),
+    exceptions.TrainingFinished: Meaning(409, "The training has already ended"),
+    exceptions.TrainingQueueFull: Meaning(
+        429,
+        "The training queue is full (try again after Retry-After seconds)",
+        retry_after=True,
+    ),
+    exceptions.StorageFailed: Meaning(507, "The server could not store the training"),
+    exceptions.NotImplementedByModel: Meaning(501, "The model does not implement this"),
+    exceptions.ModelNotReady: Meaning(
+        503, "Not ready (warming, failed to warm, or the model says so)"
+    ),
+    exceptions.ModelBusy: Meaning(
+        503,
+        "The model's queue is full (try again after Retry-After seconds)",
+        retry_after=True,
+    ),
+    exceptions.PredictTimeout: Meaning(
+        504, "The prediction took longer than the server's --predict-timeout"
+    ),
+    exceptions.InvalidResponse: Meaning(500, "The model's output is not what it declares"),
+    exceptions.PluginFailed: Meaning(500, "The model failed", "The model failed: division by zero"),
+}
+
+FAILED = ERRORS[exceptions.PluginFailed]
+"""Any other exception: the plugin (or the server) failed."""
+
+UNAUTHORIZED = Meaning(
+    401,
+    "A valid bearer token is required",
+    "A valid bearer token is required (Authorization: Bearer <token>)",
+)
+FORBIDDEN = Meaning(
+    403,
+    "The Host is not served here (--allowed-host), or a cross-origin request was refused "
+    "(--cors-origin)",
+)
+TOO_LARGE = Meaning(413, "Body too large")
+
+
+def meaning_of(error: type[BaseException]) -> Meaning:
+    """The meaning of an error class: that of its nearest class in the table, else 500."""
+    for cls in error.__mro__:
+        if cls in ERRORS:
+            return ERRORS[cls]
+    return FAILED
+
+
+def by_status(meanings: Iterable[Meaning]) -> dict[int, Meaning]:
+    """One meaning per status, in status order, for a document's responses.
+
+    Meanings that share a status are joined: their descriptions ("..., or ..."),
+    the first one's example, and ``Retry-After`` when any of them is answered with it.
+    """
+    grouped: dict[int, list[Meaning]] = {}
+    for meaning in meanings:
+        same = grouped.setdefault(meaning.status, [])
+        if meaning not in same:
+            same.append(meaning)
+    out = {}
+    for status in sorted(grouped):
+        first, *others = grouped[status]
+        description = ", or ".join(
+            [first.description, *(m.description[:1].lower() + m.description[1:] for m in others)]
+        )
+        out[status] = Meaning(
+            status,
+            description,
+            first.example or first.description,
+            any(m.retry_after for m in grouped[status]),
+        )
+    return out
