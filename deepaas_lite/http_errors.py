@@ -44,6 +44,7 @@ ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
     exceptions.UnsupportedMediaType: Meaning(
         415, "A body of a type that no argument location reads"
     ),
+    # Not answered today: DELETE removes a training that has ended instead.
     exceptions.TrainingFinished: Meaning(409, "The training has already ended"),
     exceptions.TrainingQueueFull: Meaning(
         429,

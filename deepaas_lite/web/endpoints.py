@@ -55,6 +55,7 @@ def enabled_routes(routes: Iterable[Route], settings: Settings) -> list[Route]:
     for route in routes:
         option = _switch(route)
         if option is not None and off[option]:
-            route = replace(route, handler=_disabled(option), doc=None)
+            disabled = (exceptions.EndpointDisabled,)
+            route = replace(route, handler=_disabled(option), doc=None, raises=disabled)
         out.append(route)
     return out
