@@ -140,7 +140,7 @@ def _state_usable(settings: config.Settings) -> bool:
 
 def _ray_connected(settings: config.Settings) -> bool:
     """Join the Ray cluster of the Ray executors; one line when it cannot be reached."""
-    from deepaas_lite.ray import cluster  # imports Ray only when connecting
+    from deepaas_lite.engine.ray import cluster  # imports Ray only when connecting
 
     try:
         cluster.connect(settings.ray)

@@ -23,7 +23,7 @@ def build_predictor(
     batch = policy_for(model, options.max_batch_size, options.max_batch_delay)
     limits = limits_of(options)
     if executor == "ray":
-        from deepaas_lite.ray.predictor import RayPredictor  # imports Ray: only when chosen
+        from deepaas_lite.engine.ray.predictor import RayPredictor  # imports Ray: only when chosen
 
         return RayPredictor(model, options.predict_workers or 1, batch, limits)
     if options.predict_workers:
@@ -34,7 +34,7 @@ def build_predictor(
 def training_executor(executor: str = "local") -> TrainingExecutor:
     """What runs the trainings: ``local`` processes or ``ray`` tasks."""
     if executor == "ray":
-        from deepaas_lite.ray.training import RayTrainings  # imports Ray: only when chosen
+        from deepaas_lite.engine.ray.training import RayTrainings  # imports Ray: only when chosen
 
         return RayTrainings()
     return LocalTrainings()

@@ -10,8 +10,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from deepaas_lite import exceptions
+from deepaas_lite.engine.ray import cluster as ray_cluster  # does not import Ray
 from deepaas_lite.http_errors import meaning_of
-from deepaas_lite.ray import cluster as ray_cluster  # does not import Ray
 from deepaas_lite.web.errors import error_response
 from deepaas_lite.web.keys import PREDICTORS
 from deepaas_lite.web.responses import json_response

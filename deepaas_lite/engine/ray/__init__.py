@@ -1,4 +1,4 @@
-"""Trainings and predictions on a Ray cluster (``--train-executor ray``,
+"""The Ray executor: trainings and predictions on a Ray cluster (``--train-executor ray``,
 ``--predict-executor ray``; the ``deepaas-lite[ray]`` extra).
 
 ``cluster.py`` connects this server to the cluster once and watches it; ``training.py``

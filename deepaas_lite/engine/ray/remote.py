@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from deepaas_lite.engine import calls, wire
+from deepaas_lite.engine.ray import files
 from deepaas_lite.model.loading import load_model
 from deepaas_lite.model.output import finite
-from deepaas_lite.ray import files
 from deepaas_lite.training import inputs, progress
 from deepaas_lite.training.records import to_json
 

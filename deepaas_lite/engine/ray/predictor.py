@@ -23,8 +23,8 @@ from deepaas_lite import exceptions
 from deepaas_lite.engine import calls, wire
 from deepaas_lite.engine.batching import Batcher, BatchPolicy
 from deepaas_lite.engine.limits import DEFAULT_LIMITS, Admission, Limits, within
+from deepaas_lite.engine.ray import cluster, files, remote
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.ray import cluster, files, remote
 
 LOG = logging.getLogger(__name__)
 

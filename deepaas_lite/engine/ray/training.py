@@ -25,8 +25,8 @@ import ray
 import ray.exceptions
 
 from deepaas_lite.engine.processes.training import describe_exit
+from deepaas_lite.engine.ray import cluster, files, remote
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.ray import cluster, files, remote
 from deepaas_lite.training import inputs
 from deepaas_lite.training.database import Database
 from deepaas_lite.training.records import Store
