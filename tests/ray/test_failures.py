@@ -63,7 +63,14 @@ def test_a_lost_node_ends_its_training_in_error(
 
     body = wait_for(failed, what="the training to end in error")
     assert isinstance(body, dict)
-    assert body["message"].startswith("Training lost: the Ray node running the training died")
+    # Killing the node's processes kills the worker too: Ray reports whichever death it
+    # sees first, the node's or the worker's (both seen on a loaded machine).
+    assert body["message"].startswith(
+        (
+            "Training lost: the Ray node running the training died",
+            "Training lost: the Ray worker process running the training died",
+        )
+    ), body["message"]
     status, _, text = server.request("GET", f"/v2/models/train-sleeper/train/{started['uuid']}/log")
     assert b"training lost to stdout" in text
     wait_for(doomed.gone, what="the lost node's processes to end")
