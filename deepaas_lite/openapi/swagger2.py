@@ -204,7 +204,8 @@ def predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
                 "required": False,
                 "type": "string",
                 "enum": choices,
-                "default": choices[0],
+                # No default: a client that fills in defaults would send it always,
+                # overriding its own Accept choice (the OpenAPI 3 document has none either).
                 "description": model_args.description(accept)
                 or "Media type of the answer (also ?accept=)",
             }

@@ -61,6 +61,17 @@ def test_predict_parameters_as_deepaas_clients_read_them(swagger: dict[str, Any]
     assert post["produces"] == ["application/json", "text/plain", "image/png"]
 
 
+def test_the_accept_parameter_leaves_the_choice_to_the_accept_header(
+    swagger: dict[str, Any],
+) -> None:
+    """No default: a client filling in defaults would send it always, overriding the
+    media type chosen by the Accept header (as the OpenAPI 3 document says too)."""
+    post = swagger["paths"]["/v2/models/echo/predict/"]["post"]
+    (accept,) = [p for p in post["parameters"] if p["name"] == "accept"]
+    assert "default" not in accept
+    assert accept["enum"] == ["application/json", "text/plain", "image/png"]
+
+
 def test_json_only_model_produces_json(swagger: dict[str, Any]) -> None:
     post = swagger["paths"]["/v2/models/class-plugin/predict/"]["post"]
     assert post["produces"] == ["application/json"]
