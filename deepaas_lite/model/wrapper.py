@@ -16,6 +16,7 @@ from marshmallow import Schema
 from deepaas_lite import exceptions
 from deepaas_lite.compat.deepaas.model.v2.wrapper import ReturnedFile
 from deepaas_lite.model import args
+from deepaas_lite.model.output import finite
 
 LOG = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class ModelWrapper:
     train_schema: Schema = field(init=False)
     response_schema: Schema | None = field(init=False)
     _metadata_logged: bool = field(init=False, default=False, repr=False)
+    _not_finite_logged: bool = field(init=False, default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.predict_schema = args.to_schema(self._call_optional("get_predict_args"))
@@ -75,13 +77,14 @@ class ModelWrapper:
         """The plugin's ``get_metadata()``, or the distribution's when it has none.
 
         A ``get_metadata()`` that raises (or returns no mapping) is logged once and the
-        distribution's description is used instead: one plugin never breaks a listing.
+        distribution's description is used instead; NaN and Infinity (not JSON) become
+        ``None``, logged once too: one plugin never breaks a listing.
         """
         get_metadata = getattr(self.plugin, "get_metadata", None)
         if get_metadata is None:
             return dict(self.dist_metadata)
         try:
-            return dict(get_metadata())
+            metadata = dict(get_metadata())
         except Exception as exc:
             if not self._metadata_logged:
                 self._metadata_logged = True
@@ -91,6 +94,17 @@ class ModelWrapper:
                     exc,
                 )
             return dict(self.dist_metadata)
+        safe, places = finite(metadata)
+        if places and not self._not_finite_logged:
+            self._not_finite_logged = True
+            LOG.warning(
+                "Model '%s': get_metadata() holds values that are not JSON (%s); "
+                "they are sent as null",
+                self.id,
+                ", ".join(places),
+            )
+        result: dict[str, Any] = safe
+        return result
 
     def warm(self) -> None:
         """Run the plugin's ``warm()``, if it has one."""

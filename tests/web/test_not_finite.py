@@ -1,16 +1,20 @@
 """NaN and Infinity are not JSON: a prediction holding them is a 500 naming where they
-are; a training result holding them is stored with ``null`` in their place."""
+are; a training result, or a model's metadata, holding them is sent with ``null`` in
+their place."""
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from typing import Any
 
 import pytest
 
 from deepaas_lite import exceptions
+from deepaas_lite.model import loading
 from deepaas_lite.model.output import dumps, finite
+from tests.conftest import ClientFactory
 from tests.web.test_train import wait_ended
 
 Client = Any
@@ -47,6 +51,39 @@ async def test_training_result_with_non_finite_numbers_is_stored_as_null(client:
     strict_json(await (await client.get("/v2/models/hardening-not-finite/train/")).text())
     log = await (await client.get(location + "/log")).text()
     assert "NaN at loss" in log and "NaN at history[1]" in log
+
+
+async def test_metadata_with_non_finite_numbers_is_sent_as_null(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One plugin's metadata never makes the listing (or the documents) a 500."""
+    with caplog.at_level(logging.WARNING, logger="deepaas_lite.model.wrapper"):
+        client = await make_client(models=loading.load_models(["echo", "metadata-not-finite"]))
+        listed = await client.get("/v2/models/")
+        assert listed.status == 200, await listed.text()
+        by_id = {m["id"]: m for m in strict_json(await listed.text())["models"]}
+        one = await client.get("/v2/models/metadata-not-finite/")
+        assert one.status == 200, await one.text()
+        for model in (by_id["metadata-not-finite"], strict_json(await one.text())):
+            assert model["accuracy"] is None
+            assert model["scores"] == {"loss": None, "f1": [0.5, None]}
+            assert model["description"] == "Metrics that are not all numbers"
+        assert by_id["echo"]["description"] == "Echoes its arguments"
+        for document in ("/openapi.json", "/swagger.json"):
+            resp = await client.get(document)
+            assert resp.status == 200, (document, await resp.text())
+            tags = {t["name"] for t in strict_json(await resp.text())["tags"]}
+            assert "metadata-not-finite" in tags
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and "metadata-not-finite" in r.getMessage()
+    ]
+    assert warnings == [
+        "Model 'metadata-not-finite': get_metadata() holds values that are not JSON "
+        "(NaN at accuracy, Infinity at scores.loss, -Infinity at scores.f1[1]); "
+        "they are sent as null"
+    ]
 
 
 class Array:
