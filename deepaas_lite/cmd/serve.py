@@ -3,7 +3,8 @@
 A port that cannot be bound is one line on stderr and a non-zero exit, before any
 model or training starts. The banner is printed once the server is listening.
 SIGTERM and SIGINT stop the server (logged); the application's cleanup stops the
-trainings and the predictors.
+trainings and the predictors. A request aiohttp's HTTP parser rejects (a 4xx) is one
+WARNING line, not aiohttp's ERROR with a traceback (``RejectedRequests``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from deepaas_lite import config
 
@@ -27,6 +29,36 @@ LOG = logging.getLogger("deepaas_lite")
 # The port could not be bound.
 EXIT_BIND = 1
 BACKLOG = 128
+
+
+# aiohttp's server logger: it logs the requests its HTTP parser rejects.
+SERVER_LOGGER = "aiohttp.server"
+# The longest reason a rejected request's line quotes (the parser quotes the bad line).
+REASON_MAX = 300
+
+
+class RejectedRequests(logging.Filter):
+    """A request aiohttp's HTTP parser rejects with a 4xx (a NUL byte in a header, a
+    malformed request line) is logged by aiohttp as an ERROR with a traceback; the
+    client did it and the server is fine: one WARNING line with the status and reason.
+    Every other record passes unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError) or not 400 <= exc.code < 500:
+            return True
+        lines = (line.strip() for line in str(exc.message).splitlines())
+        reason = " ".join(line for line in lines if line.strip("^"))
+        if len(reason) > REASON_MAX:
+            reason = reason[: REASON_MAX - 3] + "..."
+        said = record.getMessage()
+        record.msg = "%s: %d %s"
+        record.args = (said, exc.code, reason)
+        record.exc_info = None
+        record.exc_text = None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 class StartupError(Exception):
@@ -73,6 +105,9 @@ def run(
     auth_token_file: Path | None = None,
 ) -> int:
     """Serve ``app`` until SIGTERM or SIGINT; the exit status."""
+    server_log = logging.getLogger(SERVER_LOGGER)
+    if not any(isinstance(f, RejectedRequests) for f in server_log.filters):
+        server_log.addFilter(RejectedRequests())
     try:
         sock = bind(host, port)
     except OSError as exc:
