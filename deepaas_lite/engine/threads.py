@@ -15,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine.batching import Batcher, BatchPolicy
+from deepaas_lite.engine.base import BasePredictor
+from deepaas_lite.engine.batching import BatchPolicy
 from deepaas_lite.engine.calls import call_guarded, call_predict, warm_model
 from deepaas_lite.engine.elastic import ElasticThreads, Lane
-from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits, within
+from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ LOG = logging.getLogger(__name__)
 THREAD_BATCH_CONCURRENCY = 2
 
 
-class ThreadPredictor:
+class ThreadPredictor(BasePredictor):
     """Predictions in threads of this process."""
 
     def __init__(
@@ -38,23 +39,11 @@ class ThreadPredictor:
         batch: BatchPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
-        self.model = model
+        super().__init__(model, batch, limits, min(THREAD_BATCH_CONCURRENCY, limits.concurrency))
         self._threads = threads
         self._warmed = asyncio.Event()
         self._failure: str | None = None
-        self._timeout = limits.timeout
         self._lane = Lane(threads, model.id, limits.concurrency, limits.queue_max)
-        self._batcher = (
-            None
-            if batch is None
-            else Batcher(
-                model,
-                batch,
-                self._run_batch,
-                min(THREAD_BATCH_CONCURRENCY, limits.concurrency),
-                limits.queue_max,
-            )
-        )
 
     @property
     def ready(self) -> bool:
@@ -76,11 +65,6 @@ class ThreadPredictor:
                 LOG.error("%s", self._failure)
         self._warmed.set()
 
-    async def predict(self, kwargs: Mapping[str, Any]) -> Any:
-        if self._timeout is None:
-            return await self._predict(kwargs)
-        return await within(self.model.id, self._timeout, self._predict(kwargs))
-
     async def _predict(self, kwargs: Mapping[str, Any]) -> Any:
         if not self._warmed.is_set():
             await self._warmed.wait()
@@ -95,7 +79,3 @@ class ThreadPredictor:
             call_guarded, self.model, self.model.predict_batch, batch
         )
         return outputs
-
-    async def close(self) -> None:
-        if self._batcher is not None:
-            await self._batcher.close()

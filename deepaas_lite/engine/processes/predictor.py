@@ -11,17 +11,16 @@ again; only the call it was running fails. Closing stops every worker.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine import calls, wire
-from deepaas_lite.engine.batching import Batcher, BatchPolicy
+from deepaas_lite.engine import wire
+from deepaas_lite.engine.base import PoolPredictor
+from deepaas_lite.engine.batching import BatchPolicy
 from deepaas_lite.engine.children import SPAWN, Child, describe_exit
-from deepaas_lite.engine.limits import DEFAULT_LIMITS, Admission, Limits, within
+from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits
 from deepaas_lite.engine.processes import worker
 from deepaas_lite.model.wrapper import ModelWrapper
 
@@ -52,7 +51,7 @@ class _Worker:
         return await wire.read(self.reader)
 
 
-class ProcessPredictor:
+class ProcessPredictor(PoolPredictor):
     """Predictions of one model in ``workers`` worker processes."""
 
     def __init__(
@@ -62,24 +61,14 @@ class ProcessPredictor:
         batch: BatchPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
-        self.model = model
-        self.size = max(1, workers)
-        self._timeout = limits.timeout
-        self._admission = Admission(model.id, self.size, limits.queue_max)
+        super().__init__(model, max(1, workers), batch, limits)
         self._warm = True
         self._workers: set[_Worker] = set()
         self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._children: set[Child] = set()  # started and not yet reaped
         self._started = False
-        self._closing = False
         self._failure: str | None = None
         self._spawned = 0
-        self._batcher = (
-            None
-            if batch is None
-            else Batcher(model, batch, self._run_batch, self.size, limits.queue_max)
-        )
 
     @property
     def ready(self) -> bool:
@@ -125,43 +114,13 @@ class ProcessPredictor:
             )
         self._started = True
 
-    async def predict(self, kwargs: Mapping[str, Any]) -> Any:
-        if self._timeout is None:
-            return await self._predict(kwargs)
-        return await within(self.model.id, self._timeout, self._predict(kwargs))
-
-    async def _predict(self, kwargs: Mapping[str, Any]) -> Any:
-        if self._batcher is not None:
-            return await self._batcher.submit(kwargs)
-        await self._admission.acquire()
-        try:
-            ok, value = await self._call(calls.PREDICT, kwargs)
-        finally:
-            self._admission.release()
-        if not ok:
-            raise wire.restore(value, self.model.id)
-        return value
-
     async def close(self) -> None:
-        self._closing = True
-        if self._batcher is not None:
-            await self._batcher.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await super().close()
         for serving in list(self._workers):
             serving.writer.close()  # its worker exits at once when idle
         self._workers.clear()
         await asyncio.gather(*(_end(child) for child in list(self._children)))
         self._children.clear()
-
-    async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
-        ok, value = await self._call(calls.PREDICT_BATCH, batch)
-        if not ok:
-            raise wire.restore(value, self.model.id)
-        return wire.restore_outputs(value, self.model.id)
 
     async def _call(self, method: str, payload: Any) -> tuple[bool, Any]:
         try:
@@ -307,11 +266,6 @@ class ProcessPredictor:
         self._failure = message
         LOG.error("%s", message)
         self._idle.put_nowait(None)
-
-    def _track(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _stop(self, gone: _Worker) -> None:
         """Close its socket (it exits), then terminate or kill it if it lingers."""

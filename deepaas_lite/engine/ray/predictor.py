@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ray
 import ray.exceptions
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine import calls, wire
-from deepaas_lite.engine.batching import Batcher, BatchPolicy
-from deepaas_lite.engine.limits import DEFAULT_LIMITS, Admission, Limits, within
+from deepaas_lite.engine import calls
+from deepaas_lite.engine.base import PoolPredictor
+from deepaas_lite.engine.batching import BatchPolicy
+from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits
 from deepaas_lite.engine.ray import cluster, files, remote
 from deepaas_lite.model.wrapper import ModelWrapper
 
@@ -34,7 +34,7 @@ RETRY_DELAY = 5.0
 _ACTOR: Any = ray.remote(remote.ModelActor)
 
 
-class RayPredictor:
+class RayPredictor(PoolPredictor):
     """Predictions of one model in ``workers`` Ray actors."""
 
     def __init__(
@@ -44,24 +44,14 @@ class RayPredictor:
         batch: BatchPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
-        self.model = model
         # A model without predict (train only) takes nothing from the cluster.
-        self.size = max(1, workers) if model.can_predict else 0
-        self._timeout = limits.timeout
-        self._admission = Admission(model.id, self.size, limits.queue_max)
+        super().__init__(model, max(1, workers) if model.can_predict else 0, batch, limits)
         self._cluster = cluster.current()
         self._warm = True
         self._serving: set[Any] = set()  # live actors, idle or busy
         self._idle: asyncio.Queue[Any] = asyncio.Queue()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
         self._failure: str | None = None
-        self._closing = False
-        self._batcher = (
-            None
-            if batch is None
-            else Batcher(model, batch, self._run_batch, self.size, limits.queue_max)
-        )
 
     @property
     def ready(self) -> bool:
@@ -90,46 +80,15 @@ class RayPredictor:
             LOG.error("%s", self._failure)
         self._started = True
 
-    async def predict(self, kwargs: Mapping[str, Any]) -> Any:
-        if self._timeout is None:
-            return await self._predict(kwargs)
-        return await within(self.model.id, self._timeout, self._predict(kwargs))
-
-    async def _predict(self, kwargs: Mapping[str, Any]) -> Any:
-        if self._batcher is not None:
-            return await self._batcher.submit(kwargs)
-        await self._admission.acquire()
-        try:
-            ok, value = await self._call(calls.PREDICT, kwargs, [kwargs])
-        finally:
-            self._admission.release()
-        if not ok:
-            raise wire.restore(value, self.model.id)
-        return value
-
     async def close(self) -> None:
-        self._closing = True
-        if self._batcher is not None:
-            await self._batcher.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await super().close()
         for actor in list(self._serving):
             with contextlib.suppress(Exception):
                 ray.kill(actor)
         self._serving.clear()
 
-    async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
-        ok, value = await self._call(calls.PREDICT_BATCH, batch, batch)
-        if not ok:
-            raise wire.restore(value, self.model.id)
-        return wire.restore_outputs(value, self.model.id)
-
-    async def _call(
-        self, method: str, payload: Any, requests: Sequence[Mapping[str, Any]]
-    ) -> tuple[bool, Any]:
+    async def _call(self, method: str, payload: Any) -> tuple[bool, Any]:
+        requests = [payload] if method == calls.PREDICT else payload
         contents: files.Contents = {}
         if any(files.has_files(kwargs) for kwargs in requests):
             for kwargs in requests:
@@ -211,11 +170,6 @@ class RayPredictor:
                 ray.kill(actor)
             else:
                 self._serve(actor)
-
-    def _track(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 def _first_line(exc: BaseException) -> str:
