@@ -22,14 +22,13 @@ from deepaas_lite.http_errors import Meaning, by_status
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.openapi.operation import RouteLike
+from deepaas_lite.openapi.operation import API_TAG, RouteLike, placements
 from deepaas_lite.openapi.schemas import COMPONENTS, ref
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 FORM_TYPES = (MULTIPART, URLENCODED, JSON)
-MODEL_ID = "{model_id}"
 
 Operation = dict[str, Any]
 
@@ -360,28 +359,18 @@ def build_openapi3(
     builder = _Builder(title, serving)
     for model in models.values():
         builder.spec.tag(_tag(model))
-    builder.spec.tag({"name": "api", "description": "The API itself"})
+    builder.spec.tag(dict(API_TAG))
     paths: dict[str, dict[str, Operation]] = {}
-    for route in routes:
-        doc = route.doc
-        if doc is None:
+    for place in placements(routes, models):
+        operation = place.doc.openapi3(builder, place.model)
+        if operation is None:
             continue
-        targets: list[ModelWrapper | None] = (
-            list(models.values()) if MODEL_ID in route.path else [None]
-        )
-        for target in targets:
-            operation = doc.openapi3(builder, target)
-            if operation is None:
-                continue
-            operation["responses"].update(_error_responses(by_status(route.errors)))
-            path = route.path if target is None else route.path.replace(MODEL_ID, target.id)
-            tag = "api" if target is None else target.id
-            suffix = doc.name if target is None else f"{target.id}.{doc.name}"
-            operation.update({"tags": [tag], "summary": doc.summary, "operationId": suffix})
-            params = [_PATH_PARAMETERS[name] for name in _PATH_PARAMETERS if f"{{{name}}}" in path]
-            if params:
-                operation["parameters"] = params + operation.get("parameters", [])
-            paths.setdefault(base_path + (path or "/"), {})[route.method.lower()] = operation
+        place.label(operation, _error_responses(by_status(place.route.errors)))
+        path = place.path
+        params = [_PATH_PARAMETERS[name] for name in _PATH_PARAMETERS if f"{{{name}}}" in path]
+        if params:
+            operation["parameters"] = params + operation.get("parameters", [])
+        paths.setdefault(base_path + (path or "/"), {})[place.route.method.lower()] = operation
     for path, operations in paths.items():
         builder.spec.path(path=path, operations=operations)
     return builder.spec.to_dict()

@@ -1,16 +1,21 @@
 """What the API documents read of a route: its ``Operation`` and the ``RouteLike`` shape.
 
 A route (``web/routes.py``) carries the ``Operation`` that documents it; the builders
-(``openapi3.py``, ``swagger2.py``) call its functions. Nothing here knows the web layer.
+(``openapi3.py``, ``swagger2.py``) call its functions, each on every ``Placement``
+(a documented route on one model, or on none). Nothing here knows the web layer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from deepaas_lite.http_errors import Meaning
+from deepaas_lite.model.wrapper import ModelWrapper
+
+MODEL_ID = "{model_id}"
+API_TAG = {"name": "api", "description": "The API itself"}
 
 Build = Callable[..., dict[str, Any] | None]
 """``(builder, model)`` -> the operation as a dict; ``model`` is ``None`` on a path
@@ -49,3 +54,36 @@ class RouteLike(Protocol):
     def errors(self) -> Sequence[Meaning]:
         """Every error the route can answer with (``http_errors``)."""
         ...
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A documented route on one model (``model`` ``None``: a path without a model)."""
+
+    route: RouteLike
+    doc: Operation
+    model: ModelWrapper | None
+    path: str
+    """``route.path`` with ``model``'s id in it."""
+
+    def label(self, operation: dict[str, Any], errors: Mapping[str, Any]) -> None:
+        """Give ``operation`` its ``errors`` responses, tag, summary and operation id."""
+        operation["responses"].update(errors)
+        tag = "api" if self.model is None else self.model.id
+        name = self.doc.name if self.model is None else f"{self.model.id}.{self.doc.name}"
+        operation.update({"tags": [tag], "summary": self.doc.summary, "operationId": name})
+
+
+def placements(
+    routes: Iterable[RouteLike], models: Mapping[str, ModelWrapper]
+) -> Iterator[Placement]:
+    """Every documented route, once per model on a ``{model_id}`` path, else once."""
+    for route in routes:
+        doc = route.doc
+        if doc is None:
+            continue
+        if MODEL_ID not in route.path:
+            yield Placement(route, doc, None, route.path)
+            continue
+        for model in models.values():
+            yield Placement(route, doc, model, route.path.replace(MODEL_ID, model.id))

@@ -25,11 +25,10 @@ from deepaas_lite import __version__
 from deepaas_lite.http_errors import Meaning, by_status
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.openapi.operation import RouteLike
+from deepaas_lite.openapi.operation import API_TAG, RouteLike, placements
 from deepaas_lite.openapi.schemas import COMPONENTS
 
 JSON = "application/json"
-MODEL_ID = "{model_id}"
 RESPONSE = "ModelPredictionResponse"
 """The definition DEEPaaS gives a model's output schema (read by the Gradio UI)."""
 
@@ -269,31 +268,21 @@ def build_swagger2(
     for model in models.values():
         meta = model.metadata()
         builder.spec.tag({"name": model.id, "description": str(meta.get("description") or "")})
-    builder.spec.tag({"name": "api", "description": "The API itself"})
+    builder.spec.tag(dict(API_TAG))
     paths: dict[str, dict[str, Operation]] = {}
-    for route in routes:
-        doc = route.doc
-        if doc is None:
+    for place in placements(routes, models):
+        path, method = place.path, place.route.method.lower()
+        if place.doc.swagger2 is not None and place.model is not None:
+            operation = place.doc.swagger2(builder, place.model)
+        else:
+            v3 = openapi["paths"].get(base_path + (path or "/"), {}).get(method)
+            operation = None if v3 is None else _from_v3(v3)
+        if operation is None:
             continue
-        targets: list[ModelWrapper | None] = (
-            list(models.values()) if MODEL_ID in route.path else [None]
-        )
-        for target in targets:
-            path = route.path if target is None else route.path.replace(MODEL_ID, target.id)
-            if doc.swagger2 is not None and target is not None:
-                operation = doc.swagger2(builder, target)
-            else:
-                v3 = openapi["paths"].get(base_path + (path or "/"), {}).get(route.method.lower())
-                operation = None if v3 is None else _from_v3(v3)
-            if operation is None:
-                continue
-            operation["responses"].update(_error_responses(by_status(route.errors)))
-            tag = "api" if target is None else target.id
-            suffix = doc.name if target is None else f"{target.id}.{doc.name}"
-            operation.update({"tags": [tag], "summary": doc.summary, "operationId": suffix})
-            if "{uuid}" in path:
-                operation["parameters"] = [_UUID, *operation.get("parameters", [])]
-            paths.setdefault(base_path + path + "/", {})[route.method.lower()] = operation
+        place.label(operation, _error_responses(by_status(place.route.errors)))
+        if "{uuid}" in path:
+            operation["parameters"] = [_UUID, *operation.get("parameters", [])]
+        paths.setdefault(base_path + path + "/", {})[method] = operation
     for path, operations in paths.items():
         builder.spec.path(path=path, operations=operations)
     return builder.spec.to_dict()
