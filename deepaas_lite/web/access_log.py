@@ -7,14 +7,12 @@ json`` these are keys of their own.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from typing import Any
 
 from aiohttp import web
 
 from deepaas_lite.logs import ACCESS_LOGGER
+from deepaas_lite.web.observed import observing
 
 LOG = logging.getLogger(ACCESS_LOGGER)
 
@@ -22,27 +20,10 @@ LOG = logging.getLogger(ACCESS_LOGGER)
 CLIENT_CLOSED = 499
 
 
-@web.middleware
-async def access_log_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    start = time.perf_counter()
-    status = 500
-    try:
-        response: web.StreamResponse = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    except asyncio.CancelledError:
-        status = CLIENT_CLOSED
-        raise
-    finally:
-        _log(request, status, (time.perf_counter() - start) * 1000)
-
-
-def _log(request: web.Request, status: int, duration_ms: float) -> None:
+def _log(request: web.Request, status: int, seconds: float) -> None:
     if not LOG.isEnabledFor(logging.INFO):
         return
+    duration_ms = seconds * 1000
     model = request.match_info.get("model_id")
     LOG.info(
         "%s %s %d %.1fms%s",
@@ -59,3 +40,6 @@ def _log(request: web.Request, status: int, duration_ms: float) -> None:
             "model": model,
         },
     )
+
+
+access_log_middleware = observing(_log, gone_status=CLIENT_CLOSED)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import time
 from collections import Counter as Tally
 from collections.abc import Iterator
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
@@ -22,6 +20,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from deepaas_lite.web.keys import MODELS, TRAININGS
+from deepaas_lite.web.observed import observing
 
 LATENCY_BUCKETS = (
     0.0005,
@@ -143,25 +142,13 @@ def _route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-@web.middleware
-async def metrics_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    start = time.perf_counter()
-    status = 500
-    try:
-        response: web.StreamResponse = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        request.app[METRICS].observe(
-            request.method,
-            _route_name(request),
-            _model_label(request),
-            status,
-            time.perf_counter() - start,
-        )
+def _observe(request: web.Request, status: int, seconds: float) -> None:
+    request.app[METRICS].observe(
+        request.method, _route_name(request), _model_label(request), status, seconds
+    )
+
+
+metrics_middleware = observing(_observe)
 
 
 async def metrics(request: web.Request) -> web.Response:
