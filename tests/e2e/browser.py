@@ -26,6 +26,17 @@ from typing import Any
 import aiohttp
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# A quiet headless Chromium: no GPU, no QUIC, nothing fetched in the background.
+HEADLESS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 _LISTENING = re.compile(rb"DevTools listening on (ws://\S+)")
 
@@ -119,14 +130,7 @@ async def chromium(profile: Path, width: int = 1280, height: int = 900) -> Async
         process = subprocess.Popen(
             [
                 CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *HEADLESS,
                 "--remote-debugging-address=127.0.0.1",
                 "--remote-debugging-port=0",
                 f"--window-size={width},{height}",

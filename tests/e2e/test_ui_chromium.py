@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import CHROMIUM, HEADLESS
 from tests.e2e.server import running
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def render(url: str, profile: Path) -> str:
@@ -19,14 +17,7 @@ def render(url: str, profile: Path) -> str:
     proc = subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *HEADLESS,
             f"--user-data-dir={profile}",
             "--virtual-time-budget=15000",
             "--dump-dom",
