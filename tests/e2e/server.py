@@ -26,10 +26,15 @@ def free_port() -> int:
         return port
 
 
-def deepaas_run() -> str:
-    found = shutil.which("deepaas-run", path=str(Path(sys.executable).parent))
-    assert found, "deepaas-run is not installed next to this Python"
+def installed(script: str) -> str:
+    """The path of the console ``script`` installed next to this Python."""
+    found = shutil.which(script, path=str(Path(sys.executable).parent))
+    assert found, f"{script} is not installed next to this Python"
     return found
+
+
+def deepaas_run() -> str:
+    return installed("deepaas-run")
 
 
 @dataclass

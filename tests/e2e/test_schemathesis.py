@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import Server, running
+from tests.e2e.server import Server, installed, running
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = os.environ.get("DEEPAAS_ST_MAX_EXAMPLES", "50")
@@ -34,9 +33,7 @@ SEED = os.environ.get("DEEPAAS_ST_SEED", "20261201")
 
 
 def schemathesis() -> str:
-    found = shutil.which("st", path=str(Path(sys.executable).parent))
-    assert found, "schemathesis (the test extra) is not installed next to this Python"
-    return found
+    return installed("st")  # schemathesis, of the test extra
 
 
 def document_url(server: Server) -> str:

@@ -16,20 +16,19 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.e2e.server import installed
 
 # No token authentication: a token left in ~/.ray by some other Ray must not matter.
 ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 
 
 def ray_command() -> str:
-    found = shutil.which("ray", path=str(Path(sys.executable).parent))
-    assert found, "the ray command is not installed next to this Python"
-    return found
+    return installed("ray")
 
 
 @dataclass
