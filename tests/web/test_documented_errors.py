@@ -21,6 +21,7 @@ import pytest
 from deepaas_lite.config import ModelOptions
 from deepaas_lite.model.wrapper import ModelWrapper
 from tests.conftest import ClientFactory
+from tests.web.test_routes import FailsToWarm
 
 Client = Any
 GUARD = 30.0  # seconds before a test that would hang fails instead
@@ -74,14 +75,7 @@ async def test_predict_body_too_large(make_client: ClientFactory) -> None:
 
 
 async def test_predict_and_ready_when_not_ready(make_client: ClientFactory) -> None:
-    class Broken:
-        def warm(self) -> None:
-            raise RuntimeError("no weights")
-
-        def predict(self) -> None:
-            return None
-
-    client = await make_client(models={"broken": ModelWrapper("broken", Broken())})
+    client = await make_client(models={"broken": ModelWrapper("broken", FailsToWarm())})
     await _answered(client, "POST", "/v2/models/broken/predict", 503)
     await _answered(client, "GET", "/v2/health/ready", 503)
 

@@ -12,6 +12,16 @@ from tests.web.test_train import wait_ended
 Client = Any
 
 
+class FailsToWarm:
+    """A plugin whose ``warm()`` raises: its model is never ready."""
+
+    def warm(self) -> None:
+        raise RuntimeError("no weights")
+
+    def predict(self) -> None:
+        return None
+
+
 async def test_versions(client: Client) -> None:
     body = await (await client.get("/")).json()
     (v2,) = body["versions"]
@@ -90,14 +100,7 @@ async def test_not_ready_while_a_model_warms(make_client: ClientFactory) -> None
 async def test_failed_warm_is_503(make_client: ClientFactory) -> None:
     from deepaas_lite.model.wrapper import ModelWrapper
 
-    class Broken:
-        def warm(self) -> None:
-            raise RuntimeError("no weights")
-
-        def predict(self) -> None:
-            return None
-
-    client = await make_client(models={"broken": ModelWrapper("broken", Broken())})
+    client = await make_client(models={"broken": ModelWrapper("broken", FailsToWarm())})
     resp = await client.post("/v2/models/broken/predict/")
     assert resp.status == 503
     assert "no weights" in (await resp.json())["message"]
