@@ -8,7 +8,8 @@ skips itself, with that reason, when Ray cannot be imported.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,22 @@ def wait_for(condition: object, timeout: float = 60.0, what: str = "a condition"
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def multipart(
+    fields: Mapping[str, str], files: Mapping[str, tuple[str, str, str]]
+) -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body and its headers: ``fields`` as plain parts, ``files``
+    as ``(filename, content type, content)`` parts."""
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'
+        for name, value in fields.items()
+    ]
+    parts += [
+        f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n{content}"
+        for name, (filename, content_type, content) in files.items()
+    ]
+    body = "".join(f"--{boundary}\r\n{part}\r\n" for part in parts) + f"--{boundary}--\r\n"
+    return body.encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import pytest
 
 from tests.e2e.server import Server
 from tests.ray.cluster import Cluster
-from tests.ray.conftest import SKIP_REASON, ray_args, wait_for
+from tests.ray.conftest import SKIP_REASON, multipart, ray_args, wait_for
 
 pytest.importorskip("ray", reason=SKIP_REASON)
 
@@ -109,22 +108,11 @@ def test_a_file_argument_reaches_the_actor(ray_cluster: Cluster, ray_server: Any
         ray_args(ray_cluster, "--model-name", "echo", "--predict-executor", "ray"),
         name="files",
     )
-    boundary = uuid.uuid4().hex
-    body = (
-        f"--{boundary}\r\n"
-        'Content-Disposition: form-data; name="data"\r\n\r\n'
-        "1.5\r\n"
-        f"--{boundary}\r\n"
-        'Content-Disposition: form-data; name="upload"; filename="note.txt"\r\n'
-        "Content-Type: text/plain\r\n\r\n"
-        "hello from the server\r\n"
-        f"--{boundary}--\r\n"
-    ).encode()
+    body, headers = multipart(
+        {"data": "1.5"}, {"upload": ("note.txt", "text/plain", "hello from the server")}
+    )
     status, _, answer = server.request(
-        "POST",
-        "/v2/models/echo/predict/",
-        body=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        "POST", "/v2/models/echo/predict/", body=body, headers=headers
     )
     assert status == 200, answer
     upload = json.loads(answer)["predictions"]["upload"]

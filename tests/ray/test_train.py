@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 
 from tests.e2e.server import Server
 from tests.ray.cluster import Cluster
-from tests.ray.conftest import SKIP_REASON, ray_args, wait_for
+from tests.ray.conftest import SKIP_REASON, multipart, ray_args, wait_for
 
 pytest.importorskip("ray", reason=SKIP_REASON)
 
@@ -112,19 +111,9 @@ def test_an_exception_ends_in_error_with_its_message(server: Server) -> None:
 
 
 def test_file_arguments_travel_with_the_training(server: Server) -> None:
-    boundary = uuid.uuid4().hex
-    body = (
-        f"--{boundary}\r\n"
-        'Content-Disposition: form-data; name="data"; filename="numbers.csv"\r\n'
-        "Content-Type: text/csv\r\n\r\n"
-        "1,2,3\r\n"
-        f"--{boundary}--\r\n"
-    ).encode()
+    body, headers = multipart({}, {"data": ("numbers.csv", "text/csv", "1,2,3")})
     status, _, answer = server.request(
-        "POST",
-        "/v2/models/train-files/train/",
-        body=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        "POST", "/v2/models/train-files/train/", body=body, headers=headers
     )
     assert status == 200, answer
     training = __import__("json").loads(answer)["uuid"]
