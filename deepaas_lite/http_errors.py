@@ -23,13 +23,16 @@ class Meaning:
     """An error's status, as the documents describe it.
 
     ``example`` is a message the documents show (default: the description);
-    ``retry_after``: answered with a ``Retry-After`` header, a limit reached, not a failure.
+    ``retry_after``: answered with a ``Retry-After`` header, a limit reached, not a failure;
+    ``fault``: the server or the plugin failed, so the answer is logged as an ERROR (a
+    5xx that is a state the client sees, such as a model not ready yet, is a WARNING).
     """
 
     status: int
     description: str
     example: str = ""
     retry_after: bool = False
+    fault: bool = False
 
 
 ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
@@ -51,7 +54,7 @@ ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
         "The training queue is full (try again after Retry-After seconds)",
         retry_after=True,
     ),
-    exceptions.StorageFailed: Meaning(507, "The server could not store the training"),
+    exceptions.StorageFailed: Meaning(507, "The server could not store the training", fault=True),
     exceptions.NotImplementedByModel: Meaning(501, "The model does not implement this"),
     exceptions.ModelNotReady: Meaning(
         503, "Not ready (warming, failed to warm, or the model says so)"
@@ -64,8 +67,12 @@ ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
     exceptions.PredictTimeout: Meaning(
         504, "The prediction took longer than the server's --predict-timeout"
     ),
-    exceptions.InvalidResponse: Meaning(500, "The model's output is not what it declares"),
-    exceptions.PluginFailed: Meaning(500, "The model failed", "The model failed: division by zero"),
+    exceptions.InvalidResponse: Meaning(
+        500, "The model's output is not what it declares", fault=True
+    ),
+    exceptions.PluginFailed: Meaning(
+        500, "The model failed", "The model failed: division by zero", fault=True
+    ),
 }
 
 FAILED = ERRORS[exceptions.PluginFailed]

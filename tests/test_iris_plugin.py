@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,3 +148,23 @@ def test_registered_as_entry_point() -> None:
     assert model.plugin is plugin
     assert model.can_predict and model.can_train
     assert set(model.train_schema.fields) >= {"C", "kernel", "test_size"}
+
+
+async def test_predict_before_training_is_503_and_not_logged_as_an_error(
+    model_dir: Path, make_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A model that cannot answer yet is a state the client sees, not a server fault."""
+    client = await make_client(models=load_models(["iris-deepaas"]))
+    caplog.set_level("DEBUG")
+
+    response = await client.post("/v2/models/iris-deepaas/predict/", json={"data": SETOSA})
+
+    body = await response.json()
+    assert response.status == 503
+    assert body["code"] == 503
+    assert "train/ first" in body["message"]
+    mine = [r for r in caplog.records if "train/ first" in r.getMessage()]
+    assert mine, "the refusal is logged"
+    assert all(r.levelno < logging.ERROR and r.exc_info is None for r in mine), [
+        (r.levelname, r.getMessage()) for r in mine
+    ]

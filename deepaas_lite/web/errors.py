@@ -63,7 +63,10 @@ def _core_error(request: web.Request, exc: exceptions.DeepaasError) -> web.Respo
     if isinstance(exc, exceptions.InvalidArguments):
         extra["errors"] = exc.errors
     retry_after: int | None = getattr(exc, "retry_after", None)  # a limit, not a failure
-    if retry_after is None and meaning.status >= 500 and meaning.status != 501:
-        LOG.error("%s %s: %s", request.method, request.path, exc.message)  # 501: lacks it
+    if meaning.fault:
+        LOG.error("%s %s: %s", request.method, request.path, exc.message)
+    elif retry_after is None and meaning.status >= 500 and meaning.status != 501:
+        # A state the client sees (not ready yet, a time limit): worth a line, not an alarm.
+        LOG.warning("%s %s: %s", request.method, request.path, exc.message)  # 501: lacks it
     headers = None if retry_after is None else {"Retry-After": str(retry_after)}
     return error_response(meaning.status, exc.message, headers=headers, **extra)
