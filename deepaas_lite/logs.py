@@ -10,7 +10,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import sys
+import threading
+import time
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +60,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def handler(log_format: str = "text", stream: Any = None) -> logging.Handler:
+def handler(log_format: str = "text", stream: Any = None) -> logging.StreamHandler[Any]:
     """A stream handler (stderr by default) writing ``text`` or ``json`` lines."""
     out = logging.StreamHandler(stream or sys.stderr)
     out.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
@@ -64,15 +68,95 @@ def handler(log_format: str = "text", stream: Any = None) -> logging.Handler:
     return out
 
 
+class BackgroundHandler(logging.Handler):
+    """Hands records to a thread that formats and writes them, a batch at a time.
+
+    The logging call pays for the record and a deque append; the thread wakes at most
+    every ``delay`` seconds, formats what has gathered and writes it in one go. A write
+    per line would release the GIL, and on a busy server every release lets a waiting
+    thread in: an access line per request cost a no-op model a third of its
+    throughput. The record's message is merged with its arguments at once (they may
+    change later); the request id filter runs at once too (it reads the caller's
+    context). ``flush`` and ``close`` (``logging.shutdown`` at exit) write what is left.
+    """
+
+    def __init__(self, target: logging.StreamHandler[Any], delay: float = 0.05) -> None:
+        super().__init__()
+        self._target = target
+        self._delay = delay
+        self._records: deque[logging.LogRecord] = deque()
+        self._wake = threading.Event()
+        self._drain_lock = threading.Lock()
+        self._closed = False
+        for added in target.filters:
+            self.addFilter(added)
+        self._start()
+        os.register_at_fork(after_in_child=self._start)
+
+    def _start(self) -> None:
+        self._records.clear()
+        self._wake.clear()
+        threading.Thread(target=self._run, name="log-writer", daemon=True).start()
+
+    def handle(self, record: logging.LogRecord) -> bool:  # no handler lock: a deque append
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = None
+        self._records.append(record)
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            self._wake.clear()
+            self._drain()
+            time.sleep(self._delay)  # let the next batch gather
+
+    def _drain(self) -> None:
+        with self._drain_lock:
+            records = self._records
+            lines = []
+            while records:
+                record = records.popleft()
+                try:
+                    lines.append(self._target.format(record))
+                except Exception:
+                    self._target.handleError(record)
+            if lines:
+                terminator = self._target.terminator
+                try:
+                    self._target.stream.write(terminator.join(lines) + terminator)
+                    self._target.stream.flush()
+                except (OSError, ValueError):  # the stream is closed or gone: nowhere to say so
+                    pass
+
+    def flush(self) -> None:
+        self._drain()
+
+    def close(self) -> None:
+        self._closed = True
+        self._drain()
+        self._wake.set()
+        super().close()
+
+
 def setup(log_format: str = "text", debug: bool = False, access_log: bool = True) -> None:
-    """Configure the root logger for ``deepaas-run``: one handler, INFO (or DEBUG).
+    """Configure the root logger for ``deepaas-run``: one handler, INFO (or DEBUG),
+    writing from a thread of its own (``BackgroundHandler``).
 
     ``access_log=False`` silences the access log (``deepaas_lite.access``).
     """
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler(log_format))
+    root.addHandler(BackgroundHandler(handler(log_format)))
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     # aiohttp's own access logger stays quiet: web/access_log.py writes the access log.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -1,0 +1,77 @@
+"""The log setup: ``BackgroundHandler`` writes from its own thread what callers log."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from deepaas_lite import logs
+
+
+@pytest.fixture
+def logged() -> Iterator[tuple[logging.Logger, logs.BackgroundHandler, io.StringIO]]:
+    out = io.StringIO()
+    background = logs.BackgroundHandler(logs.handler("text", out), delay=0.01)
+    logger = logging.getLogger("tests.background")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(background)
+    yield logger, background, out
+    logger.removeHandler(background)
+    background.close()
+
+
+def _messages(out: io.StringIO) -> list[str]:
+    return [line.split("]: ", 1)[1] for line in out.getvalue().splitlines()]
+
+
+def test_lines_come_in_order_with_the_callers_request_id(
+    logged: tuple[logging.Logger, logs.BackgroundHandler, io.StringIO],
+) -> None:
+    logger, background, out = logged
+    token = logs.REQUEST_ID.set("req-9")
+    logger.info("one %d", 1)
+    logs.REQUEST_ID.reset(token)
+    logger.info("two")
+    background.flush()
+    lines = out.getvalue().splitlines()
+    assert _messages(out) == ["one 1", "two"]
+    assert "[req-9]: one 1" in lines[0] and "[-]: two" in lines[1]
+
+
+def test_the_message_is_what_the_arguments_were_when_logged(
+    logged: tuple[logging.Logger, logs.BackgroundHandler, io.StringIO],
+) -> None:
+    logger, background, out = logged
+    items = [1]
+    logger.info("items %s", items)
+    items.append(2)
+    background.flush()
+    assert _messages(out) == ["items [1]"]
+
+
+def test_the_thread_writes_without_a_flush(
+    logged: tuple[logging.Logger, logs.BackgroundHandler, io.StringIO],
+) -> None:
+    logger, _, out = logged
+    logger.info("from %s", threading.current_thread().name)
+    deadline = time.monotonic() + 10
+    while not out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _messages(out) == [f"from {threading.current_thread().name}"]
+
+
+def test_close_writes_what_is_left() -> None:
+    out = io.StringIO()
+    background = logs.BackgroundHandler(logs.handler("json", out), delay=60)
+    for word in ("first", "last"):  # the thread takes the first, then sleeps a minute
+        record = logging.LogRecord("x", logging.WARNING, __file__, 1, "%s words", (word,), None)
+        background.handle(record)
+    background.close()
+    assert '"message": "first words"' in out.getvalue()
+    assert '"message": "last words"' in out.getvalue()
