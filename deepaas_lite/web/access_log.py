@@ -12,7 +12,7 @@ import logging
 from aiohttp import web
 
 from deepaas_lite.logs import ACCESS_LOGGER
-from deepaas_lite.web.observed import observing
+from deepaas_lite.web.observed import Observer
 
 LOG = logging.getLogger(ACCESS_LOGGER)
 
@@ -42,4 +42,4 @@ def _log(request: web.Request, status: int, seconds: float) -> None:
     )
 
 
-access_log_middleware = observing(_log, gone_status=CLIENT_CLOSED)
+ACCESS_LOG = Observer(_log, gone_status=CLIENT_CLOSED)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from deepaas_lite.config import Settings
 from deepaas_lite.engine.batching import policy_for
@@ -21,14 +22,14 @@ from deepaas_lite.openapi.security import with_bearer_auth
 from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.training.manager import TrainingManager
 from deepaas_lite.web import auth, ui
-from deepaas_lite.web.access_log import access_log_middleware
+from deepaas_lite.web.access_log import ACCESS_LOG
 from deepaas_lite.web.auth import auth_middleware
 from deepaas_lite.web.endpoints import enabled_routes
 from deepaas_lite.web.errors import error_middleware
 from deepaas_lite.web.keys import MODELS, PREDICTORS, SETTINGS, SPEC, SWAGGER, TRAININGS
-from deepaas_lite.web.metrics import METRICS, Metrics, metrics_middleware
+from deepaas_lite.web.metrics import METRICS, REQUEST_METRICS, Metrics
+from deepaas_lite.web.observed import observing
 from deepaas_lite.web.origins import cors_middleware, guard_middleware
-from deepaas_lite.web.request_id import request_id_middleware
 from deepaas_lite.web.routes import ROUTES as ALL_ROUTES
 from deepaas_lite.web.routes import add_routes
 
@@ -38,20 +39,7 @@ LOG = logging.getLogger(__name__)
 def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Application:
     """An application serving ``models``; nothing runs until it starts."""
     app = web.Application(
-        client_max_size=settings.client_max_size,
-        # Outermost first. The request id is set before anything logs; the access log
-        # and metrics see the final status; CORS headers go on error answers too; the
-        # guards (Host, Origin, token) raise into the error middleware, which makes
-        # every error JSON.
-        middlewares=[
-            request_id_middleware,
-            access_log_middleware,
-            metrics_middleware,
-            cors_middleware,
-            error_middleware,
-            guard_middleware,
-            auth_middleware,
-        ],
+        client_max_size=settings.client_max_size, middlewares=_middlewares(settings)
     )
     app[SETTINGS] = settings
     served = dict(models)
@@ -88,6 +76,23 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     app.cleanup_ctx.append(_predictors)
     app.cleanup_ctx.append(_trainings)
     return app
+
+
+def _middlewares(settings: Settings) -> list[Middleware]:
+    """Outermost first; one with nothing to do under ``settings`` is left out.
+
+    The request id is set before anything logs, and the access log and metrics see the
+    final status (one frame, ``observed.py``); CORS headers go on error answers too;
+    the guards (Host, Origin, token) raise into the error middleware, which makes every
+    error JSON.
+    """
+    return [
+        observing([ACCESS_LOG, REQUEST_METRICS]),
+        *([cors_middleware] if settings.cors_origins else []),
+        error_middleware,
+        guard_middleware,
+        *([auth_middleware] if settings.auth_token_file is not None else []),
+    ]
 
 
 def _serving_info(models: Mapping[str, ModelWrapper], settings: Settings) -> dict[str, ServingInfo]:

@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from deepaas_lite.web.keys import MODELS, TRAININGS
-from deepaas_lite.web.observed import observing
+from deepaas_lite.web.observed import Observer
 
 LATENCY_BUCKETS = (
     0.0005,
@@ -148,7 +148,7 @@ def _observe(request: web.Request, status: int, seconds: float) -> None:
     )
 
 
-metrics_middleware = observing(_observe)
+REQUEST_METRICS = Observer(_observe)
 
 
 async def metrics(request: web.Request) -> web.Response:
