@@ -24,22 +24,21 @@ def _log(request: web.Request, status: int, seconds: float) -> None:
     if not LOG.isEnabledFor(logging.INFO):
         return
     duration_ms = seconds * 1000
+    method, path = request.method, request.path
     model = request.match_info.get("model_id")
-    LOG.info(
-        "%s %s %d %.1fms%s",
-        request.method,
-        request.path,
-        status,
-        duration_ms,
-        f" model={model}" if model else "",
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "status": status,
-            "duration_ms": round(duration_ms, 3),
-            "model": model,
-        },
-    )
+    message = f"{method} {path} {status} {duration_ms:.1f}ms" + (f" model={model}" if model else "")
+    # The record is made directly: the caller is always this function, so the frames
+    # need no walking (findCaller) on every request.
+    record = LOG.makeRecord(LOG.name, logging.INFO, __file__, _LINE, message, (), None, "_log")
+    record.method = method
+    record.path = path
+    record.status = status
+    record.duration_ms = round(duration_ms, 3)
+    record.model = model
+    LOG.handle(record)
+
+
+_LINE = _log.__code__.co_firstlineno
 
 
 ACCESS_LOG = Observer(_log, gone_status=CLIENT_CLOSED)
