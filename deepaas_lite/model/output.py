@@ -21,10 +21,13 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+_ENCODER = json.JSONEncoder(default=_default, allow_nan=False)  # one, not one a call
+
+
 def dumps(value: Any) -> str:
     """``value`` as JSON; arrays and numpy scalars become lists and numbers."""
     try:
-        return json.dumps(value, default=_default, allow_nan=False)
+        return _ENCODER.encode(value)
     except ValueError as exc:
         where = non_finite(value)
         if where is None:
