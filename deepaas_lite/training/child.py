@@ -9,20 +9,17 @@ dies with the server: if its parent goes away, it kills its own process group.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import signal
-import sys
 import threading
 import time
 import traceback
 from pathlib import Path
 
 from deepaas_lite.model.loading import load_model
-from deepaas_lite.model.output import finite
 from deepaas_lite.training import inputs, progress
-from deepaas_lite.training.records import Store, to_json
+from deepaas_lite.training.process import capture_output, flush, train_to_json
+from deepaas_lite.training.records import Store
 
 PARENT_CHECK_INTERVAL = 0.5
 
@@ -32,10 +29,10 @@ def main(db_path: str, uuid: str, log_fd: int, parent_pid: int) -> None:
     os.setsid()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)
-    _capture_output(log_fd)
+    capture_output(log_fd)
     _die_with_parent(parent_pid)
     code = _train(Store(Path(db_path)), uuid)
-    _flush()
+    flush()
     # Skip interpreter shutdown: threads or processes the plugin left behind must not
     # keep the training alive once ``train`` has returned.
     os._exit(code)
@@ -48,10 +45,7 @@ def _train(store: Store, uuid: str) -> int:
         if training is None:
             raise LookupError(f"Training '{uuid}' is not in the store")
         wrapper = load_model(training.model_id)
-        output, replaced = finite(wrapper.train(inputs.unpack(store.kwargs(uuid))))
-        if replaced:  # NaN and Infinity are not JSON: the result is kept, with null
-            print(f"deepaas-lite: result stored with null for {', '.join(replaced)}", flush=True)
-        store.save_outcome(uuid, output=to_json(output))
+        store.save_outcome(uuid, output=train_to_json(wrapper, inputs.unpack(store.kwargs(uuid))))
     except BaseException as exc:
         traceback.print_exc()
         try:
@@ -62,21 +56,6 @@ def _train(store: Store, uuid: str) -> int:
     return 0
 
 
-def _capture_output(fd: int) -> None:
-    """Point file descriptors 1 and 2 (inherited by child processes) at the log pipe."""
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, errors="backslashreplace", closefd=False)  # noqa: SIM115
-    os.environ["PYTHONUNBUFFERED"] = "1"
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-
-
 def _die_with_parent(parent_pid: int) -> None:
     def watch() -> None:
         while os.getppid() == parent_pid:
@@ -84,9 +63,3 @@ def _die_with_parent(parent_pid: int) -> None:
         os.killpg(0, signal.SIGKILL)
 
     threading.Thread(target=watch, name="deepaas-parent-watch", daemon=True).start()
-
-
-def _flush() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()

@@ -13,11 +13,8 @@ events (a Ray generator task):
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import queue
-import sys
 import tempfile
 import threading
 import traceback
@@ -28,9 +25,8 @@ from typing import Any
 from deepaas_lite.engine import calls, wire
 from deepaas_lite.engine.ray import files
 from deepaas_lite.model.loading import load_model
-from deepaas_lite.model.output import finite
 from deepaas_lite.training import inputs, progress
-from deepaas_lite.training.records import to_json
+from deepaas_lite.training.process import capture_output, flush, train_to_json
 
 LOG_CHUNK = 65536
 # How long the outcome waits for the rest of the output, when a process the plugin
@@ -88,36 +84,19 @@ def _train(
     try:
         wrapper = load_model(model_id)
         args = files.unpack(inputs.unpack(kwargs), contents, directory)
-        output, replaced = finite(wrapper.train(args))
-        if replaced:  # NaN and Infinity are not JSON: the result is kept, with null
-            print(f"deepaas-lite: result stored with null for {', '.join(replaced)}", flush=True)
-        outcome = ("done", to_json(output))
+        outcome = ("done", train_to_json(wrapper, args))
     except BaseException as exc:
         traceback.print_exc()
         outcome = ("error", str(exc) or type(exc).__name__)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    flush()
     events.put(outcome)
 
 
 def _capture_output(events: queue.SimpleQueue[Event | None]) -> None:
     """Point file descriptors 1 and 2 at a pipe that a thread turns into log events."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    flush()
     read_fd, write_fd = os.pipe()
-    os.dup2(write_fd, 1)
-    os.dup2(write_fd, 2)
-    os.close(write_fd)
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, errors="backslashreplace", closefd=False)  # noqa: SIM115
-    os.environ["PYTHONUNBUFFERED"] = "1"
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
+    capture_output(write_fd)
 
     def pump() -> None:
         with os.fdopen(read_fd, "rb", buffering=0) as pipe:
