@@ -14,6 +14,7 @@ What marshmallow checks anyway (strings, lists, ranges...) is left to it.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -104,9 +105,15 @@ def _text_value(field: fields.Field[Any], value: Any) -> tuple[Any, Any]:
     return value, None
 
 
+@functools.cache
+def _fields_by_key(schema: Schema) -> dict[str, fields.Field[Any]]:
+    """A schema's fields by the key clients send them under (worked out once)."""
+    return {data_key(name, field): field for name, field in schema.fields.items()}
+
+
 def from_text(schema: Schema, data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     """``data`` from a query string or form, with booleans and objects read from text."""
-    by_key = {data_key(name, field): field for name, field in schema.fields.items()}
+    by_key = _fields_by_key(schema)
     out: dict[str, Any] = {}
     errors: Errors = {}
     for key, value in data.items():

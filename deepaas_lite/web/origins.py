@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,6 +52,10 @@ def host_allowed(host: str, allowed: Sequence[str]) -> bool:
         if entry_name == name and (entry_port is None or entry_port == port):
             return True
     return False
+
+
+# The guard's answers, remembered: a server is reached under a few Host values.
+_host_served = functools.lru_cache(maxsize=256)(host_allowed)
 
 
 def same_origin(origin: str, host: str) -> bool:
@@ -131,7 +136,7 @@ async def guard_middleware(request: web.Request, handler: Any) -> web.StreamResp
     if (
         settings.allowed_hosts
         and host is not None
-        and not host_allowed(host, settings.allowed_hosts)
+        and not _host_served(host, settings.allowed_hosts)
         and not _is_health(request)
     ):
         raise web.HTTPForbidden(text=f"Host '{host}' is not served here (see --allowed-host)")
