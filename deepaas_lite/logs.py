@@ -68,6 +68,11 @@ def handler(log_format: str = "text", stream: Any = None) -> logging.StreamHandl
     return out
 
 
+# Records formatted at a stretch: a batch of a busy server's access lines formatted in
+# one go would keep the event loop from the GIL for milliseconds.
+_SLICE = 16
+
+
 class BackgroundHandler(logging.Handler):
     """Hands records to a thread that formats and writes them, a batch at a time.
 
@@ -129,6 +134,8 @@ class BackgroundHandler(logging.Handler):
                     lines.append(self._target.format(record))
                 except Exception:
                     self._target.handleError(record)
+                if len(lines) % _SLICE == 0:
+                    time.sleep(0)  # let the event loop have the GIL between slices
             if lines:
                 terminator = self._target.terminator
                 try:
