@@ -19,17 +19,14 @@ from typing import Any, NoReturn
 from aiohttp import web
 from marshmallow import RAISE, Schema, ValidationError
 from multidict import MultiDict
-from webargs import core
 from webargs.asyncparser import AsyncParser
 
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.uploads import UploadedFile
-from deepaas_lite.web.body import check_body, json_object
+from deepaas_lite.web.body import FORMS, check_body, is_json, json_object
 from deepaas_lite.web.negotiation import choose
-
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class Uploads:
@@ -64,10 +61,6 @@ class Uploads:
 UPLOADS = web.RequestKey("uploads", Uploads)
 
 
-def _is_json(content_type: str) -> bool:
-    return core.is_json(content_type)
-
-
 class RequestParser(AsyncParser[web.Request]):
     """webargs parser whose ``request`` location is query string plus body."""
 
@@ -76,12 +69,12 @@ class RequestParser(AsyncParser[web.Request]):
     async def load_request(self, req: web.Request, schema: Schema) -> Mapping[str, Any]:
         # Unknown keys are kept in every location, so that validation names them.
         data: dict[str, Any]
-        if req.body_exists and _is_json(req.content_type):
+        if req.body_exists and is_json(req.content_type):
             data = self._text_dict(req, req.query, schema)
             body = await self._json_body(req)
             _set_aside(req, body, {**values.json_errors(schema, body), **_accept_in(body)})
             data.update(body)
-        elif req.body_exists and req.content_type in _FORMS:
+        elif req.body_exists and req.content_type in FORMS:
             form = await self._form(req, schema)
             merged: MultiDict[Any] = MultiDict(req.query)
             merged.extend(form)
