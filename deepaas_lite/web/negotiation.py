@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from deepaas_lite import exceptions
+
+QUERY_KEY = "accept"
+"""The query key DEEPaaS clients (the AI4OS UI among them) send the media type under."""
+
+
+def requested(query: Mapping[str, str], headers: Mapping[str, str]) -> str | None:
+    """What a request asks to be answered with: ``?accept=`` when given, else ``Accept``."""
+    return query.get(QUERY_KEY) or headers.get("Accept")
 
 
 class MediaRange(NamedTuple):

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 from marshmallow import RAISE, Schema, ValidationError
-from multidict import MultiDict
+from multidict import MultiDict, MultiMapping
 from webargs.asyncparser import AsyncParser
 
 from deepaas_lite import exceptions
@@ -26,7 +26,7 @@ from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.uploads import UploadedFile
 from deepaas_lite.web.body import FORMS, check_body, is_json, json_object
-from deepaas_lite.web.negotiation import choose
+from deepaas_lite.web.negotiation import QUERY_KEY, choose, requested
 
 
 class Uploads:
@@ -68,23 +68,25 @@ class RequestParser(AsyncParser[web.Request]):
 
     async def load_request(self, req: web.Request, schema: Schema) -> Mapping[str, Any]:
         # Unknown keys are kept in every location, so that validation names them.
+        # ``?accept=`` is the media type asked for, not an argument (negotiated below).
+        query = _without(req.query, QUERY_KEY)
         data: dict[str, Any]
         if req.body_exists and is_json(req.content_type):
-            data = self._text_dict(req, req.query, schema)
+            data = self._text_dict(req, query, schema)
             body = await self._json_body(req)
             _set_aside(req, body, {**values.json_errors(schema, body), **_accept_in(body)})
             data.update(body)
         elif req.body_exists and req.content_type in FORMS:
             form = await self._form(req, schema)
-            merged: MultiDict[Any] = MultiDict(req.query)
+            merged: MultiDict[Any] = MultiDict(query)
             merged.extend(form)
             data = self._text_dict(req, merged, schema)
             _set_aside(req, data, _accept_in(form))
         else:
-            data = self._text_dict(req, req.query, schema)
+            data = self._text_dict(req, query, schema)
         choices = _shape(schema).accept
         if choices and model_args.ACCEPT not in data:
-            data[model_args.ACCEPT] = choose(req.headers.get("Accept"), choices)
+            data[model_args.ACCEPT] = choose(requested(req.query, req.headers), choices)
         return data
 
     def _text_dict(self, req: web.Request, multidict: Any, schema: Schema) -> dict[str, Any]:
@@ -154,6 +156,13 @@ def _set_aside(req: web.Request, data: dict[str, Any], errors: Mapping[str, Any]
     for key in errors:
         data.pop(key, None)
     req[SET_ASIDE].update(errors)
+
+
+def _without(query: MultiMapping[str], key: str) -> Mapping[str, str]:
+    """``query`` without ``key`` (the same object when it has none)."""
+    if key not in query:
+        return query
+    return MultiDict((k, v) for k, v in query.items() if k != key)
 
 
 def _accept_in(body: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from deepaas_lite.model import args as model_args
 from deepaas_lite.web import models, parsing
 from deepaas_lite.web.keys import PREDICTORS
 from deepaas_lite.web.models import model_of
-from deepaas_lite.web.negotiation import choose
+from deepaas_lite.web.negotiation import choose, requested
 from deepaas_lite.web.parsing import parse_arguments
 from deepaas_lite.web.responses import json_response
 
@@ -38,7 +38,7 @@ async def predict(request: web.Request) -> web.StreamResponse:
     if not model.can_predict:
         raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement predict")
     if not model.accept_choices:
-        choose(request.headers.get("Accept"), [JSON])
+        choose(requested(request.query, request.headers), [JSON])
     kwargs, uploads = await parse_arguments(request, model.predict_schema)
     try:
         output = await request.app[PREDICTORS][model.id].predict(kwargs)

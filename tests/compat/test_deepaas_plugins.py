@@ -173,3 +173,69 @@ async def test_uploaded_file_in_a_predict_worker_process(make_client: ClientFact
     )
     assert resp.status == 200, await resp.text()
     assert (await resp.json())["predictions"] == {"size": 4, "original_filename": "w.png"}
+
+
+class DemoApp:
+    """A JSON-only plugin shaped like deephdc's demo_app (dashed names, optional files,
+    no ``accept`` argument), written with marshmallow 4 spellings so it loads under both."""
+
+    def get_predict_args(self) -> dict[str, Any]:
+        from marshmallow import fields
+
+        return {
+            "demo-str": fields.Str(load_default="some-string"),
+            "demo-int": fields.Int(load_default=1),
+            "demo-image": fields.Field(
+                required=False, metadata={"type": "file", "location": "form"}
+            ),
+        }
+
+    def predict(self, **kwargs: Any) -> dict[str, Any]:
+        image = kwargs.pop("demo-image", None)
+        return {**kwargs, "image": None if image is None else image.original_filename}
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/json", "application/*", "*/*", "application/json;q=0.5, text/csv"]
+)
+async def test_query_accept_is_negotiated_for_a_json_only_model(
+    make_client: ClientFactory, accept: str
+) -> None:
+    """The AI4OS UI (deepaas_ui) sends ``?accept=<mime>`` and the same Accept header on
+    every Submit, with a multipart body: DEEPaaS answers 200 for a model without an
+    ``accept`` argument, and so do we."""
+    client = await make_client(models={"demo-app": ModelWrapper("demo-app", DemoApp())})
+    resp = await client.post(
+        "/v2/models/demo-app/predict/",
+        params={"accept": accept, "demo-int": "3"},
+        headers={"Accept": accept},
+        data=_form("demo-image", b"png", "cat.png"),
+    )
+    assert resp.status == 200, await resp.text()
+    assert resp.content_type == "application/json"
+    assert (await resp.json())["predictions"] == {
+        "demo-str": "some-string",
+        "demo-int": 3,
+        "image": "cat.png",
+    }
+
+
+async def test_query_accept_nothing_fits_is_406(make_client: ClientFactory) -> None:
+    client = await make_client(models={"demo-app": ModelWrapper("demo-app", DemoApp())})
+    resp = await client.post("/v2/models/demo-app/predict/?accept=text/csv")
+    assert resp.status == 406, await resp.text()
+    assert (await resp.json())["code"] == 406
+
+
+async def test_query_accept_is_negotiated_against_the_choices(client: Client) -> None:
+    """With an ``accept`` argument, ``?accept=`` is negotiated like the header: a range
+    picks a choice, and a value no choice satisfies is 406 (not a 422 of OneOf)."""
+    ranged = await client.post(
+        "/v2/models/deepaas-class/predict/?accept=text/*", data=_form("data", b"abc")
+    )
+    assert ranged.status == 200, await ranged.text()
+    assert ranged.content_type == "text/csv"
+    refused = await client.post(
+        "/v2/models/deepaas-class/predict/?accept=image/png", data=_form("data", b"abc")
+    )
+    assert refused.status == 406, await refused.text()
