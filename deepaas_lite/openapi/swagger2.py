@@ -5,9 +5,10 @@ aiohttp-apispec wrote it: paths ending in ``/`` (``.../predict/``), every argume
 ``parameters`` entry (``in: query``, files ``in: formData`` with ``type: file``, the
 ``accept`` choice as a header), ``produces`` listing the predict media types and the
 models' output schemas under ``definitions`` (the first predicting model's as
-``ModelPredictionResponse``). It is built from the same route definitions and argument
-schemas as the OpenAPI 3 document (``openapi3.py``), with apispec's Swagger 2.0 converter.
-``web/documents.py`` serves the result.
+``ModelPredictionResponse``), and a predict path for every model (one that only answers
+501 for a model without ``predict``, listed last). It is built from the same route
+definitions and argument schemas as the OpenAPI 3 document (``openapi3.py``), with
+apispec's Swagger 2.0 converter. ``web/documents.py`` serves the result.
 """
 
 from __future__ import annotations
@@ -119,6 +120,18 @@ class _Builder:
         for name, schema in COMPONENTS.items():
             self.spec.components.schema(name, _v2_refs(schema))
         self.response_named = False
+        self.not_implemented: set[int] = set()  # ids of operations that only answer 501
+
+    def unimplemented(self, what: str) -> Operation:
+        """An operation the model lacks, listed as DEEPaaS lists it: no arguments, 501."""
+        operation: Operation = {
+            "description": f"This model does not implement {what}: the answer is 501.",
+            "parameters": [],
+            "produces": [JSON],
+            "responses": {},
+        }
+        self.not_implemented.add(id(operation))
+        return operation
 
     def parameter(self, name: str, field: fields.Field[Any]) -> dict[str, Any]:
         """One argument as a query parameter (a file: a formData parameter)."""
@@ -188,7 +201,8 @@ def _with_arguments(builder: _Builder, schema: Schema, operation: Operation) -> 
 
 def predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
     if not model.can_predict:
-        return None
+        # DEEPaaS clients read a predict path (the AI4OS UI takes the first one).
+        return builder.unimplemented("predict")
     choices = model.accept_choices or [JSON]
     ok = {"description": "The prediction", "schema": builder.response_schema(model)}
     operation = _with_arguments(
@@ -279,10 +293,18 @@ def build_swagger2(
             operation = None if v3 is None else _from_v3(v3)
         if operation is None:
             continue
-        place.label(operation, _error_responses(by_status(place.route.errors)))
+        errors = by_status(place.route.errors)
+        if id(operation) in builder.not_implemented:
+            errors = {status: m for status, m in errors.items() if status == 501}
+        place.label(operation, _error_responses(errors))
         if "{uuid}" in path:
             operation["parameters"] = [_UUID, *operation.get("parameters", [])]
         paths.setdefault(base_path + path + "/", {})[method] = operation
-    for path, operations in paths.items():
+    # Paths that only answer 501 come last: a client reading the first predict path
+    # finds one that predicts.
+    for path, operations in sorted(
+        paths.items(),
+        key=lambda item: all(id(op) in builder.not_implemented for op in item[1].values()),
+    ):
         builder.spec.path(path=path, operations=operations)
     return builder.spec.to_dict()

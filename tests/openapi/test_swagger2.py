@@ -119,4 +119,39 @@ async def test_both_documents_are_served(client: Client) -> None:
     OpenAPIV2SpecValidator(swagger).validate()
     OpenAPIV30SpecValidator(openapi).validate()
     assert swagger["swagger"] == "2.0" and openapi["openapi"].startswith("3.0")
-    assert set(openapi["paths"]) == {path.rstrip("/") or "/" for path in swagger["paths"]}
+    # The same paths, but for the predict paths of models without predict (501, for
+    # DEEPaaS clients only).
+    not_predicting = {
+        path.rstrip("/")
+        for path, operations in swagger["paths"].items()
+        if "200" not in operations.get("post", {}).get("responses", {"200": None})
+    }
+    assert not_predicting and all(p.endswith("/predict") for p in not_predicting)
+    assert (
+        set(openapi["paths"])
+        == {path.rstrip("/") or "/" for path in swagger["paths"]} - not_predicting
+    )
+
+
+async def test_a_model_without_predict_served_alone(make_client: Any, models: Any) -> None:
+    """DEEPaaS lists every model's predict path, answering 501 where there is no predict;
+    the AI4OS UI (deepaas_ui) takes the first path ending in ``predict/`` and reads its
+    ``parameters`` and ``produces``: with none, it fails (IndexError)."""
+    client = await make_client(models={"metadata-only": models["metadata-only"]})
+    swagger = await (await client.get("/swagger.json")).json()
+    OpenAPIV2SpecValidator(swagger).validate()
+    predict_paths = [path for path in swagger["paths"] if path.endswith("predict/")]
+    assert predict_paths == ["/v2/models/metadata-only/predict/"]
+    post = swagger["paths"][predict_paths[0]]["post"]
+    assert post["parameters"] == [] and post["produces"] == ["application/json"]
+    assert set(post["responses"]) >= {"501"} and "200" not in post["responses"]
+    answer = await client.post(predict_paths[0])
+    assert answer.status == 501
+
+
+def test_models_that_predict_come_first(models: dict[str, ModelWrapper]) -> None:
+    """A client that reads the first predict path (the AI4OS UI) finds one that predicts."""
+    served = {"metadata-only": models["metadata-only"], "echo": models["echo"]}
+    swagger = build_swagger2(ROUTES, served, build_openapi3(ROUTES, served))
+    predict_paths = [path for path in swagger["paths"] if path.endswith("predict/")]
+    assert predict_paths == ["/v2/models/echo/predict/", "/v2/models/metadata-only/predict/"]
