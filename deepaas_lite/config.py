@@ -27,6 +27,21 @@ OPTS: list[cfg.Opt] = [
         help="Serve only this model (an entry-point name of the deepaas.v2.model "
         "group). Repeat it to serve several. Default: every installed model.",
     ),
+    cfg.MultiStrOpt(
+        "plugin",
+        default=[],
+        metavar="[ID=]PATH[:OBJECT]",
+        help="Serve the plugin in this Python file, with no packaging: the module, or "
+        "its OBJECT (a class or an object); its id is ID, else the file's name. Repeat it "
+        "to serve several. With it, installed models are served only when named by "
+        "--model-name.",
+    ),
+    cfg.BoolOpt(
+        "reload",
+        default=False,
+        help="Restart serving when a source file of the served plugins changes (for "
+        "development). Trainings running then end as interrupted, as at any restart.",
+    ),
     cfg.StrOpt(
         "state-dir",
         default=DEFAULT_STATE_DIR,

@@ -4,6 +4,7 @@ deepaas-cli --model-name iris-deepaas train --C 2.0
 deepaas-cli --model-name iris-deepaas predict --data 5.1 --data 3.5 --data 1.4 --data 0.2
 deepaas-cli --model-name iris-deepaas --input-json args.json --output out.json predict
 deepaas-cli --model-name iris-deepaas schema predict
+deepaas-cli --plugin my_model.py predict --x 1
 
 deepaas-cli's own options go before the command, the model's arguments after it, so
 that no argument of a model is ever taken for one of deepaas-cli's (options are never
@@ -27,7 +28,7 @@ from typing import IO, Any
 from deepaas_lite import exceptions
 from deepaas_lite.cmd import options
 from deepaas_lite.model import args as model_args
-from deepaas_lite.model import loading
+from deepaas_lite.model import loading, plugin_files
 from deepaas_lite.model.output import dumps
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import progress
@@ -47,7 +48,19 @@ def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
         epilog=_EPILOG,
         allow_abbrev=False,
     )
-    parser.add_argument("--model-name", required=True, help="The model's entry-point name.")
+    parser.add_argument(
+        "--model-name",
+        required=model is None,
+        help="The model's entry-point name, or a --plugin's id (default: the only --plugin).",
+    )
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="[ID=]PATH[:OBJECT]",
+        help="Run the plugin in this Python file, with no packaging (as deepaas-run "
+        "--plugin does); repeat it for several, and pick one with --model-name.",
+    )
     parser.add_argument(
         "--input-json",
         metavar="FILE",
@@ -135,8 +148,12 @@ def run(argv: Sequence[str]) -> Result:
     """Parse ``argv`` and run the command."""
     first = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     first.add_argument("--model-name")
+    first.add_argument("--plugin", action="append", default=[])
     known, _ = first.parse_known_args(argv)
-    model = loading.load_model(known.model_name) if known.model_name else None
+    files = plugin_files.parse_all(known.plugin)
+    plugin_files.export(files)
+    name = known.model_name or (next(iter(files)) if len(files) == 1 else None)
+    model = loading.load_model(name) if name else None
     namespace = _parser(model).parse_args(argv)
     assert model is not None  # --model-name is required by the parser
     target = namespace.output

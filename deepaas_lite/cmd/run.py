@@ -10,8 +10,9 @@ from deepaas_lite import __version__, config, exceptions, logs
 from deepaas_lite.cmd import serve
 from deepaas_lite.compat import environment
 from deepaas_lite.compat import options as deepaas_options
+from deepaas_lite.engine import executors
 from deepaas_lite.engine.batching import policy_for
-from deepaas_lite.model import loading
+from deepaas_lite.model import loading, plugin_files
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import state as training_state
 
@@ -52,6 +53,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     names = deepaas_options.model_names(conf)
     try:
+        files = plugin_files.parse_all(conf.plugin)
+    except exceptions.ModelLoadError as exc:
+        print(f"deepaas-run: {exc.message}", file=sys.stderr)
+        return 2
+    if conf.reload:
+        from deepaas_lite.cmd import reload  # watchfiles, only when asked
+
+        return reload.supervise(
+            sys.argv[1:] if argv is None else argv,
+            conf.listen_ip,
+            conf.listen_port,
+            reload.watched(files, names),
+        )
+    plugin_files.export(files)
+    names = [*names, *files]
+    try:
         models = loading.load_models(names or None)
     except exceptions.UnknownModelNames as exc:
         print(f"deepaas-run: {exc.message}", file=sys.stderr)
@@ -67,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = config.Settings.from_conf(conf, models)
     if not _state_usable(settings):
         return 2
-    if settings.uses_ray and not _ray_connected(settings):
+    if not _executors_connected(settings):
         return 2
     try:
         context = serve.ssl_context(conf.ssl_certfile, conf.ssl_keyfile)
@@ -86,24 +103,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             details=_details(settings, models),
         )
 
-    return serve.run(
-        app, conf.listen_ip, conf.listen_port, context, startup_banner, settings.auth_token_file
-    )
+    try:
+        return serve.run(
+            app, conf.listen_ip, conf.listen_port, context, startup_banner, settings.auth_token_file
+        )
+    finally:
+        for executor in executors.in_use(settings):
+            executor.close()
 
 
 def _details(settings: config.Settings, models: Mapping[str, ModelWrapper]) -> list[str]:
     """The banner's facts: version, models and where they run, state, access."""
-    executors = []
+    executor = executors.get(settings.predict_executor)
+    served = []
     for model_id, model in models.items():
         options = settings.options_for(model_id)
-        workers = options.predict_workers or 0
-        where = f"{workers} worker process{'es' if workers > 1 else ''}" if workers else "threads"
-        if settings.predict_executor == "ray":
-            actors = max(1, workers)
-            where = f"{actors} Ray actor{'s' if actors > 1 else ''}"
+        where = executor.serving(options)
         if policy_for(model, options.max_batch_size, options.max_batch_delay) is not None:
             where += ", batched"
-        executors.append(f"{model_id} ({where})")
+        served.append(f"{model_id} ({where})")
     access = (
         f"bearer tokens of {settings.auth_token_file}"
         if settings.auth_token_file is not None
@@ -111,7 +129,7 @@ def _details(settings: config.Settings, models: Mapping[str, ModelWrapper]) -> l
     )
     return [
         f"version: {__version__}",
-        "models:  " + (", ".join(executors) or "none"),
+        "models:  " + (", ".join(served) or "none"),
         f"state:   {settings.state_dir}",
         f"access:  {access}",
     ]
@@ -138,15 +156,14 @@ def _state_usable(settings: config.Settings) -> bool:
     return True
 
 
-def _ray_connected(settings: config.Settings) -> bool:
-    """Join the Ray cluster of the Ray executors; one line when it cannot be reached."""
-    from deepaas_lite.engine.ray import cluster  # imports Ray only when connecting
-
-    try:
-        cluster.connect(settings.ray)
-    except cluster.RaySetupError as exc:
-        print(f"deepaas-run: {exc.message}", file=sys.stderr)
-        return False
+def _executors_connected(settings: config.Settings) -> bool:
+    """Connect the executors in use (Ray joins its cluster); one line when one cannot."""
+    for executor in executors.in_use(settings):
+        try:
+            executor.connect(settings)
+        except exceptions.DeepaasError as exc:
+            print(f"deepaas-run: {exc.message}", file=sys.stderr)
+            return False
     return True
 
 

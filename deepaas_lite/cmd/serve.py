@@ -85,6 +85,19 @@ def bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=BACKLOG)
 
 
+# The listening socket's file descriptor, when a parent bound it (``deepaas-run --reload``
+# keeps the port across restarts of the server it runs).
+LISTEN_FD_ENV = "DEEPAAS_LITE_LISTEN_FD"
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket handed down by ``--reload``'s supervisor, else a new one on ``host:port``."""
+    fd = os.environ.pop(LISTEN_FD_ENV, None)
+    if fd is not None and fd.isdigit():
+        return socket.socket(fileno=int(fd))
+    return bind(host, port)
+
+
 def exposure_warning(host: str, auth_token_file: Path | None) -> str | None:
     """The warning for a server reachable from other machines without tokens."""
     if auth_token_file is not None or config.is_loopback(host):
@@ -109,7 +122,7 @@ def run(
     if not any(isinstance(f, RejectedRequests) for f in server_log.filters):
         server_log.addFilter(RejectedRequests())
     try:
-        sock = bind(host, port)
+        sock = listening_socket(host, port)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         print(f"deepaas-run: cannot listen on {host}:{port}: {reason}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Plugin discovery through the ``deepaas.v2.model`` entry-point group (stevedore).
+"""Plugin discovery through the ``deepaas.v2.model`` entry-point group (stevedore),
+and plugins served from a file (``--plugin``, ``plugin_files.py``).
 
 A plugin that fails to import, or whose argument schemas fail, is logged with its
 reason and left out: the others are served.
@@ -16,6 +17,7 @@ from stevedore import ExtensionManager, NamedExtensionManager
 
 from deepaas_lite import exceptions
 from deepaas_lite.compat import aliases
+from deepaas_lite.model import plugin_files
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -122,29 +124,54 @@ def _wrap(extension: Any) -> ModelWrapper:
         ) from exc
 
 
-def load_models(names: Iterable[str] | None = None) -> dict[str, ModelWrapper]:
-    """Load the named plugins (default: every installed one), leaving out broken ones.
+def _wrap_file(plugin: plugin_files.PluginFile) -> ModelWrapper:
+    try:
+        return ModelWrapper(plugin.id, _instantiate(plugin.load()), plugin.description())
+    except exceptions.ModelLoadError:
+        raise
+    except Exception as exc:
+        raise exceptions.ModelLoadError(
+            f"Model '{plugin.id}' ({plugin.spec}) failed to load: {why(exc)}"
+        ) from exc
 
-    Raises ``UnknownModelNames`` when a requested name is not installed. Plugins
-    importing ``deepaas.model.v2.*`` get deepaas-lite's modules (``compat.aliases``).
+
+def load_models(names: Iterable[str] | None = None) -> dict[str, ModelWrapper]:
+    """Load the named plugins, leaving out broken ones.
+
+    Default: the plugin files this process was told about (``plugin_files.exported``),
+    else every installed plugin. A name is a plugin file's id or an entry point's name
+    (a file wins). Raises ``UnknownModelNames`` when a requested name is neither.
+    Plugins importing ``deepaas.model.v2.*`` get deepaas-lite's modules
+    (``compat.aliases``).
     """
     aliases.install()
-    wanted = sorted(set(names)) if names else None
-    if wanted is not None:
+    files = plugin_files.exported()
+    wanted = sorted(set(names)) if names else (sorted(files) if files else None)
+    from_files = [name for name in wanted or () if name in files]
+    from_entry_points = None if wanted is None else [n for n in wanted if n not in files]
+    if from_entry_points:
         installed = installed_names()
-        unknown = [name for name in wanted if name not in installed]
+        unknown = [name for name in from_entry_points if name not in installed]
         if unknown:
             raise exceptions.UnknownModelNames(
                 f"Unknown model name(s): {', '.join(unknown)}; "
                 f"installed: {', '.join(installed) or 'none'}"
             )
     models: dict[str, ModelWrapper] = {}
-    for extension in _manager(wanted):
+    for name in from_files:
         try:
-            models[extension.name] = _wrap(extension)
+            models[name] = _wrap_file(files[name])
         except exceptions.ModelLoadError as exc:
             LOG.error("%s; it is left out", exc.message)
-    return models
+    if from_entry_points is None or from_entry_points:
+        for extension in _manager(from_entry_points):
+            try:
+                models[extension.name] = _wrap(extension)
+            except exceptions.ModelLoadError as exc:
+                LOG.error("%s; it is left out", exc.message)
+    if wanted is None:
+        return models
+    return {name: models[name] for name in wanted if name in models}
 
 
 def load_model(name: str) -> ModelWrapper:
