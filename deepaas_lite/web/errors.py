@@ -13,6 +13,7 @@ from aiohttp import web
 from deepaas_lite import exceptions
 from deepaas_lite.http_errors import FAILED, meaning_of
 from deepaas_lite.logs import REQUEST_ID
+from deepaas_lite.web.models import unknown_model
 from deepaas_lite.web.responses import json_response
 
 LOG = logging.getLogger(__name__)
@@ -20,6 +21,9 @@ LOG = logging.getLogger(__name__)
 
 # Headers of an aiohttp HTTPException that its JSON answer keeps.
 KEPT_HEADERS = frozenset({"allow", "www-authenticate", "retry-after"})
+
+# What the router answers a request no route takes.
+_UNROUTED = frozenset({404, 405})
 
 
 def error_response(status: int, message: str, headers: Any = None, **extra: Any) -> web.Response:
@@ -47,6 +51,8 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        if exc.status in _UNROUTED and (unknown := unknown_model(request)) is not None:
+            return _core_error(request, unknown)  # 404 under an unknown model, not 405
         headers = {k: v for k, v in exc.headers.items() if k.lower() in KEPT_HEADERS}
         return error_response(exc.status, _http_message(exc), headers=headers)
     except exceptions.DeepaasError as exc:

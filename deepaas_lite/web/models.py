@@ -8,7 +8,7 @@ from aiohttp import web
 
 from deepaas_lite import exceptions
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.web.keys import MODELS
+from deepaas_lite.web.keys import MODELS, SETTINGS
 from deepaas_lite.web.links import link
 from deepaas_lite.web.responses import json_response
 
@@ -44,3 +44,15 @@ def model_of(request: web.Request) -> ModelWrapper:
     if model is None:
         raise exceptions.ModelNotFound(f"Model '{model_id}' not found")
     return model
+
+
+def unknown_model(request: web.Request) -> exceptions.ModelNotFound | None:
+    """For a request no route took: ``ModelNotFound`` when its path is under a model
+    that is not served (DEEPaaS answers 404 there, whatever the method or the rest)."""
+    prefix = request.app[SETTINGS].base_path + "/v2/models/"
+    if not request.path.startswith(prefix):
+        return None
+    model_id = request.path[len(prefix) :].split("/", 1)[0]
+    if not model_id or model_id in request.app[MODELS]:
+        return None
+    return exceptions.ModelNotFound(f"Model '{model_id}' not found")

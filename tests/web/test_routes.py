@@ -190,3 +190,46 @@ async def test_latency_histogram(client: Client) -> None:
         and 'route="/v2/models/"' in line
     ]
     assert counts == sorted(counts) and len(counts) == 16  # cumulative, 15 bounds + Inf
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [  # DEEPaaS's own test_not_found and test_model_not_found
+        ("GET", "/v2/models/0123456789abcdef"),
+        ("PUT", "/v2/models/0123456789abcdef"),
+        ("POST", "/v2/models/0123456789abcdef"),
+        ("DELETE", "/v2/models/0123456789abcdef"),
+        ("PUT", "/v2/models/0123456789abcdef/train"),
+        ("POST", "/v2/models/0123456789abcdef/predict"),
+        # and any other path under an unknown model
+        ("GET", "/v2/models/nope/predict/"),
+        ("PATCH", "/v2/models/nope/train/0123/"),
+        ("GET", "/v2/models/nope/anything/else"),
+    ],
+)
+async def test_paths_under_an_unknown_model_are_404(client: Client, method: str, path: str) -> None:
+    resp = await client.request(method, path)
+    assert resp.status == 404, await resp.text()
+    body = await resp.json()
+    assert body["code"] == 404 and body["message"] == "Model '" + path.split("/")[3] + "' not found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/v2/models/echo", "GET"),
+        ("GET", "/v2/models/echo/predict/", "POST"),
+        ("PUT", "/v2/models/echo/train", "GET,POST"),
+    ],
+)
+async def test_a_known_model_keeps_405(client: Client, method: str, path: str, allow: str) -> None:
+    resp = await client.request(method, path)
+    assert resp.status == 405
+    assert (await resp.json())["code"] == 405
+    assert set(allow.split(",")) <= set(resp.headers["Allow"].split(","))
+
+
+async def test_an_unknown_path_under_a_known_model_is_404(client: Client) -> None:
+    resp = await client.get("/v2/models/echo/anything/else")
+    assert resp.status == 404
+    assert (await resp.json())["code"] == 404
