@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
-from tests.e2e.browser import CHROMIUM, HEADLESS
+from tests.e2e.conftest import PageErrors, needs_chromium
 from tests.e2e.server import running
 
 
-def render(url: str, profile: Path) -> str:
-    assert CHROMIUM
-    proc = subprocess.run(
-        [
-            CHROMIUM,
-            *HEADLESS,
-            f"--user-data-dir={profile}",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"),
-    reason="Chromium is not installed (.ci/run installs it)",
-)
+@needs_chromium
 @pytest.mark.parametrize("base_path", ["", "/deepaas"])
-def test_swagger_ui_renders_every_model(tmp_path: Path, base_path: str) -> None:
-    assert CHROMIUM, "CI must have Chromium: .ci/run installs it"
+def test_swagger_ui_renders_every_model(
+    tmp_path: Path, base_path: str, page: Page, page_errors: PageErrors, shots: Path
+) -> None:
     args = [
         "--model-name",
         "echo",
@@ -49,10 +27,14 @@ def test_swagger_ui_renders_every_model(tmp_path: Path, base_path: str) -> None:
         base_path,
     ]
     with running(args, tmp_path / "server.log", base_path=base_path) as server:
-        dom = render(f"{server.url}{base_path}/ui", tmp_path / "profile")
+        page.goto(f"{server.url}{base_path}/ui")
+        page.locator(".opblock").first.wait_for()
+        page.screenshot(path=shots / "ui.png")
+        dom = page.content()
     assert 'class="swagger-ui' in dom
     # Operations are rendered from /openapi.json (OpenAPI 3): the spec loaded and parsed.
     assert f"{base_path}/v2/models/echo/predict" in dom
     assert f"{base_path}/v2/models/schema-output/predict" in dom
     assert "opblock-tag" in dom and "Make a prediction" in dom
     assert "Failed to load API definition" not in dom
+    assert page_errors == []

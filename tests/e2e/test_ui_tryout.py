@@ -9,36 +9,23 @@ test's temporary directory); the path is printed.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
-from tests.e2e.browser import CHROMIUM, chromium
+from tests.e2e.conftest import needs_chromium
 from tests.e2e.server import Server, running
 from tests.e2e.swagger_ui import SwaggerUI
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"),
-    reason="Chromium is not installed (.ci/run installs it)",
-)
+pytestmark = needs_chromium
 
 IRIS = "/v2/models/iris-deepaas"
 KINDS = "/v2/models/kinds"
-
-
-@pytest.fixture
-def shots(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    root = Path(os.environ.get("DEEPAAS_UI_SHOTS") or tmp_path / "screenshots")
-    directory = root / request.node.name
-    directory.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots: {directory}")
-    return directory
 
 
 def _post_json(server: Server, path: str, body: dict[str, Any]) -> tuple[int, Any]:
@@ -81,33 +68,32 @@ def _form_schema(document: dict[str, Any], path: str, media: str) -> dict[str, A
 
 
 @pytest.fixture
-async def iris_ui(tmp_path: Path, shots: Path) -> AsyncIterator[tuple[Server, SwaggerUI]]:
+def iris_ui(tmp_path: Path, page: Page, shots: Path) -> Iterator[tuple[Server, SwaggerUI]]:
     args = ["--model-name", "iris-deepaas", "--state-dir", str(tmp_path / "state")]
     env = {"DEEPAAS_IRIS_MODEL_DIR": str(tmp_path / "iris")}
     with running(args, tmp_path / "server.log", env=env) as server:
-        async with chromium(tmp_path / "profile") as page:
-            ui = SwaggerUI(page, shots)
-            await ui.open(server.url + "/ui")
-            yield server, ui
+        ui = SwaggerUI(page, shots)
+        ui.open(server.url + "/ui")
+        yield server, ui
 
 
-async def test_iris_every_operation(iris_ui: tuple[Server, SwaggerUI]) -> None:
+def test_iris_every_operation(iris_ui: tuple[Server, SwaggerUI]) -> None:
     server, ui = iris_ui
-    assert (await ui.version()).split(".")[0] == "5"
-    tag = await ui.page.evaluate("document.querySelector('.opblock-tag-section').innerText")
+    assert (ui.version()).split(".")[0] == "5"
+    tag = ui.page.locator(".opblock-tag-section").first.inner_text()
     assert "version: 0.1.0" in tag and "license: Apache-2.0" in tag and "Home page" in tag
 
     # Predicting before any training: a one-line 503, logged without a traceback.
-    await ui.try_out("post", f"{IRIS}/predict")
-    answer = await ui.execute("post", f"{IRIS}/predict", "predict-before-training")
+    ui.try_out("post", f"{IRIS}/predict")
+    answer = ui.execute("post", f"{IRIS}/predict", "predict-before-training")
     assert answer.status == 503
     assert answer.json()["message"].startswith("No trained model yet")
     log = server.output()
     assert "No trained model yet" in log and "Traceback" not in log
 
     # Train with the form as shown: the defaults, read as the JSON body {} is.
-    await ui.try_out("post", f"{IRIS}/train")
-    answer = await ui.execute("post", f"{IRIS}/train", "train")
+    ui.try_out("post", f"{IRIS}/train")
+    answer = ui.execute("post", f"{IRIS}/train", "train")
     assert answer.status == 200
     record = answer.json()
     status, from_json = _post_json(server, f"{IRIS}/train", {})
@@ -115,58 +101,58 @@ async def test_iris_every_operation(iris_ui: tuple[Server, SwaggerUI]) -> None:
     uuid = record["uuid"]
 
     # One training, then the other: poll the first as a user would, with Execute.
-    await ui.try_out("get", f"{IRIS}/train/{{uuid}}")
-    await ui.fill("get", f"{IRIS}/train/{{uuid}}", "uuid", uuid)
+    ui.try_out("get", f"{IRIS}/train/{{uuid}}")
+    ui.fill("get", f"{IRIS}/train/{{uuid}}", "uuid", uuid)
     for _ in range(120):
-        answer = await ui.execute("get", f"{IRIS}/train/{{uuid}}", "training")
+        answer = ui.execute("get", f"{IRIS}/train/{{uuid}}", "training")
         assert answer.status == 200 and answer.json()["uuid"] == uuid
         if answer.json()["status"] not in ("pending", "running"):
             break
-        await asyncio.sleep(0.5)
+        time.sleep(0.5)
     assert answer.json()["status"] == "done", answer.json()
     assert answer.json()["result"]["output"]["accuracy"] > 0.8
     _wait_done(server, from_json["uuid"])
 
-    await ui.try_out("get", f"{IRIS}/train")
-    answer = await ui.execute("get", f"{IRIS}/train", "trainings")
+    ui.try_out("get", f"{IRIS}/train")
+    answer = ui.execute("get", f"{IRIS}/train", "trainings")
     assert answer.status == 200
     assert [r["uuid"] for r in answer.json()] == [uuid, from_json["uuid"]]
 
-    await ui.try_out("get", f"{IRIS}/train/{{uuid}}/log")
-    await ui.fill("get", f"{IRIS}/train/{{uuid}}/log", "uuid", uuid)
-    answer = await ui.execute("get", f"{IRIS}/train/{{uuid}}/log", "log")
+    ui.try_out("get", f"{IRIS}/train/{{uuid}}/log")
+    ui.fill("get", f"{IRIS}/train/{{uuid}}/log", "uuid", uuid)
+    answer = ui.execute("get", f"{IRIS}/train/{{uuid}}/log", "log")
     assert answer.status == 200 and answer.media_type.startswith("text/plain")
 
     # Predict with the example flower, from each request body type the UI offers.
     document = server.json("GET", "/openapi.json")[1]
     status, expected = _post_json(server, f"{IRIS}/predict", {"data": [5.1, 3.5, 1.4, 0.2]})
     assert status == 200 and expected == {"status": "OK", "predictions": {"labels": [0]}}
-    form = await ui.form_values("post", f"{IRIS}/predict")
+    form = ui.form_values("post", f"{IRIS}/predict")
     schema = _form_schema(document, f"{IRIS}/predict", "multipart/form-data")
     assert _typed(schema, form) == {"data": [5.1, 3.5, 1.4, 0.2]}
     for media in ("multipart/form-data", "application/x-www-form-urlencoded", "application/json"):
         if media != "multipart/form-data":  # the first one, as shown
-            await ui.body_type("post", f"{IRIS}/predict", media)
-        answer = await ui.execute("post", f"{IRIS}/predict", f"predict-{media.split('/')[1]}")
+            ui.body_type("post", f"{IRIS}/predict", media)
+        answer = ui.execute("post", f"{IRIS}/predict", f"predict-{media.split('/')[1]}")
         assert answer.status == 200, answer
         assert answer.json() == expected
         assert f"Content-Type: {media}" in answer.curl
 
-    await ui.try_out("get", IRIS)
-    answer = await ui.execute("get", IRIS, "model")
+    ui.try_out("get", IRIS)
+    answer = ui.execute("get", IRIS, "model")
     assert answer.status == 200 and answer.json()["version"] == "0.1.0"
 
     # The API's own operations.
     for path in ("/", "/v2", "/v2/models", "/v2/health/live", "/v2/health/ready", "/metrics"):
-        await ui.try_out("get", path)
-        answer = await ui.execute("get", path, f"api{path.replace('/', '-')}")
+        ui.try_out("get", path)
+        answer = ui.execute("get", path, f"api{path.replace('/', '-')}")
         assert answer.status == 200, answer
         if path == "/v2/models":
             assert [m["id"] for m in answer.json()["models"]] == ["iris-deepaas"]
 
-    await ui.try_out("delete", f"{IRIS}/train/{{uuid}}")
-    await ui.fill("delete", f"{IRIS}/train/{{uuid}}", "uuid", uuid)
-    answer = await ui.execute("delete", f"{IRIS}/train/{{uuid}}", "delete-training")
+    ui.try_out("delete", f"{IRIS}/train/{{uuid}}")
+    ui.fill("delete", f"{IRIS}/train/{{uuid}}", "uuid", uuid)
+    answer = ui.execute("delete", f"{IRIS}/train/{{uuid}}", "delete-training")
     assert answer.status == 200 and answer.json()["uuid"] == uuid
     assert server.json("GET", f"{IRIS}/train/{uuid}")[0] == 404
 
@@ -181,27 +167,26 @@ def _wait_done(server: Server, uuid: str) -> None:
 
 
 @pytest.fixture
-async def kinds_ui(tmp_path: Path, shots: Path) -> AsyncIterator[tuple[Server, SwaggerUI]]:
+def kinds_ui(tmp_path: Path, page: Page, shots: Path) -> Iterator[tuple[Server, SwaggerUI]]:
     args = ["--model-name", "kinds", "--state-dir", str(tmp_path / "state")]
     with running(args, tmp_path / "server.log") as server:
-        async with chromium(tmp_path / "profile") as page:
-            ui = SwaggerUI(page, shots)
-            await ui.open(server.url + "/ui")
-            yield server, ui
+        ui = SwaggerUI(page, shots)
+        ui.open(server.url + "/ui")
+        yield server, ui
 
 
-async def test_every_kind_of_argument(kinds_ui: tuple[Server, SwaggerUI], tmp_path: Path) -> None:
+def test_every_kind_of_argument(kinds_ui: tuple[Server, SwaggerUI], tmp_path: Path) -> None:
     server, ui = kinds_ui
     predict = f"{KINDS}/predict"
     document = server.json("GET", "/openapi.json")[1]
     schema = _form_schema(document, predict, "multipart/form-data")
 
     # The form as first shown, no file chosen: the same arguments as its JSON body.
-    await ui.try_out("post", predict)
-    body = _typed(schema, await ui.form_values("post", predict))
+    ui.try_out("post", predict)
+    body = _typed(schema, ui.form_values("post", predict))
     assert body["numbers"] == [1.5, 2]  # the field's example
     assert body["colour"] == "red" and body["level"] == 1  # defaults
-    answer = await ui.execute("post", predict, "predict-as-shown")
+    answer = ui.execute("post", predict, "predict-as-shown")
     assert answer.status == 200, answer
     status, expected = _post_json(server, predict, body)
     assert status == 200
@@ -214,11 +199,11 @@ async def test_every_kind_of_argument(kinds_ui: tuple[Server, SwaggerUI], tmp_pa
     one.write_text("first")
     two.write_bytes(b"\x89PNG\r\n\x1a\n")
     three.write_text("a,b\n1,2\n")
-    await ui.set_files("post", predict, "upload", [one])
-    await ui.add_item("post", predict, "uploads")
-    await ui.add_item("post", predict, "uploads")
-    await ui.set_files("post", predict, "uploads", [two, three])
-    answer = await ui.execute("post", predict, "predict-with-files")
+    ui.set_files("post", predict, "upload", [one])
+    ui.add_item("post", predict, "uploads")
+    ui.add_item("post", predict, "uploads")
+    ui.set_files("post", predict, "uploads", [two, three])
+    answer = ui.execute("post", predict, "predict-with-files")
     assert answer.status == 200, answer
     got = answer.json()["predictions"]
     assert got["upload"] == {
@@ -237,31 +222,31 @@ async def test_every_kind_of_argument(kinds_ui: tuple[Server, SwaggerUI], tmp_pa
 
     # The response's media type sets Accept, and the answer is the plugin's raw one.
     accept = ".response-control-media-type--accept-controller select"
-    await ui.choose("post", predict, accept, "text/plain")
-    answer = await ui.execute("post", predict, "predict-text")
+    ui.choose("post", predict, accept, "text/plain")
+    answer = ui.execute("post", predict, "predict-text")
     assert answer.status == 200 and answer.media_type.startswith("text/plain")
     assert json.loads(answer.body)["numbers"] == [1.5, 2.0]
-    await ui.choose("post", predict, accept, "image/png")
-    answer = await ui.execute("post", predict, "predict-png")
+    ui.choose("post", predict, accept, "image/png")
+    answer = ui.execute("post", predict, "predict-png")
     assert answer.status == 200 and answer.media_type == "image/png" and answer.image
     # ?accept= is the API's override of the Accept header (API.md).
-    await ui.choose("post", predict, "tr[data-param-name='accept'] select", "text/plain")
-    answer = await ui.execute("post", predict, "predict-accept-parameter")
+    ui.choose("post", predict, "tr[data-param-name='accept'] select", "text/plain")
+    answer = ui.execute("post", predict, "predict-accept-parameter")
     assert answer.status == 200 and answer.media_type.startswith("text/plain")
 
     # train (no files: multipart or JSON), and the trainings.
     train = f"{KINDS}/train"
     train_schema = _form_schema(document, train, "multipart/form-data")
-    await ui.try_out("post", train)
-    body = _typed(train_schema, await ui.form_values("post", train))
-    answer = await ui.execute("post", train, "train-multipart")
+    ui.try_out("post", train)
+    body = _typed(train_schema, ui.form_values("post", train))
+    answer = ui.execute("post", train, "train-multipart")
     assert answer.status == 200, answer
     status, from_json = _post_json(server, train, body)
     assert status == 200 and answer.json()["args"] == from_json["args"]
-    await ui.body_type("post", train, "application/json")
-    answer = await ui.execute("post", train, "train-json")
+    ui.body_type("post", train, "application/json")
+    answer = ui.execute("post", train, "train-json")
     assert answer.status == 200, answer
 
-    await ui.try_out("get", train)
-    answer = await ui.execute("get", train, "trainings")
+    ui.try_out("get", train)
+    answer = ui.execute("get", train, "trainings")
     assert answer.status == 200 and len(answer.json()) == 3
