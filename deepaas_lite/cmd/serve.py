@@ -22,7 +22,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from deepaas_lite import config
+from deepaas_lite.web import hosts
 
 LOG = logging.getLogger("deepaas_lite")
 
@@ -100,7 +100,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def exposure_warning(host: str, auth_token_file: Path | None) -> str | None:
     """The warning for a server reachable from other machines without tokens."""
-    if auth_token_file is not None or config.is_loopback(host):
+    if auth_token_file is not None or hosts.is_loopback(host):
         return None
     return (
         f"Listening on {host}, reachable from other machines, without --auth-token-file: "

@@ -29,7 +29,7 @@ from deepaas_lite.web.errors import error_middleware
 from deepaas_lite.web.keys import MODELS, PREDICTORS, SETTINGS, SPEC, SWAGGER, TRAININGS
 from deepaas_lite.web.metrics import METRICS, REQUEST_METRICS, Metrics
 from deepaas_lite.web.observed import observing
-from deepaas_lite.web.origins import cors_middleware, guard_middleware
+from deepaas_lite.web.origins import cors_middleware, guard
 from deepaas_lite.web.routes import ROUTES as ALL_ROUTES
 from deepaas_lite.web.routes import add_routes
 
@@ -90,7 +90,7 @@ def _middlewares(settings: Settings) -> list[Middleware]:
         observing([ACCESS_LOG, REQUEST_METRICS]),
         *([cors_middleware] if settings.cors_origins else []),
         error_middleware,
-        guard_middleware,
+        guard(settings),
         *([auth_middleware] if settings.auth_token_file is not None else []),
     ]
 

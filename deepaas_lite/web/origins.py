@@ -4,10 +4,11 @@
   ``Access-Control-Request-Method``) and adds the CORS headers for the origins of
   ``--cors-origin`` (``*``: every origin). It sits outside the error middleware, so
   that error answers carry the headers too.
-- ``guard_middleware`` refuses (403) a request whose ``Host`` header is not one the
-  server serves (``--allowed-host``: DNS rebinding), and a state-changing request
-  (POST, DELETE, ...) whose ``Origin`` names another origin that is not allowed
-  (cross-site form posts). Health stays open to any Host, for probes.
+- ``guard(settings)`` refuses (403) a request whose ``Host`` header is not one the
+  server serves (``allowed_hosts``: ``--allowed-host``, else worked out from the listen
+  address; against DNS rebinding), and a state-changing request (POST, DELETE, ...)
+  whose ``Origin`` names another origin that is not allowed (cross-site form posts).
+  Health stays open to any Host, for probes.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from yarl import URL
 
+from deepaas_lite.config import Settings
 from deepaas_lite.http_errors import FORBIDDEN
 from deepaas_lite.web.errors import error_response
+from deepaas_lite.web.hosts import allowed_hosts
 from deepaas_lite.web.keys import SETTINGS
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -129,26 +133,31 @@ def _is_health(request: web.Request) -> bool:
     return resource is not None and resource.canonical.startswith(base + "/v2/health/")
 
 
-@web.middleware
-async def guard_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    settings = request.app[SETTINGS]
-    host = request.headers.get("Host")
-    if (
-        settings.allowed_hosts
-        and host is not None
-        and not _host_served(host, settings.allowed_hosts)
-        and not _is_health(request)
-    ):
-        raise web.HTTPForbidden(text=f"Host '{host}' is not served here (see --allowed-host)")
-    origin = request.headers.get("Origin")
-    if (
-        request.method not in SAFE_METHODS
-        and origin is not None
-        and not same_origin(origin, host or "")
-        and cors_allows(origin, settings.cors_origins) is None
-    ):
-        raise web.HTTPForbidden(
-            text=f"Cross-origin request from '{origin}' refused (see --cors-origin)"
-        )
-    response: web.StreamResponse = await handler(request)
-    return response
+def guard(settings: Settings) -> Middleware:
+    """The Host and Origin guard of a server run with ``settings``."""
+    served = allowed_hosts(settings.listen_ip, settings.allowed_hosts)
+
+    @web.middleware
+    async def guard_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        host = request.headers.get("Host")
+        if (
+            served
+            and host is not None
+            and not _host_served(host, served)
+            and not _is_health(request)
+        ):
+            raise web.HTTPForbidden(text=f"Host '{host}' is not served here (see --allowed-host)")
+        origin = request.headers.get("Origin")
+        if (
+            request.method not in SAFE_METHODS
+            and origin is not None
+            and not same_origin(origin, host or "")
+            and cors_allows(origin, settings.cors_origins) is None
+        ):
+            raise web.HTTPForbidden(
+                text=f"Cross-origin request from '{origin}' refused (see --cors-origin)"
+            )
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return guard_middleware

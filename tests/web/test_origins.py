@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from deepaas_lite.config import allowed_hosts
+from deepaas_lite.web.hosts import allowed_hosts
 from deepaas_lite.web.origins import host_allowed, same_origin
 from tests.conftest import ClientFactory
 
