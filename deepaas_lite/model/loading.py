@@ -11,6 +11,7 @@ import importlib.metadata
 import logging
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from stevedore import ExtensionManager, NamedExtensionManager
@@ -81,6 +82,16 @@ def why(exc: BaseException) -> str:
             f"('{match.group(1)}=...'), which marshmallow {installed} rejects; "
             f"install '{MARSHMALLOW_3}' (see docs/migration.md)"
         )
+    if isinstance(exc, OSError) and isinstance(exc.filename, str):
+        # repr() leaves the file out; a relative one is named as it was looked for.
+        named = f"{exc!r}: '{Path(exc.filename).absolute()}'"
+        if isinstance(exc, FileNotFoundError):
+            return (
+                f"{named}; a plugin that reads files of its source tree must be installed "
+                "from it with 'pip install --no-deps -e <its source tree>' "
+                "(see docs/migration.md)"
+            )
+        return named
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("deepaas."):
         return (
             f"{exc!r}: deepaas-lite provides only deepaas.model.v2.base and "

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,26 @@ def test_marshmallow_3_keyword_plugin(models: dict[str, ModelWrapper]) -> None:
     data = model.predict_schema.fields["data"]
     assert data.metadata["type"] == "file"
     assert data.metadata["description"] == "Data file to process"
+
+
+def test_a_missing_file_is_named_with_the_remedy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """AI4OS-template plugins read files of their source tree at import (ai4os-demo-app:
+    ``ai4-metadata.yml``); installed without ``-e`` the file is not there, and the log
+    line must say which file, and what to do."""
+    from deepaas_lite.model import plugin_files
+
+    monkeypatch.chdir(tmp_path)
+    plugin = tmp_path / "reads_its_tree.py"
+    plugin.write_text("open('ai4-metadata.yml')\n")
+    plugin_files.export(plugin_files.parse_all([str(plugin)]))
+    try:
+        with caplog.at_level(logging.ERROR):
+            assert loading.load_models() == {}
+    finally:
+        sys.modules.pop("reads_its_tree", None)
+        monkeypatch.delenv(plugin_files.ENV, raising=False)
+    (line,) = [r.getMessage() for r in caplog.records if "reads_its_tree" in r.getMessage()]
+    assert f"'{tmp_path / 'ai4-metadata.yml'}'" in line, line
+    assert "pip install --no-deps -e" in line, line
