@@ -1,15 +1,22 @@
 """A request body before arguments are read from it: its type, its size, its JSON.
 
 A body is refused before any of it is read when its declared length is over
-``client_max_size`` (413, whatever its type) or when no argument location reads its
-type (415); a client that sent ``Expect: 100-continue`` is then never asked for it.
+``client_max_size`` (413, whatever its type), when a JSON or urlencoded body's is over
+``json_max_size`` (413: large data travels as files of a multipart form), or when no
+argument location reads its type (415); a client that sent ``Expect: 100-continue`` is
+then never asked for it (nor one the Host, Origin or token checks refuse). A body
+without a declared length is held to the same limits as it is read (``read_text_body``).
+
 A JSON body must be an object of real JSON: no ``NaN``/``Infinity``, no number too
-large for a float, and no deeper than ``MAX_JSON_DEPTH`` nested containers.
+large for a float, and no deeper than ``MAX_JSON_DEPTH`` nested containers. A large
+one is decoded ``stepwise`` (by the pure-Python scanner, value by value), in a thread:
+the C decoder would hold the GIL, and so the event loop, for its whole length.
 """
 
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
 from typing import Any
 
@@ -18,9 +25,12 @@ from webargs import core
 
 from deepaas_lite import exceptions
 
-FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+FORMS = (URLENCODED, MULTIPART)
 READ_TYPES = ("application/json", *FORMS)
 MAX_JSON_DEPTH = 100
+_CHUNK = 64 * 1024
 
 
 def is_json(content_type: str) -> bool:
@@ -28,7 +38,27 @@ def is_json(content_type: str) -> bool:
     return bool(core.is_json(content_type))
 
 
-def check_body(request: web.Request) -> None:
+def is_text_body(content_type: str) -> bool:
+    """A body read whole into memory before its arguments: JSON or urlencoded."""
+    return content_type == URLENCODED or is_json(content_type)
+
+
+def text_limit(request: web.Request, json_max_size: int) -> int:
+    """The largest JSON or urlencoded body ``request`` may send (0: no limit)."""
+    limits = [limit for limit in (request.client_max_size, json_max_size) if limit]
+    return min(limits, default=0)
+
+
+def text_too_large(limit: int, size: int) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=size,
+        text=f"A JSON or urlencoded body may be at most {limit} bytes (--json-max-size): "
+        "send large data as files of a multipart/form-data body",
+    )
+
+
+def check_body(request: web.Request, json_max_size: int = 0) -> None:
     """Refuse a body that is too large or of a type no argument is read from."""
     if not request.body_exists:
         return
@@ -37,6 +67,9 @@ def check_body(request: web.Request) -> None:
     if limit and length is not None and length > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length)
     content_type = request.content_type
+    text_max = text_limit(request, json_max_size)
+    if length is not None and text_max and length > text_max and is_text_body(content_type):
+        raise text_too_large(text_max, length)
     if not (is_json(content_type) or content_type in FORMS):
         raise exceptions.UnsupportedMediaType(
             f"Cannot read a body of type '{content_type}': send "
@@ -45,29 +78,55 @@ def check_body(request: web.Request) -> None:
         )
 
 
-async def expect_continue(request: web.Request) -> None:
-    """``Expect: 100-continue``: invite only a body that will be read.
+async def read_text_body(request: web.Request, limit: int) -> bytes:
+    """A JSON or urlencoded body, read whole; 413 as soon as it passes ``limit``."""
+    if request.content_length is not None:  # checked against the limit already
+        return await request.read()
+    chunks = []
+    size = 0
+    async for chunk in request.content.iter_chunked(_CHUNK):
+        size += len(chunk)
+        if limit and size > limit:
+            raise text_too_large(limit, size)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
-    A body that ``check_body`` refuses gets no ``100 Continue``: the handler answers
-    413 or 415 at once and the client never sends it.
-    """
-    try:
-        check_body(request)
-    except (web.HTTPException, exceptions.DeepaasError):
-        return
+
+EXPECTS_CONTINUE = web.RequestKey("expects_continue", bool)
+
+
+async def expect_continue(request: web.Request) -> None:
+    """``Expect: 100-continue``: noted here, answered by ``send_continue`` only once the
+    handler is about to read the body, after the Host, Origin and token checks and
+    ``check_body``. A refused request gets its 401, 403, 413 or 415 at once, and the
+    client never sends the body."""
     expect = request.headers.get("Expect", "")
     if request.version != HttpVersion11:
         return
     if expect.lower() != "100-continue":
         raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
-    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    request.writer.output_size = 0  # the answer itself starts after this line
+    request[EXPECTS_CONTINUE] = True
 
 
-def json_object(raw: bytes) -> dict[str, Any]:
-    """The JSON object of a body; ``MalformedBody`` for anything else."""
+async def send_continue(request: web.Request) -> None:
+    """Invite the body a client is holding back for ``100 Continue`` (once)."""
+    if request.get(EXPECTS_CONTINUE):
+        request[EXPECTS_CONTINUE] = False
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the answer itself starts after this line
+
+
+def json_object(raw: bytes, stepwise: bool = False) -> dict[str, Any]:
+    """The JSON object of a body; ``MalformedBody`` for anything else.
+
+    ``stepwise`` decodes with the pure-Python scanner: slower, but it lets other
+    threads have the GIL while it works (for a large body, in a thread).
+    """
     try:
-        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+        if stepwise:
+            value = _stepwise_decoder().decode(raw.decode(json.detect_encoding(raw)))
+        else:
+            value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
     except RecursionError as exc:
         raise exceptions.MalformedBody(_too_deep()) from exc
     except (ValueError, UnicodeDecodeError) as exc:
@@ -77,6 +136,12 @@ def json_object(raw: bytes) -> dict[str, Any]:
     if _deeper_than(value, MAX_JSON_DEPTH):
         raise exceptions.MalformedBody(_too_deep())
     return value
+
+
+def _stepwise_decoder() -> json.JSONDecoder:
+    decoder = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    return decoder
 
 
 def _too_deep() -> str:

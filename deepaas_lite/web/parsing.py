@@ -8,24 +8,39 @@ parts are saved to a temporary directory and handed over as ``UploadedFile``; th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import shutil
 import tempfile
-from collections.abc import Mapping
+import weakref
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from marshmallow import RAISE, Schema, ValidationError
 from multidict import MultiDict, MultiMapping
 from webargs.asyncparser import AsyncParser
+from webargs.core import Parser
 
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.uploads import UploadedFile
-from deepaas_lite.web.body import FORMS, check_body, is_json, json_object
+from deepaas_lite.web.body import (
+    MULTIPART,
+    URLENCODED,
+    check_body,
+    is_text_body,
+    json_object,
+    read_text_body,
+    send_continue,
+    text_limit,
+)
+from deepaas_lite.web.keys import SETTINGS
 from deepaas_lite.web.negotiation import QUERY_KEY, choose, requested
 
 
@@ -61,27 +76,34 @@ class Uploads:
 UPLOADS = web.RequestKey("uploads", Uploads)
 
 
-class RequestParser(AsyncParser[web.Request]):
-    """webargs parser whose ``request`` location is query string plus body."""
+BODY = web.RequestKey("text_body", bytes)
+"""A JSON or urlencoded body, read (within its limit) before the arguments."""
 
-    __location_map__ = {**AsyncParser.__location_map__, "request": "load_request"}
 
-    async def load_request(self, req: web.Request, schema: Schema) -> Mapping[str, Any]:
+class _Arguments(Parser[web.Request]):
+    """What both parsers share: the ``request`` location read from a body already read
+    (``BODY``) or a multipart form, and the errors."""
+
+    def _request_data(
+        self, req: web.Request, schema: Schema, form: MultiDict[Any] | None = None
+    ) -> dict[str, Any]:
         # Unknown keys are kept in every location, so that validation names them.
         # ``?accept=`` is the media type asked for, not an argument (negotiated below).
         query = _without(req.query, QUERY_KEY)
         data: dict[str, Any]
-        if req.body_exists and is_json(req.content_type):
-            data = self._text_dict(req, query, schema)
-            body = await self._json_body(req)
-            _set_aside(req, body, {**values.json_errors(schema, body), **_accept_in(body)})
-            data.update(body)
-        elif req.body_exists and req.content_type in FORMS:
-            form = await self._form(req, schema)
+        raw = req.get(BODY)
+        if raw is not None and req.content_type == URLENCODED:
+            form = self._form_values(req, schema, _urlencoded(req, raw))
+        if form is not None:
             merged: MultiDict[Any] = MultiDict(query)
             merged.extend(form)
             data = self._text_dict(req, merged, schema)
             _set_aside(req, data, _accept_in(form))
+        elif raw is not None:
+            data = self._text_dict(req, query, schema)
+            body = json_object(raw, stepwise=len(raw) > OFF_LOOP_BYTES) if raw.strip() else {}
+            _set_aside(req, body, {**values.json_errors(schema, body), **_accept_in(body)})
+            data.update(body)
         else:
             data = self._text_dict(req, query, schema)
         choices = _shape(schema).accept
@@ -98,19 +120,9 @@ class RequestParser(AsyncParser[web.Request]):
         _set_aside(req, data, errors)
         return data
 
-    async def _json_body(self, req: web.Request) -> dict[str, Any]:
-        raw = await req.read()
-        if not raw.strip():
-            return {}
-        return json_object(raw)
-
-    async def _form(self, req: web.Request, schema: Schema) -> MultiDict[Any]:
-        try:
-            form = await req.post()
-        except web.HTTPException:
-            raise
-        except Exception as exc:
-            raise exceptions.MalformedBody(f"Malformed form body: {exc}") from exc
+    def _form_values(
+        self, req: web.Request, schema: Schema, form: MultiMapping[Any]
+    ) -> MultiDict[Any]:
         uploads: Uploads = req[UPLOADS]
         file_keys = _shape(schema).file_keys
         out: MultiDict[Any] = MultiDict()
@@ -145,7 +157,66 @@ class RequestParser(AsyncParser[web.Request]):
         if isinstance(messages, dict):
             messages = messages.get("request", messages)  # webargs nests by location
         errors = messages if isinstance(messages, dict) else {"_schema": messages}
-        raise exceptions.InvalidArguments({**errors, **req.get(SET_ASIDE, {})})
+        raise exceptions.InvalidArguments(_bounded({**errors, **req.get(SET_ASIDE, {})}))
+
+
+class RequestParser(_Arguments, AsyncParser[web.Request]):
+    """webargs parser whose ``request`` location is query string plus body, on the loop."""
+
+    __location_map__ = {**AsyncParser.__location_map__, "request": "load_request"}
+
+    async def load_request(self, req: web.Request, schema: Schema) -> Mapping[str, Any]:
+        form = await self._form(req, schema) if _is_multipart(req) else None
+        return self._request_data(req, schema, form)
+
+    async def _form(self, req: web.Request, schema: Schema) -> MultiDict[Any]:
+        try:
+            form = await req.post()
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            raise exceptions.MalformedBody(f"Malformed form body: {exc}") from exc
+        return self._form_values(req, schema, form)
+
+
+class _ThreadParser(_Arguments):
+    """The same, for a large body already read: all of it runs in a worker thread."""
+
+    __location_map__ = {**Parser.__location_map__, "request": "load_read_request"}
+
+    def load_read_request(self, req: web.Request, schema: Schema) -> Mapping[str, Any]:
+        return self._request_data(req, schema)
+
+
+def _is_multipart(req: web.Request) -> bool:
+    return req.body_exists and req.content_type == MULTIPART
+
+
+def _urlencoded(req: web.Request, raw: bytes) -> MultiDict[str]:
+    """A urlencoded body's fields, as aiohttp's ``post()`` reads them."""
+    charset = req.charset or "utf-8"
+    try:
+        text = raw.rstrip().decode(charset)
+        pairs = parse_qsl(text, keep_blank_values=True, encoding=charset)
+    except (UnicodeDecodeError, LookupError, ValueError) as exc:
+        raise exceptions.MalformedBody(f"Malformed form body: {exc}") from exc
+    return MultiDict(pairs)
+
+
+# Errors named at most per level of a 422: a large body's thousands of invalid items
+# would make an answer as large, encoded on the event loop.
+MAX_ERRORS = 20
+
+
+def _bounded(errors: dict[Any, Any]) -> dict[Any, Any]:
+    """``errors`` with at most ``MAX_ERRORS`` entries a level, and a count of the rest."""
+    out: dict[Any, Any] = {}
+    for index, (key, value) in enumerate(errors.items()):
+        if index == MAX_ERRORS:
+            out["..."] = [f"{len(errors) - MAX_ERRORS} more errors not shown"]
+            break
+        out[key] = _bounded(value) if isinstance(value, dict) else value
+    return out
 
 
 SET_ASIDE: web.RequestKey[dict[str, Any]] = web.RequestKey("invalid_before_loading", dict)
@@ -211,29 +282,53 @@ def _check_files(schema: Schema, data: Mapping[str, Any]) -> None:
 
 
 PARSER = RequestParser()
+_THREAD_PARSER = _ThreadParser()
+
+# A JSON or urlencoded body larger than this is decoded and validated in a thread.
+OFF_LOOP_BYTES = 64 * 1024
+# Large bodies decoded at once, and waiting for their turn (beyond: 503): what they
+# cost in memory is bounded by these, times the limit of --json-max-size.
+LARGE_AT_ONCE = 1
+LARGE_WAITING = 4
 
 ERRORS = (
     exceptions.MalformedBody,
     exceptions.UnsupportedMediaType,
     exceptions.InvalidArguments,
     exceptions.NotAcceptable,  # an ``accept`` argument that no choice satisfies
+    exceptions.ModelBusy,  # too many large bodies waiting to be read
 )
 """What ``parse_arguments`` raises (a body over the size limit is aiohttp's 413)."""
 
 
 async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[str, Any], Uploads]:
-    """Validated arguments and the request's uploads (the caller cleans them up)."""
-    check_body(request)
+    """Validated arguments and the request's uploads (the caller cleans them up).
+
+    A JSON or urlencoded body is read whole first, within its limit; a large one is
+    decoded and validated in a thread, one at a time (``LARGE_AT_ONCE``).
+    """
+    json_max_size = request.app[SETTINGS].json_max_size
+    check_body(request, json_max_size)
     uploads = Uploads()
     if not schema.fields and not request.body_exists and not request.query:
         return {}, uploads  # nothing declared, nothing sent
     request[UPLOADS] = uploads
     request[SET_ASIDE] = {}
     try:
-        data = await PARSER.parse(schema, request, location="request", unknown=RAISE)
+        if request.body_exists:
+            await send_continue(request)
+            if is_text_body(request.content_type):
+                limit = text_limit(request, json_max_size)
+                request[BODY] = await read_text_body(request, limit)
+        raw = request.get(BODY)
+        if raw is not None and len(raw) > OFF_LOOP_BYTES:
+            async with _large_body_turn():
+                data = await asyncio.to_thread(_parse_read, schema, request)
+        else:
+            data = await PARSER.parse(schema, request, location="request", unknown=RAISE)
         invalid: dict[str, Any] = request[SET_ASIDE]
         if invalid:
-            raise exceptions.InvalidArguments(invalid)
+            raise exceptions.InvalidArguments(_bounded(invalid))
         _check_files(schema, data)
     except RecursionError as exc:  # a schema that nests itself, as deep as the body
         uploads.cleanup()
@@ -242,3 +337,39 @@ async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[st
         uploads.cleanup()
         raise
     return dict(data), uploads
+
+
+def _parse_read(schema: Schema, request: web.Request) -> Any:
+    return _THREAD_PARSER.parse(schema, request, location="request", unknown=RAISE)
+
+
+class _Turns:
+    """Whose turn it is to decode a large body, on one event loop."""
+
+    def __init__(self) -> None:
+        self.semaphore = asyncio.Semaphore(LARGE_AT_ONCE)
+        self.waiting = 0
+
+
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def _large_body_turn() -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    turns = _TURNS.get(loop)
+    if turns is None:
+        turns = _TURNS[loop] = _Turns()
+    if turns.semaphore.locked() and turns.waiting >= LARGE_WAITING:
+        raise exceptions.ModelBusy(
+            "Too many large bodies are waiting to be read; retry later", retry_after=1
+        )
+    turns.waiting += 1
+    try:
+        await turns.semaphore.acquire()
+    finally:
+        turns.waiting -= 1
+    try:
+        yield
+    finally:
+        turns.semaphore.release()

@@ -1,0 +1,60 @@
+"""A large JSON or urlencoded body is decoded and validated off the event loop."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from deepaas_lite.web import parsing
+from tests.conftest import ClientFactory
+
+
+@pytest.fixture
+def decoded_in(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each JSON body decoded: whether it was on the event loop's thread."""
+    on_loop: list[bool] = []
+    real = parsing.json_object
+
+    def recording(raw: bytes, stepwise: bool = False) -> dict[str, Any]:
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        return real(raw, stepwise)
+
+    monkeypatch.setattr(parsing, "json_object", recording)
+    return on_loop
+
+
+async def test_large_json_body_is_decoded_off_the_loop(
+    make_client: ClientFactory, decoded_in: list[bool]
+) -> None:
+    client = await make_client()
+    small = {"data": [1.5, 2.5]}
+    large = {"data": [1.5] * (parsing.OFF_LOOP_BYTES // 4)}
+    for body in (small, large):
+        resp = await client.post("/v2/models/echo/predict/", json=body)
+        assert resp.status == 200, await resp.text()
+        assert (await resp.json())["predictions"]["data"] == body["data"]
+    assert decoded_in == [True, False]
+
+
+async def test_large_urlencoded_body_is_read_off_the_loop(make_client: ClientFactory) -> None:
+    client = await make_client()
+    count = parsing.OFF_LOOP_BYTES // 8
+    resp = await client.post(
+        "/v2/models/echo/predict/",
+        data="&".join(["data=1.5"] * count),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert resp.status == 200, await resp.text()
+    assert len((await resp.json())["predictions"]["data"]) == count
+
+
+async def test_malformed_large_json_body_is_400(make_client: ClientFactory) -> None:
+    client = await make_client()
+    body = json.dumps({"data": [1.5] * parsing.OFF_LOOP_BYTES}).encode()[:-1]
+    resp = await client.post(
+        "/v2/models/echo/predict/", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert resp.status == 400, await resp.text()
