@@ -53,7 +53,13 @@ async def predict(request: web.Request) -> web.StreamResponse:
 
 
 def raw_response(output: Any, media_type: str) -> web.Response:
-    """A non-JSON answer: bytes, str (text, never a path), an open binary file or a path."""
+    """A non-JSON answer: bytes, str (text, never a path), an open binary file or a path.
+
+    Text (``text/*``) is said to be UTF-8 unless the media type names a charset: a str
+    is sent so, and clients that assume ISO-8859-1 otherwise (``requests``) read it right.
+    """
+    if media_type.startswith("text/") and "charset=" not in media_type.lower():
+        media_type += "; charset=utf-8"
     return web.Response(body=_raw_body(output), headers={"Content-Type": media_type})
 
 

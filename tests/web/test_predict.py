@@ -282,3 +282,31 @@ async def test_model_without_arguments(client: Client) -> None:
     resp = await client.post("/v2/models/bare-predict/predict/", json={"unknown": 1})
     assert resp.status == 422
     assert (await resp.json())["errors"] == {"unknown": ["Unknown field."]}
+
+
+class Words:
+    """Answers text, as str or as UTF-8 bytes."""
+
+    def get_predict_args(self) -> dict[str, Any]:
+        from marshmallow import fields, validate
+
+        return {"accept": fields.Str(validate=validate.OneOf(["text/plain", "text/csv"]))}
+
+    def predict(self, accept: str) -> str | bytes:
+        return "größe" if accept == "text/plain" else "größe\n".encode()
+
+
+async def test_text_answers_say_their_charset(make_client: ClientFactory) -> None:
+    """Python ``requests`` reads text without a charset as ISO-8859-1 (and so showed
+    "grÃ¶ÃŸe"); text answers say ``charset=utf-8``."""
+    import requests
+
+    from deepaas_lite.model.wrapper import ModelWrapper
+
+    client = await make_client(models={"words": ModelWrapper("words", Words())})
+    url = str(client.make_url("/v2/models/words/predict/"))
+    for accept, text in [("text/plain", "größe"), ("text/csv", "größe\n")]:
+        answer = await asyncio.to_thread(requests.post, url, headers={"Accept": accept})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Content-Type"] == f"{accept}; charset=utf-8"
+        assert answer.text == text
