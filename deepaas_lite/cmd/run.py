@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from deepaas_lite import __version__, config, exceptions, logs
 from deepaas_lite.cmd import serve
 from deepaas_lite.compat import environment
-from deepaas_lite.compat import options as deepaas_options
+from deepaas_lite.compat import model_variable, oslo_log
 from deepaas_lite.engine import executors
 from deepaas_lite.engine.batching import policy_for
 from deepaas_lite.model import loading, plugin_files
@@ -45,13 +45,13 @@ def banner(
 def main(argv: Sequence[str] | None = None) -> int:
     conf = config.parse(sys.argv[1:] if argv is None else argv)
     logs.setup(conf.log_format, conf.debug, access_log=conf.access_log)
-    deepaas_options.apply(conf)
+    oslo_log.apply(conf)
     if not _environment_usable():
         return 2
     from deepaas_lite.web import auth  # after the check: they import webargs
     from deepaas_lite.web.app import create_app
 
-    names = deepaas_options.model_names(conf)
+    names = model_variable.model_names(conf)
     try:
         files = plugin_files.parse_all(conf.plugin)
     except exceptions.ModelLoadError as exc:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from oslo_config import cfg
 
 from deepaas_lite import __version__
-from deepaas_lite.compat import options as deepaas_options
+from deepaas_lite.compat import oslo_log
 from deepaas_lite.config import executors, limits, log, predictions, security, server, trainings
 from deepaas_lite.config.executors import ExecutorSettings, RayOptions
 from deepaas_lite.config.limits import LimitSettings
@@ -64,14 +64,14 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 
     ``[model:<id>]`` stands for one section per model, e.g. ``[model:iris-deepaas]``.
     """
-    return [("DEFAULT", OPTS + deepaas_options.OPTS), (MODEL_GROUP_PREFIX + "<id>", MODEL_OPTS)]
+    return [("DEFAULT", OPTS + oslo_log.OPTS), (MODEL_GROUP_PREFIX + "<id>", MODEL_OPTS)]
 
 
 def parse(argv: Sequence[str] | None = None, prog: str = "deepaas-run") -> cfg.ConfigOpts:
     """Parse flags and config files into a fresh ``ConfigOpts``."""
     conf = cfg.ConfigOpts()
     conf.register_cli_opts([_with_default_in_help(opt) for opt in OPTS])
-    conf.register_cli_opts(deepaas_options.OPTS)
+    conf.register_cli_opts(oslo_log.OPTS)
     conf(
         list(argv) if argv is not None else None,
         project="deepaas-lite",
@@ -80,7 +80,7 @@ def parse(argv: Sequence[str] | None = None, prog: str = "deepaas-run") -> cfg.C
         default_config_files=[],
         default_config_dirs=[],
     )
-    deepaas_options.normalise(conf)
+    oslo_log.normalise(conf)
     return conf
 
 

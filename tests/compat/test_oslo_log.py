@@ -1,4 +1,4 @@
-"""DEEPaaS's (oslo.log's) logging options and DEEPAAS_V2_MODEL."""
+"""DEEPaaS's (oslo.log's) logging options."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 
 from deepaas_lite import config
-from deepaas_lite.compat import options
+from deepaas_lite.compat import oslo_log
 
 
 def test_log_file_and_dir_as_oslo_log_reads_them(tmp_path: Path) -> None:
-    assert options.log_path(config.parse([])) is None
-    assert options.log_path(config.parse(["--log-file", str(tmp_path / "a.log")])) == (
+    assert oslo_log.log_path(config.parse([])) is None
+    assert oslo_log.log_path(config.parse(["--log-file", str(tmp_path / "a.log")])) == (
         tmp_path / "a.log"
     )
     both = config.parse(["--log-dir", str(tmp_path), "--logfile", "b.log"])
-    assert options.log_path(both) == tmp_path / "b.log"
+    assert oslo_log.log_path(both) == tmp_path / "b.log"
     alone = config.parse(["--logdir", str(tmp_path)])
-    assert options.log_path(alone) == tmp_path / "deepaas-run.log"
+    assert oslo_log.log_path(alone) == tmp_path / "deepaas-run.log"
 
 
 def test_the_log_goes_to_the_file_too(tmp_path: Path) -> None:
@@ -27,7 +27,7 @@ def test_the_log_goes_to_the_file_too(tmp_path: Path) -> None:
     root = logging.getLogger()
     before = list(root.handlers)
     try:
-        options.apply(conf)
+        oslo_log.apply(conf)
         logging.getLogger("deepaas_lite.test").warning("written to the file")
         added = [h for h in root.handlers if h not in before]
         assert len(added) == 1
@@ -41,9 +41,9 @@ def test_the_log_goes_to_the_file_too(tmp_path: Path) -> None:
 
 def test_ignored_options_are_accepted_and_named(caplog: pytest.LogCaptureFixture) -> None:
     conf = config.parse(["--use-syslog", "--log-config-append", "/etc/x.conf", "--nouse-journal"])
-    assert options.ignored_options(conf) == ["--log-config-append", "--use-syslog"]
+    assert oslo_log.ignored_options(conf) == ["--log-config-append", "--use-syslog"]
     with caplog.at_level(logging.WARNING):
-        options.apply(conf)
+        oslo_log.apply(conf)
     assert "--use-syslog is a DEEPaaS (oslo.log) option that deepaas-lite ignores" in caplog.text
 
 
@@ -58,14 +58,5 @@ def test_config_file_spelling(tmp_path: Path) -> None:
     conf_file = tmp_path / "deepaas.conf"
     conf_file.write_text(f"[DEFAULT]\nlog_dir = {tmp_path}\ndebug = true\nuse_stderr = true\n")
     conf = config.parse(["--config-file", str(conf_file)])
-    assert options.log_path(conf) == tmp_path / "deepaas-run.log"
-    assert conf.debug and options.ignored_options(conf) == ["--use-stderr"]
-
-
-def test_deepaas_v2_model_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEEPAAS_V2_MODEL", "echo")
-    assert options.model_names(config.parse([])) == ["echo"]
-    assert options.model_names(config.parse(["--model-name", "bare"])) == ["bare"]
-    monkeypatch.delenv("DEEPAAS_V2_MODEL")
-    assert options.model_names(config.parse([])) == []
-    assert config.parse(["-d"]).debug
+    assert oslo_log.log_path(conf) == tmp_path / "deepaas-run.log"
+    assert conf.debug and oslo_log.ignored_options(conf) == ["--use-stderr"]

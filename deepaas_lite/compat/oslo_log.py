@@ -58,17 +58,6 @@ OPTS: list[cfg.Opt] = HONOURED + IGNORED
 DEFAULT_LOG_NAME = "deepaas-run.log"
 
 
-MODEL_ENV = "DEEPAAS_V2_MODEL"
-
-
-def model_names(conf: cfg.ConfigOpts) -> list[str]:
-    """``--model-name`` values, else DEEPaaS's ``DEEPAAS_V2_MODEL`` variable (one name)."""
-    names: list[str] = list(conf.model_name)
-    if not names and os.environ.get(MODEL_ENV, "").strip():
-        names = [os.environ[MODEL_ENV].strip()]
-    return names
-
-
 def log_path(conf: cfg.ConfigOpts) -> Path | None:
     """Where ``--log-file``/``--log-dir`` send the log, as oslo.log reads them."""
     if conf.log_file:
