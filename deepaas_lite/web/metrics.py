@@ -8,7 +8,7 @@ from collections import Counter as Tally
 from collections.abc import Iterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -19,6 +19,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from deepaas_lite.training.records import Status
 from deepaas_lite.web.keys import MODELS, TRAININGS
 from deepaas_lite.web.observed import Observer
 
@@ -56,6 +57,7 @@ class Metrics:
         self._latency: dict[tuple[str, str, str], _Latency] = {}
         self.registry.register(_RequestCollector(self))
         self.registry.register(_TrainingCollector(app))
+        ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, memory, fds
 
     def observe(self, method: str, route: str, model: str, status: int, seconds: float) -> None:
         """One answered request; ``model`` is the served model's id, or ``""``."""
@@ -123,10 +125,14 @@ class _TrainingCollector(Collector):
         )
         manager = self._app.get(TRAININGS)
         if manager is not None:
-            for model_id in self._app[MODELS]:
+            # Every status of every model that trains, 0 included: a series that
+            # vanishes reads as "no data" (and an alert on it never resolves).
+            for model_id, model in self._app[MODELS].items():
+                if not model.can_train:
+                    continue
                 tally = Tally(manager.status_counts(model_id))
-                for status, count in sorted(tally.items()):
-                    family.add_metric([model_id, status], count)
+                for status in sorted(Status):
+                    family.add_metric([model_id, status], tally[status])
         yield family
 
 

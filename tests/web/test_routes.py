@@ -140,10 +140,22 @@ async def test_metrics(client: Client) -> None:
     assert 'status="404"' in text
     assert "deepaas_request_duration_seconds_bucket" in text
     trainings = sorted(line for line in text.splitlines() if line.startswith("deepaas_trainings{"))
-    assert trainings == [
+    assert [line for line in trainings if not line.endswith(" 0.0")] == [
         'deepaas_trainings{model="train-raiser",status="error"} 1.0',
         'deepaas_trainings{model="train-sleeper",status="done"} 2.0',
     ]
+    # A status no training is in is 0, not absent (a series that vanishes reads as
+    # "no data", and alerts on it never resolve); a model that cannot train has none.
+    statuses = ["cancelled", "done", "error", "interrupted", "pending", "running"]
+    assert [line for line in trainings if 'model="train-sleeper"' in line] == [
+        f'deepaas_trainings{{model="train-sleeper",status="{status}"}} '
+        + ("2.0" if status == "done" else "0.0")
+        for status in statuses
+    ]
+    assert 'deepaas_trainings{model="bare-predict"' not in text
+    # The standard process metrics (prometheus-client's process collector).
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes"):
+        assert f"\n{name} " in text, name
 
 
 async def test_ui_and_assets(client: Client) -> None:
