@@ -5,7 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from deepaas_lite.exceptions import ModelNotReady
+from deepaas_lite.model.progress import report_progress
 from deepaas_lite.model.uploads import UploadedFile
-from deepaas_lite.training.progress import report_progress
 
 __all__ = ["ModelNotReady", "UploadedFile", "__version__", "report_progress"]

@@ -86,3 +86,11 @@ def test_only_the_web_layer_imports_aiohttp() -> None:
     for module in MODULES:
         if not _within(module, WEB):
             assert "aiohttp" not in _imports(module), f"{module} imports aiohttp"
+
+
+def test_the_engine_does_not_import_the_training_package() -> None:
+    """The engine runs the jobs it is handed; the training package keeps the records."""
+    for module in MODULES:
+        if _within(module, ("deepaas_lite.engine",)):
+            training = sorted(n for n in _imports(module) if _within(n, ("deepaas_lite.training",)))
+            assert not training, f"{module} imports {training}"

@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from deepaas_lite import exceptions
-from deepaas_lite.cmd import schema_arguments
+from deepaas_lite.cmd import options
 from deepaas_lite.model import args as model_args
-from deepaas_lite.model import loading, plugin_files
+from deepaas_lite.model import loading, plugin_files, progress
 from deepaas_lite.model.output import dumps
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.training import progress
 
 JSON = "application/json"
 
@@ -94,8 +93,8 @@ def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
         "train", "Run train; print its result as JSON and its progress on standard error."
     )
     if model is not None:
-        schema_arguments.add_options(predict, model.predict_schema)
-        schema_arguments.add_options(train, model.train_schema)
+        options.add_options(predict, model.predict_schema)
+        options.add_options(train, model.train_schema)
     return parser
 
 
@@ -117,9 +116,9 @@ def _input_json(source: str | None) -> dict[str, Any]:
 
 def _arguments(model: ModelWrapper, command: str, namespace: argparse.Namespace) -> dict[str, Any]:
     schema = model.predict_schema if command == "predict" else model.train_schema
-    values = schema_arguments.from_json(schema, _input_json(namespace.input_json))
-    values.update(schema_arguments.from_namespace(schema, namespace))
-    return schema_arguments.load(schema, values)
+    values = options.from_json(schema, _input_json(namespace.input_json))
+    values.update(options.from_namespace(schema, namespace))
+    return options.load(schema, values)
 
 
 def _report(fraction: float, message: str) -> None:

@@ -11,11 +11,12 @@ An optional time limit ends the wait for an answer (``PredictTimeout``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from deepaas_lite import exceptions
+from deepaas_lite.config import ModelOptions
 
 T = TypeVar("T")
 
@@ -87,3 +88,25 @@ async def within(model_id: str, timeout: float, call: Awaitable[T]) -> T:
                 f"Model '{model_id}' did not answer within {timeout:g} seconds"
             ) from None
         raise
+
+
+def limits_of(options: ModelOptions) -> Limits:
+    """A model's limits, from its options (``Settings.options_for``)."""
+    return Limits(
+        concurrency=_or(options.predict_concurrency, DEFAULT_CONCURRENCY),
+        queue_max=_or(options.predict_queue_max, DEFAULT_QUEUE_MAX),
+        timeout=options.predict_timeout or None,
+    )
+
+
+def thread_budget(options: Iterable[ModelOptions]) -> int:
+    """Threads enough for every threaded model to use all its slots at once, so that
+    no model waits for a thread that another model's slow calls hold."""
+    return max(
+        1,
+        sum(limits_of(o).concurrency for o in options if not o.predict_workers),
+    )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value

@@ -8,7 +8,7 @@ _reporter: Callable[[float, str], None] | None = None
 
 
 def set_reporter(reporter: Callable[[float, str], None] | None) -> None:
-    """Install the function that records progress (done by the training runner)."""
+    """Install the function that records progress (done where a job runs)."""
     global _reporter
     _reporter = reporter
 

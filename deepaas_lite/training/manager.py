@@ -1,30 +1,26 @@
 """The training manager: the one object the web layer talks to about trainings.
 
-INTERFACE (agreed between the web layer and the training package):
-
-    manager = TrainingManager(models, state_dir, workers=1, history=100,
-                              queue_max=0, timeouts={}, log_max_bytes=50 MiB)
-    await manager.start()  # open the store; running -> interrupted; requeue pending
-    record = await manager.submit(model_id, args)   # args may hold UploadedFile values
-    await manager.list(model_id) -> list[dict]      # oldest first
-    await manager.get(model_id, uuid) -> dict
-    record = await manager.cancel(model_id, uuid)  # TrainingFinished when ended
-    record = await manager.delete(model_id, uuid)  # cancel, or remove when ended
-    await manager.log_path(model_id, uuid) -> pathlib.Path
-    manager.status_counts(model_id) -> dict[Status, int]   # no waiting, for metrics
-    await manager.close()        # running -> interrupted, no child left behind
-
-Records are plain dicts in the DEEPaaS shape (see ../shared/API.md).
-Errors: ModelNotFound, TrainingNotFound, TrainingFinished, NotImplementedByModel,
-TrainingQueueFull (``queue_max`` trainings pending, over all models), StorageFailed.
+It keeps the records (``records.py``, on the store's thread through ``database.py``),
+the copied inputs and the log files in the state directory, and hands each training
+to an executor of the engine as a ``Job``; what the job reports reaches the record and
+the log through a ``RecordSink`` (``sink.py``). Its methods, for ``web/train.py``:
+``submit`` (the record, pending or running), ``list`` (oldest first), ``get``,
+``cancel`` (``TrainingFinished`` once ended), ``delete`` (cancel, or remove an ended
+one with its files), ``log_path`` and ``status_counts`` (no waiting, for metrics);
+``start`` and ``close`` run at the server's start and stop. Records are plain dicts
+in the DEEPaaS shape (``Training.as_dict``). Errors: ModelNotFound, TrainingNotFound,
+TrainingFinished, NotImplementedByModel, TrainingQueueFull (``queue_max`` trainings
+pending, over all models), StorageFailed.
 
 Scheduling: at most ``workers`` trainings run at once, over all models; the others
 wait as ``pending`` and start in submission order (pending trainings of a model that
 is not served wait until it is). A training of a model with a timeout in ``timeouts``
-(seconds) is stopped after it and ends in ``error``. Store operations run on the
-store's own thread, file copies and removals in threads: the event loop never waits
-on the disk. A training's end is recorded even when the disk is full for a while: the
-write is retried until it succeeds, and the queue then goes on.
+(seconds) is stopped after it and ends in ``error``. At start, trainings that were
+running are ``interrupted`` and pending ones start again; at close, running ones are
+stopped and ``interrupted``, and no process is left behind. Store operations run on
+the store's own thread, file copies and removals in threads: the event loop never
+waits on the disk. A training's end is recorded even when the disk is full for a
+while: the write is retried until it succeeds, and the queue then goes on.
 """
 
 from __future__ import annotations
@@ -34,7 +30,6 @@ import builtins
 import contextlib
 import contextvars
 import logging
-import os
 import shutil
 import sqlite3
 import uuid as uuidlib
@@ -43,14 +38,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine.protocol import TrainingExecutor, TrainingRun
-from deepaas_lite.engine.select import training_executor
+from deepaas_lite.engine import calls
+from deepaas_lite.engine.processes.jobs import LocalJobs
+from deepaas_lite.engine.protocol import Job, JobExecutor, JobRun
 from deepaas_lite.logs import REQUEST_ID
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import inputs, records
 from deepaas_lite.training.database import Database
-from deepaas_lite.training.log import CappedLog, LogPump
+from deepaas_lite.training.log import CappedLog
 from deepaas_lite.training.records import Status, Store, Training
+from deepaas_lite.training.sink import RecordSink
+from deepaas_lite.training.versions import Versions
 
 LOG = logging.getLogger(__name__)
 
@@ -74,8 +72,11 @@ class TrainingManager:
         queue_max: int = 0,
         timeouts: Mapping[str, float] | None = None,
         log_max_bytes: int = 50 * MIB,
-        executor: str = "local",
+        executor: JobExecutor | None = None,
+        versions: Versions | None = None,
     ) -> None:
+        """``executor``: where the trainings run (default: local processes);
+        ``versions``: what trainings make of the model store."""
         if workers < 1 or history < 1:
             raise ValueError("workers and history must be at least 1")
         self._models = models
@@ -85,9 +86,10 @@ class TrainingManager:
         self._queue_max = queue_max
         self._timeouts = {key: value for key, value in (timeouts or {}).items() if value}
         self._log_max_bytes = log_max_bytes
-        self._executor: TrainingExecutor = training_executor(executor)
+        self._executor: JobExecutor = LocalJobs() if executor is None else executor
+        self.versions = Versions(models) if versions is None else versions
         self._db_: Database | None = None
-        self._running: dict[str, tuple[TrainingRun, asyncio.Task[None]]] = {}
+        self._running: dict[str, tuple[JobRun, asyncio.Task[None]]] = {}
         self._filling = asyncio.Lock()
         self._retrying: set[asyncio.Task[Any]] = set()
         self._closing = False
@@ -108,6 +110,7 @@ class TrainingManager:
             LOG.warning("%d training(s) were interrupted by a stop", len(interrupted))
         pending = {training.uuid for training in await database.call(Store.pending)}
         await asyncio.to_thread(self._remove_stale_inputs, pending)
+        await self.versions.clean(pending)
         for model_id in self._models:
             await self._prune(model_id)
         await self._fill_slots()
@@ -120,13 +123,14 @@ class TrainingManager:
         if self._db_ is None:
             return
         running = list(self._running.values())
-        for process, _ in running:
+        for run, _ in running:
+            uuid = run.job.uuid
             try:
-                if await self._db.write(Store.finish, process.uuid, Status.INTERRUPTED):
-                    LOG.info("Training '%s' interrupted: the server is stopping", process.uuid)
+                if await self._db.write(Store.finish, uuid, Status.INTERRUPTED):
+                    LOG.info("Training '%s' interrupted: the server is stopping", uuid)
             except sqlite3.Error as exc:
-                LOG.error("Training '%s' could not be marked interrupted: %s", process.uuid, exc)
-        await asyncio.gather(*(process.stop() for process, _ in running))
+                LOG.error("Training '%s' could not be marked interrupted: %s", uuid, exc)
+        await asyncio.gather(*(run.stop() for run, _ in running))
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
         await self._db.close()
         self._db_ = None
@@ -184,10 +188,13 @@ class TrainingManager:
     async def list(self, model_id: str) -> builtins.list[dict[str, Any]]:
         """A model's training records, oldest first."""
         self._model(model_id)
-        return [training.as_dict() for training in await self._db.call(Store.of_model, model_id)]
+        return [
+            self.versions.annotate(model_id, training.as_dict())
+            for training in await self._db.call(Store.of_model, model_id)
+        ]
 
     async def get(self, model_id: str, uuid: str) -> dict[str, Any]:
-        return (await self._training(model_id, uuid)).as_dict()
+        return self.versions.annotate(model_id, (await self._training(model_id, uuid)).as_dict())
 
     async def cancel(self, model_id: str, uuid: str) -> dict[str, Any]:
         """Cancel a pending or running training; its processes are gone on return."""
@@ -198,8 +205,8 @@ class TrainingManager:
             )
         LOG.info("Training '%s' of '%s' cancelled", uuid, model_id)
         if uuid in self._running:
-            process, task = self._running[uuid]
-            await process.stop()
+            run, task = self._running[uuid]
+            await run.stop()
             await asyncio.shield(task)
         else:
             await asyncio.to_thread(shutil.rmtree, self._inputs_dir(uuid), True)
@@ -216,10 +223,13 @@ class TrainingManager:
         except exceptions.TrainingFinished:
             pass
         training = await self._training(model_id, uuid)
+        await self.versions.removable(model_id, uuid)
         if not await self._db.write(Store.remove, uuid):
             raise exceptions.TrainingNotFound(f"Training '{uuid}' of model '{model_id}' not found")
         await asyncio.to_thread(self._remove_files, [uuid])
-        return training.as_dict()
+        record = self.versions.annotate(model_id, training.as_dict())
+        await self.versions.remove(model_id, [uuid])
+        return record
 
     async def log_path(self, model_id: str, uuid: str) -> Path:
         """The file holding what the training printed (it may not exist yet)."""
@@ -248,76 +258,80 @@ class TrainingManager:
 
     async def _launch(self, training: Training) -> None:
         uuid = training.uuid
-        read_fd, write_fd = os.pipe()
-        log: CappedLog | None = None
+        sink: RecordSink | None = None
         try:
+            kwargs = inputs.unpack(await self._db.call(Store.kwargs, uuid))
+            job = Job(uuid, training.model_id, calls.TRAINING, kwargs)
             log = await asyncio.to_thread(CappedLog, self._log_path(uuid), self._log_max_bytes)
-            model = self._models[training.model_id]
-            process = self._executor.run(self._db.path, model, uuid, write_fd)
-            process.start()
+            sink = RecordSink(self._db, uuid, log, self._until_done)
+            run = self._executor.run(self._models[training.model_id], job, sink)
+            run.start()
         except Exception as exc:
             LOG.exception("Training '%s' could not start", uuid)
-            os.close(read_fd)
-            if log is not None:
-                log.close()
+            if sink is not None:
+                await asyncio.to_thread(sink.close)
             message = f"Training process failed to start: {_reason(exc)}"
             await self._until_done(
                 f"record that training '{uuid}' could not start",
                 lambda: self._db.write(Store.finish, uuid, Status.ERROR, message),
             )
             return
-        finally:
-            os.close(write_fd)
-        pump = LogPump(read_fd, log)
-        pump.start()
         LOG.info("Training '%s' of '%s' started", uuid, training.model_id)
         # Its log lines name the request that submitted it, not the one running now.
         context = contextvars.copy_context()
         context.run(REQUEST_ID.set, training.request_id)
-        task = asyncio.create_task(
-            self._supervise(process, training.model_id, pump), context=context
-        )
-        self._running[uuid] = (process, task)
+        task = asyncio.create_task(self._supervise(run, sink), context=context)
+        self._running[uuid] = (run, task)
 
-    async def _supervise(self, process: TrainingRun, model_id: str, pump: LogPump) -> None:
-        """Wait for a training's process; record how it ended; start the next one.
+    async def _supervise(self, run: JobRun, sink: RecordSink) -> None:
+        """Wait for a training's run; record how it ended; start the next one.
 
         Nothing here may end the task early: whatever fails, the record ends and the
         queue goes on.
         """
-        uuid = process.uuid
+        job = run.job
         exitcode: int | None = None
         reason: str | None = None
         try:
-            exitcode, reason = await self._wait(process, model_id)
-            await pump.finish()
-            # The inputs go first, so that a finished record never has its files left.
-            await asyncio.to_thread(shutil.rmtree, self._inputs_dir(uuid), True)
+            exitcode, reason = await self._wait(run)
         except Exception as exc:
-            LOG.exception("Training '%s': supervising its process failed", uuid)
-            process.kill()
+            LOG.exception("Training '%s': supervising its process failed", job.uuid)
+            run.kill()
             reason = f"Training supervision failed: {_reason(exc)}"
+        try:
+            await asyncio.to_thread(sink.close)
+            # The inputs go first, so that a finished record never has its files left.
+            await asyncio.to_thread(shutil.rmtree, self._inputs_dir(job.uuid), True)
+        except Exception as exc:
+            LOG.exception("Training '%s': cleaning up after it failed", job.uuid)
+            reason = reason or f"Training supervision failed: {_reason(exc)}"
         await self._until_done(
-            f"record the end of training '{uuid}'", lambda: self._end(uuid, exitcode, reason)
+            f"record the end of training '{job.uuid}'", lambda: self._end(job, exitcode, reason)
         )
-        del self._running[uuid]
+        try:
+            ended = await self._db.call(Store.get, job.uuid)
+            if ended is not None:
+                await self.versions.ended(job.model_id, job.uuid, ended.status)
+        except Exception:
+            LOG.exception("Training '%s': storing its model version failed", job.uuid)
+        del self._running[job.uuid]
         await self._until_done("start pending trainings", self._fill_slots)
         try:
-            await self._prune(model_id)
+            await self._prune(job.model_id)
         except Exception:
-            LOG.exception("Pruning the trainings of '%s' failed", model_id)
+            LOG.exception("Pruning the trainings of '%s' failed", job.model_id)
 
-    async def _wait(self, process: TrainingRun, model_id: str) -> tuple[int, str | None]:
-        """The process's exit code, and why it was stopped (its timeout), if it was."""
-        timeout = self._timeouts.get(model_id)
+    async def _wait(self, run: JobRun) -> tuple[int, str | None]:
+        """The run's exit code, and why it was stopped (its timeout), if it was."""
+        timeout = self._timeouts.get(run.job.model_id)
         try:
-            return await asyncio.wait_for(process.wait(), timeout), None
+            return await asyncio.wait_for(run.wait(), timeout), None
         except TimeoutError:
-            LOG.warning("Training '%s' exceeded its %g s timeout", process.uuid, timeout)
-            await process.stop()
-            return await process.wait(), f"Training exceeded the {timeout:g} s timeout"
+            LOG.warning("Training '%s' exceeded its %g s timeout", run.job.uuid, timeout)
+            await run.stop()
+            return await run.wait(), f"Training exceeded the {timeout:g} s timeout"
 
-    async def _end(self, uuid: str, exitcode: int | None, reason: str | None) -> None:
+    async def _end(self, job: Job, exitcode: int | None, reason: str | None) -> None:
         """Give a training whose process is gone its final status, unless it has one.
 
         The server's half of the handshake told in records.py (above ``_SCHEMA``): the
@@ -329,8 +343,10 @@ class TrainingManager:
         how the process exited. A record already ended (a cancel, a stop) is left as it
         is, and nothing is logged for it.
         """
+        uuid = job.uuid
         if reason is None:
-            exit_message = self._executor.describe_exit(exitcode if exitcode is not None else 1)
+            code = exitcode if exitcode is not None else 1
+            exit_message = self._executor.describe_exit(job, code)
             ended = await self._db.write(Store.finish_from_outcome, uuid, exit_message)
             if ended is None:
                 return
@@ -366,6 +382,7 @@ class TrainingManager:
         uuids = await self._db.write(Store.prune, model_id, self._history)
         if uuids:
             await asyncio.to_thread(self._remove_files, uuids)
+            await self.versions.remove(model_id, uuids)
 
     # Lookups.
 

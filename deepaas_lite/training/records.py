@@ -1,8 +1,9 @@
 """The training record and its store: one SQLite database in the state directory.
 
 The database runs in WAL mode and every change is one transaction, so a crash at any
-moment leaves a readable store. The server process and its training processes share
-it; which of them writes which column, and when, is told above ``_SCHEMA``.
+moment leaves a readable store. Only the server writes it: what a training reports
+from where it runs reaches the record through its sink (``sink.py``); which column is
+written for what, and when, is told above ``_SCHEMA``.
 
 A record ends once: every end moves it out of ``pending`` or ``running`` and never out
 of an ended status, so when a cancel and an exit race, the first one wins.
@@ -41,27 +42,27 @@ class Status(StrEnum):
 
 ACTIVE = (Status.PENDING, Status.RUNNING)
 
-# A record's state, and who writes it. Two processes write a record: the server, and
-# the training's own process (``child.main``; with ``--train-executor ray``, the
-# ``RayTraining`` object in the server, which applies its Ray task's events, plays that
-# part through a connection of its own).
+# A record's state, and who writes it. The server writes every column, for two
+# parties: itself (the manager) and the training, whose reports (its progress, then
+# its outcome) its executor hands to the training's sink, wherever it runs (a local
+# process, a Ray task).
 #
 # * ``status`` has one writer, the server: ``add`` (pending), ``start`` (pending ->
 #   running) and the ends: ``finish`` (cancelled, interrupted at a stop, error when the
 #   process could not start or was stopped by its timeout), ``finish_from_outcome``
 #   (once the process has exited) and ``interrupt_running`` (at start-up). Each is one
 #   UPDATE guarded by the status it leaves, so a record ends once: the first end wins.
-# * The process writes ``progress`` while it runs, and, as its last act, ``outcome``
-#   (``done`` or ``error``) with ``output`` (what train returned, as JSON) or
-#   ``message`` (what it raised): ``save_outcome``. Its writes are guarded by
-#   ``status = 'running'``: once the server has ended a record, nothing the process
-#   still writes lands on it.
-# * ``message`` is written by both: the process puts train's exception there, and an
+# * The training reports ``progress`` while it runs, and, as its last act, its
+#   ``outcome`` (``done`` or ``error``) with ``output`` (what train returned, as JSON)
+#   or ``message`` (what it raised): ``save_outcome``. These writes are guarded by
+#   ``status = 'running'``: once the server has ended a record, nothing the training
+#   still reports lands on it.
+# * ``message`` is written for both: the training's exception goes there, and an
 #   end the server gives a reason (a timeout, a failed start, how a process that left
 #   no outcome exited) replaces it; an end without one keeps it (``COALESCE``). It is
 #   answered with ``error`` only.
 #
-# Why the process writes an outcome and not the status: the record must not read as
+# Why the training reports an outcome and not the status: the record must not read as
 # ended before the server is done with the training. Once the process has exited, the
 # server drains the rest of its output into the log file and removes its inputs, and
 # only then ``finish_from_outcome`` turns the outcome into the status, in one UPDATE:
@@ -77,12 +78,12 @@ ACTIVE = (Status.PENDING, Status.RUNNING)
 #   inputs, and start again in submission order.
 # * The server stops while a training runs: it marks the record interrupted, then
 #   stops the process. It crashes: a local training's process kills its group once its
-#   parent is gone (``child._die_with_parent``); the record stays ``running``, perhaps with an
-#   outcome that was never turned into the status; the next start marks it
+#   parent is gone (``engine/processes/job_main.py``); the record stays ``running``,
+#   perhaps with an outcome that was never turned into the status; the next start marks it
 #   ``interrupted`` (the outcome is not shown), removes its inputs and keeps its log.
-# * The training's process crashes before storing its outcome: the server sees the exit
-#   and ends the record in ``error``, saying how ("killed by signal SIGKILL", "exited
-#   with code 3"). After storing it: the outcome stands.
+# * The training's process crashes before reporting its outcome: the server sees the
+#   exit and ends the record in ``error``, saying how ("killed by signal SIGKILL",
+#   "exited with code 3"). After reporting it: the outcome stands.
 # * A crash during any write leaves the record as it was before it (one transaction).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trainings (
@@ -381,7 +382,7 @@ class Store:
             )
         return cursor.rowcount == 1
 
-    # Written by the training process.
+    # Reported by the training (through its sink).
 
     def save_outcome(
         self, uuid: str, output: str | None = None, message: str | None = None

@@ -12,16 +12,19 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from deepaas_lite.config import Settings
+from deepaas_lite.engine import executors
 from deepaas_lite.engine.batching import policy_for
 from deepaas_lite.engine.elastic import ElasticThreads
+from deepaas_lite.engine.limits import thread_budget
 from deepaas_lite.engine.protocol import Predictor
-from deepaas_lite.engine.select import build_predictor, thread_budget
+from deepaas_lite.engine.versions import Switcher
+from deepaas_lite.model import store as model_store
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi.openapi3 import ServingInfo, build_openapi3
 from deepaas_lite.openapi.security import with_bearer_auth
 from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.training.manager import TrainingManager
-from deepaas_lite.web import auth, ui
+from deepaas_lite.web import auth, inference, ui
 from deepaas_lite.web.access_log import ACCESS_LOG
 from deepaas_lite.web.auth import auth_middleware
 from deepaas_lite.web.endpoints import enabled_routes
@@ -44,6 +47,9 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     app[SETTINGS] = settings
     served = dict(models)
     app[MODELS] = served
+    store_root = model_store.export(settings.state_dir)
+    for model_id, model in served.items():
+        model.attach(model_store.ModelStore(store_root, model_id))
     app[METRICS] = Metrics(app)
     routes = enabled_routes(ALL_ROUTES, settings)
     spec = build_openapi3(
@@ -67,9 +73,10 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         queue_max=settings.train_queue_max,
         timeouts=settings.train_timeouts(served),
         log_max_bytes=settings.train_log_max_bytes,
-        executor=settings.train_executor,
+        executor=executors.get(settings.train_executor).jobs(),
     )
     app[PREDICTORS] = {}
+    app[inference.SIGNATURES] = inference.signatures(served)
     add_routes(app, settings.base_path, routes)
     if settings.doc_endpoint:
         ui.add_static(app, settings.base_path)
@@ -119,16 +126,20 @@ async def _predictors(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     options = {model_id: settings.options_for(model_id) for model_id in app[MODELS]}
     threads = ElasticThreads(max_threads=thread_budget(options.values()))
+    executor = executors.get(settings.predict_executor)
     for model_id, model in app[MODELS].items():
-        predictors[model_id] = build_predictor(
-            model, options[model_id], threads, settings.predict_executor
-        )
-    warming = asyncio.create_task(_start_all(predictors, settings.warm), name="warm models")
+        predictors[model_id] = executor.predictor(model, options[model_id], threads)
+    switcher = Switcher(predictors)
+    app[TRAININGS].versions.listen(switcher.switch)
+    warming = asyncio.create_task(
+        _start_all(predictors, settings.warm, switcher), name="warm models"
+    )
     yield
     try:
         warming.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await warming
+        await switcher.close()
         closed = await asyncio.gather(
             *(predictor.close() for predictor in predictors.values()), return_exceptions=True
         )
@@ -137,11 +148,15 @@ async def _predictors(app: web.Application) -> AsyncIterator[None]:
         threads.shutdown()
 
 
-async def _start_all(predictors: Mapping[str, Predictor], warm: bool) -> None:
+async def _start_all(predictors: Mapping[str, Predictor], warm: bool, switcher: Switcher) -> None:
     started = await asyncio.gather(
         *(predictor.start(warm) for predictor in predictors.values()), return_exceptions=True
     )
     _log_failures("start", predictors, started)
+    # Every copy serves the current version (or loads it, if it changed meanwhile).
+    for model_id, predictor in predictors.items():
+        if predictor.ready and predictor.model.store is not None:
+            switcher.switch(model_id, predictor.model.store.current())
 
 
 def _log_failures(

@@ -1,4 +1,5 @@
-"""Liveness and readiness: ready once every model is warmed and serving.
+"""Liveness and readiness: ready once every executor in use can serve and every model
+is warmed and serving.
 
 The bodies carry the Open Inference Protocol's keys (``"live"``, ``"ready"``), which
 KServe's clients read, besides deepaas-lite's own. Not ready is the error answer of
@@ -10,10 +11,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine.ray import cluster as ray_cluster  # does not import Ray
+from deepaas_lite.engine import executors
 from deepaas_lite.http_errors import meaning_of
 from deepaas_lite.web.errors import error_response
-from deepaas_lite.web.keys import PREDICTORS
+from deepaas_lite.web.keys import PREDICTORS, SETTINGS
 from deepaas_lite.web.responses import json_response
 
 ERRORS = (exceptions.ModelNotReady,)
@@ -29,9 +30,11 @@ async def ready(request: web.Request) -> web.Response:
     """503 names the models that are not ready, each with its reason."""
     predictors = request.app[PREDICTORS]
     waiting = sorted(model_id for model_id, predictor in predictors.items() if not predictor.ready)
-    cluster_problem = ray_cluster.problem()
-    if cluster_problem is not None and not waiting:
-        return error_response(NOT_READY, f"Not ready: {cluster_problem}", ready=False)
+    if not waiting:
+        for executor in executors.in_use(request.app[SETTINGS]):
+            problem = executor.problem()
+            if problem is not None:
+                return error_response(NOT_READY, f"Not ready: {problem}", ready=False)
     if waiting:
         return error_response(
             NOT_READY,

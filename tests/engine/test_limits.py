@@ -11,8 +11,7 @@ import pytest
 from deepaas_lite import exceptions
 from deepaas_lite.config import ModelOptions
 from deepaas_lite.engine.elastic import ElasticThreads, Lane
-from deepaas_lite.engine.limits import Admission, Limits, within
-from deepaas_lite.engine.select import limits_of, thread_budget
+from deepaas_lite.engine.limits import Admission, Limits, limits_of, thread_budget, within
 from deepaas_lite.engine.threads import ThreadPredictor
 from deepaas_lite.model.wrapper import ModelWrapper
 

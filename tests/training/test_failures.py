@@ -132,7 +132,7 @@ async def test_a_failing_supervisor_ends_the_record_with_the_reason(
     async def wait(self: Any) -> int:
         raise broken
 
-    monkeypatch.setattr("deepaas_lite.engine.processes.training.TrainingProcess.wait", wait)
+    monkeypatch.setattr("deepaas_lite.engine.processes.jobs.JobProcess.wait", wait)
     record = await manager.submit("train-busy", {"pidfile": str(pidfile)})
 
     record = await wait_for(manager, "train-busy", record["uuid"])

@@ -10,7 +10,9 @@ import psutil
 import pytest
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine.processes.training import describe_exit
+from deepaas_lite.engine import calls
+from deepaas_lite.engine.processes.jobs import describe_exit
+from deepaas_lite.engine.protocol import Job
 from deepaas_lite.training.manager import TrainingManager
 from tests.training.conftest import (
     ManagerFactory,
@@ -194,4 +196,4 @@ async def test_close_interrupts_running_trainings_and_leaves_no_process(
     ],
 )
 def test_how_an_exit_is_described(exitcode: int, message: str) -> None:
-    assert describe_exit(exitcode) == message
+    assert describe_exit(Job("0" * 32, "train-busy", calls.TRAINING), exitcode) == message

@@ -1,3 +1,3 @@
 """The local-process executor: predictions in warmed worker processes
-(``predictor.py``, running ``worker.py``) and each training in a process of its own
-(``training.py``)."""
+(``predictor.py``, running ``worker.py``) and each job in a process of its own
+(``jobs.py``, running ``job_main.py``; its output read by ``output.py``)."""

@@ -1,32 +1,34 @@
-"""What runs on the Ray cluster: one training as a task, one model as a predict actor.
+"""What runs on the Ray cluster: one job (a training) as a task, one model as a
+predict actor.
 
 Both load the plugin by its entry-point name, so deepaas-lite and the plugin must be
 installed on every node (in the same versions as on the server). Nothing here reaches
 the server's disk: file arguments arrive with their content (``files.py``), and a
-training sends back what it prints, its progress and its outcome as a stream of
-events (a Ray generator task):
+job sends back what it prints, its progress and its outcome as a stream of events (a
+Ray generator task), which the server hands to the job's sink:
 
-* ``("log", bytes)``: output of the training and of the processes it started;
+* ``("log", bytes)``: output of the job and of the processes it started;
 * ``("progress", (fraction, message))``: a ``report_progress`` call;
-* ``("done", json_text)`` or ``("error", message)``: the outcome, always last.
+* ``("outcome", Outcome)``: how the call ended, always last.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import queue
 import tempfile
 import threading
-import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from deepaas_lite.engine import calls, wire
+from deepaas_lite.engine.capture import capture_output, flush
+from deepaas_lite.engine.protocol import Outcome
 from deepaas_lite.engine.ray import files
+from deepaas_lite.model import progress
 from deepaas_lite.model.loading import load_model
-from deepaas_lite.training import inputs, progress
-from deepaas_lite.training.process import capture_output, flush, train_to_json
 
 LOG_CHUNK = 65536
 # How long the outcome waits for the rest of the output, when a process the plugin
@@ -35,24 +37,29 @@ DRAIN_GRACE = 2.0
 
 Event = tuple[str, Any]
 
-OUTCOMES = ("done", "error")
+LOG = "log"
+PROGRESS = "progress"
+OUTCOME = "outcome"
 
 
-def train(model_id: str, kwargs: bytes, contents: files.Contents) -> Iterator[Event]:
-    """A Ray generator task: run the plugin's ``train``, yielding events as they come.
+def run_job(
+    model_id: str, kind: str, kwargs: bytes, contents: files.Contents, uuid: str | None = None
+) -> Iterator[Event]:
+    """A Ray generator task: run a job's call (``calls.run_job``; ``kwargs`` pickled),
+    yielding events as they come.
 
-    ``train`` runs in a thread; output goes through a pipe (file descriptors 1 and 2,
+    The call runs in a thread; output goes through a pipe (file descriptors 1 and 2,
     inherited by the processes it starts). Run it with ``max_calls=1``: the worker
-    process, with whatever the plugin left in it, ends with the training.
+    process, with whatever the plugin left in it, ends with the job.
     """
     events: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
-    with tempfile.TemporaryDirectory(prefix="deepaas-train-") as directory:
+    with tempfile.TemporaryDirectory(prefix=f"deepaas-{kind}-") as directory:
         _capture_output(events)
-        progress.set_reporter(lambda *report: events.put(("progress", report)))
+        progress.set_reporter(lambda *report: events.put((PROGRESS, report)))
         threading.Thread(
-            target=_train,
-            args=(events, model_id, kwargs, contents, Path(directory)),
-            name="deepaas-train",
+            target=_run,
+            args=(events, model_id, kind, kwargs, contents, Path(directory), uuid),
+            name=f"deepaas-{kind}",
             daemon=True,
         ).start()
         outcome: Event | None = None
@@ -64,7 +71,7 @@ def train(model_id: str, kwargs: bytes, contents: files.Contents) -> Iterator[Ev
                 break
             if event is None:
                 output_open = False
-            elif event[0] in OUTCOMES:
+            elif event[0] == OUTCOME:
                 outcome = event
                 _release_output()
             else:
@@ -73,23 +80,21 @@ def train(model_id: str, kwargs: bytes, contents: files.Contents) -> Iterator[Ev
         yield outcome
 
 
-def _train(
+def _run(
     events: queue.SimpleQueue[Event | None],
     model_id: str,
+    kind: str,
     kwargs: bytes,
     contents: files.Contents,
     directory: Path,
+    uuid: str | None,
 ) -> None:
-    outcome: Event
-    try:
-        wrapper = load_model(model_id)
-        args = files.unpack(inputs.unpack(kwargs), contents, directory)
-        outcome = ("done", train_to_json(wrapper, args))
-    except BaseException as exc:
-        traceback.print_exc()
-        outcome = ("error", str(exc) or type(exc).__name__)
+    def arguments() -> dict[str, Any]:
+        return files.unpack(pickle.loads(kwargs), contents, directory)
+
+    outcome: Outcome = calls.run_job(model_id, kind, arguments, uuid)
     flush()
-    events.put(outcome)
+    events.put((OUTCOME, outcome))
 
 
 def _capture_output(events: queue.SimpleQueue[Event | None]) -> None:
@@ -101,7 +106,7 @@ def _capture_output(events: queue.SimpleQueue[Event | None]) -> None:
     def pump() -> None:
         with os.fdopen(read_fd, "rb", buffering=0) as pipe:
             while chunk := pipe.read(LOG_CHUNK):
-                events.put(("log", chunk))
+                events.put((LOG, chunk))
         events.put(None)
 
     threading.Thread(target=pump, name="deepaas-train-log", daemon=True).start()

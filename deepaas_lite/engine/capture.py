@@ -1,5 +1,6 @@
-"""What a training's process does wherever it runs (a local process, ``child.py``; a Ray
-task, ``engine/ray/remote.py``): its output on a pipe, and ``train``'s result as JSON."""
+"""A job's output, wherever the job runs (a local process, a Ray task): file
+descriptors 1 and 2 on a pipe, so that what the plugin and the processes it starts
+print reaches the job's log."""
 
 from __future__ import annotations
 
@@ -7,11 +8,6 @@ import contextlib
 import logging
 import os
 import sys
-from typing import Any
-
-from deepaas_lite.model.output import finite
-from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.training.records import to_json
 
 
 def capture_output(fd: int) -> None:
@@ -35,12 +31,3 @@ def flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-
-
-def train_to_json(wrapper: ModelWrapper, kwargs: dict[str, Any]) -> str:
-    """``train``'s result as JSON text. NaN and Infinity (not JSON) are kept as null,
-    and the log says where they were."""
-    output, replaced = finite(wrapper.train(kwargs))
-    if replaced:
-        print(f"deepaas-lite: result stored with null for {', '.join(replaced)}", flush=True)
-    return to_json(output)
