@@ -18,6 +18,10 @@ class ModelNotFound(DeepaasError):
     """No model is served under that id."""
 
 
+class VersionNotFound(ModelNotFound):
+    """The model is served, but not in that version."""
+
+
 class TrainingNotFound(DeepaasError):
     """No training of that model has that uuid."""
 
@@ -32,6 +36,10 @@ class InvalidArguments(DeepaasError):
     def __init__(self, errors: Mapping[str, Any]) -> None:
         super().__init__("Invalid arguments: " + ", ".join(map(str, errors)))
         self.errors = dict(errors)
+
+
+class InvalidInputs(DeepaasError):
+    """An inference request (Open Inference Protocol) does not fit the model's inputs."""
 
 
 class MalformedBody(DeepaasError):

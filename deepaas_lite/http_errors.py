@@ -43,6 +43,9 @@ ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
         400, "Malformed body", "Malformed JSON body: Expecting value: line 1 column 1 (char 0)"
     ),
     exceptions.InvalidArguments: Meaning(422, "Invalid arguments", "Invalid arguments: data"),
+    exceptions.InvalidInputs: Meaning(
+        400, "The inference request does not fit the model's inputs", "Input 'data': ..."
+    ),
     exceptions.NotAcceptable: Meaning(406, "The model cannot answer with an accepted media type"),
     exceptions.UnsupportedMediaType: Meaning(
         415, "A body of a type that no argument location reads"

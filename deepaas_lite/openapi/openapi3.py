@@ -22,7 +22,7 @@ from deepaas_lite.http_errors import Meaning, by_status
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.openapi.operation import API_TAG, RouteLike, placements
+from deepaas_lite.openapi.operation import API_TAG, INFERENCE_TAG, RouteLike, placements
 from deepaas_lite.openapi.schemas import COMPONENTS, ref
 
 JSON = "application/json"
@@ -315,6 +315,13 @@ live = _simple(_STATUS, "The server is up")
 ready = _simple(_STATUS, "Every model is warmed and serving")
 
 _PATH_PARAMETERS = {
+    "version": {
+        "name": "version",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "The model's version (its metadata's `version`)",
+    },
     "uuid": {
         "name": "uuid",
         "in": "path",
@@ -360,6 +367,9 @@ def build_openapi3(
     for model in models.values():
         builder.spec.tag(_tag(model))
     builder.spec.tag(dict(API_TAG))
+    routes = list(routes)
+    if any(r.doc is not None and r.doc.tag == INFERENCE_TAG["name"] for r in routes):
+        builder.spec.tag(dict(INFERENCE_TAG))
     paths: dict[str, dict[str, Operation]] = {}
     for place in placements(routes, models):
         operation = place.doc.openapi3(builder, place.model)

@@ -16,6 +16,11 @@ from deepaas_lite.model.wrapper import ModelWrapper
 
 MODEL_ID = "{model_id}"
 API_TAG = {"name": "api", "description": "The API itself"}
+INFERENCE_TAG = {
+    "name": "inference",
+    "description": "The Open Inference Protocol (KServe V2): tensors in, tensors out, "
+    "for KServe, Triton and MLServer clients. Each argument is an input tensor.",
+}
 
 Build = Callable[..., dict[str, Any] | None]
 """``(builder, model)`` -> the operation as a dict; ``model`` is ``None`` on a path
@@ -29,13 +34,17 @@ class Operation:
     ``name`` is the operation id (``<model id>.<name>`` on a model's path);
     ``openapi3`` builds the OpenAPI 3 operation; ``swagger2`` the Swagger 2.0 one from
     the argument schemas (predict and train, in DEEPaaS's shape); without it, the
-    Swagger 2.0 operation is converted from the OpenAPI 3 one.
+    Swagger 2.0 operation is converted from the OpenAPI 3 one. ``tag`` groups it under
+    a tag of its own instead of the model's; ``deepaas`` ``False`` leaves it out of the
+    DEEPaaS-shaped Swagger 2.0 document (the Open Inference Protocol's routes).
     """
 
     name: str
     summary: str
     openapi3: Build
     swagger2: Build | None = None
+    tag: str | None = None
+    deepaas: bool = True
 
 
 class RouteLike(Protocol):
@@ -69,7 +78,7 @@ class Placement:
     def label(self, operation: dict[str, Any], errors: Mapping[str, Any]) -> None:
         """Give ``operation`` its ``errors`` responses, tag, summary and operation id."""
         operation["responses"].update(errors)
-        tag = "api" if self.model is None else self.model.id
+        tag = self.doc.tag or ("api" if self.model is None else self.model.id)
         name = self.doc.name if self.model is None else f"{self.model.id}.{self.doc.name}"
         operation.update({"tags": [tag], "summary": self.doc.summary, "operationId": name})
 

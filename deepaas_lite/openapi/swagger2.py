@@ -285,6 +285,8 @@ def build_swagger2(
     builder.spec.tag(dict(API_TAG))
     paths: dict[str, dict[str, Operation]] = {}
     for place in placements(routes, models):
+        if not place.doc.deepaas:
+            continue  # DEEPaaS clients read this document: only DEEPaaS's routes
         path, method = place.path, place.route.method.lower()
         if place.doc.swagger2 is not None and place.model is not None:
             operation = place.doc.swagger2(builder, place.model)

@@ -17,7 +17,7 @@ from deepaas_lite import exceptions
 from deepaas_lite.config import Settings
 from deepaas_lite.web.routes import Handler, Route
 
-PREDICT = frozenset({"predict"})
+PREDICT = frozenset({"predict", "infer", "version_infer"})
 TRAIN = frozenset({"train", "trainings", "training", "cancel", "log"})
 DOCS = frozenset({"/swagger.json", "/openapi.json", "/ui", "/api"})
 

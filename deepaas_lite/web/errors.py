@@ -13,6 +13,7 @@ from aiohttp import web
 from deepaas_lite import exceptions
 from deepaas_lite.http_errors import FAILED, meaning_of
 from deepaas_lite.logs import REQUEST_ID
+from deepaas_lite.web.keys import OPEN_INFERENCE
 from deepaas_lite.web.models import unknown_model
 from deepaas_lite.web.responses import json_response
 
@@ -54,12 +55,14 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         if exc.status in _UNROUTED and (unknown := unknown_model(request)) is not None:
             return _core_error(request, unknown)  # 404 under an unknown model, not 405
         headers = {k: v for k, v in exc.headers.items() if k.lower() in KEPT_HEADERS}
-        return error_response(exc.status, _http_message(exc), headers=headers)
+        message = _http_message(exc)
+        return error_response(exc.status, message, headers=headers, **_oip(request, message))
     except exceptions.DeepaasError as exc:
         return _core_error(request, exc)
     except Exception as exc:
         LOG.exception("%s %s: the plugin raised", request.method, request.path)
-        return error_response(FAILED.status, str(exc) or type(exc).__name__)
+        message = str(exc) or type(exc).__name__
+        return error_response(FAILED.status, message, **_oip(request, message))
 
 
 def _core_error(request: web.Request, exc: exceptions.DeepaasError) -> web.Response:
@@ -75,4 +78,13 @@ def _core_error(request: web.Request, exc: exceptions.DeepaasError) -> web.Respo
         # A state the client sees (not ready yet, a time limit): worth a line, not an alarm.
         LOG.warning("%s %s: %s", request.method, request.path, exc.message)  # 501: lacks it
     headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    extra.update(_oip(request, exc.message))
     return error_response(meaning.status, exc.message, headers=headers, **extra)
+
+
+def _oip(request: web.Request, message: str) -> dict[str, str]:
+    """On the Open Inference Protocol's routes, the message as ``"error"`` too (its
+    clients read that key)."""
+    resource = request.match_info.route.resource
+    paths = request.app.get(OPEN_INFERENCE, frozenset())
+    return {"error": message} if resource is not None and resource.canonical in paths else {}

@@ -15,3 +15,5 @@ PREDICTORS = web.AppKey("predictors", dict[str, Predictor])
 TRAININGS = web.AppKey("trainings", TrainingManager)
 SPEC = web.AppKey("spec", bytes)
 SWAGGER = web.AppKey("swagger", bytes)
+OPEN_INFERENCE = web.AppKey("open_inference_paths", frozenset[str])
+"""The paths of the Open Inference Protocol's routes (their errors carry ``"error"``)."""

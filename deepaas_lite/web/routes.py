@@ -9,9 +9,22 @@ from aiohttp import web
 
 from deepaas_lite import exceptions, http_errors
 from deepaas_lite.http_errors import Meaning
+from deepaas_lite.openapi import inference as oip
 from deepaas_lite.openapi import openapi3, swagger2
 from deepaas_lite.openapi.operation import Operation
-from deepaas_lite.web import body, documents, health, metrics, models, predict, train, ui, versions
+from deepaas_lite.web import (
+    body,
+    documents,
+    health,
+    inference,
+    metrics,
+    models,
+    predict,
+    train,
+    ui,
+    versions,
+)
+from deepaas_lite.web.keys import OPEN_INFERENCE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -23,7 +36,8 @@ class Route:
     ``doc`` is how the API documents describe it; ``None`` leaves it out. Paths with
     ``{model_id}`` are documented once per model. ``raises`` are the core errors the
     handler answers with (declared next to it, as ``ERRORS``); the documents list
-    their statuses, with the middlewares' refusals (``errors``).
+    their statuses, with the middlewares' refusals (``errors``). ``open_inference``:
+    a route of the Open Inference Protocol, whose error answers also carry ``"error"``.
     """
 
     method: str
@@ -31,6 +45,7 @@ class Route:
     handler: Handler
     doc: Operation | None = None
     raises: tuple[type[exceptions.DeepaasError], ...] = ()
+    open_inference: bool = False
 
     @property
     def operation(self) -> str | None:
@@ -53,11 +68,12 @@ class Route:
 MODEL = "/v2/models/{model_id}"
 HEALTH = "/v2/health/"
 TRAINING = MODEL + "/train/{uuid}"
+VERSIONED = MODEL + "/versions/{version}"
 
 VERSIONS = Operation("versions", "List the API versions", openapi3.versions)
-VERSION = Operation("version", "Describe API version 2", openapi3.version)
+VERSION = Operation("version", "Describe API version 2 and the server", oip.server)
 MODELS = Operation("models", "List the models", openapi3.model_list)
-MODEL_INFO = Operation("model", "Describe the model", openapi3.model_info)
+MODEL_INFO = Operation("model", "Describe the model", oip.model_metadata)
 PREDICT = Operation("predict", "Make a prediction", openapi3.predict, swagger2.predict)
 TRAIN = Operation("train", "Start a training", openapi3.train, swagger2.train)
 TRAININGS = Operation("trainings", "List trainings", openapi3.trainings)
@@ -67,20 +83,34 @@ LOG = Operation("log", "Read a training's log", openapi3.log)
 LIVE = Operation("live", "Is the server up", openapi3.live)
 READY = Operation("ready", "Is every model serving", openapi3.ready)
 METRICS = Operation("metrics", "Prometheus metrics", openapi3.metrics)
+MODEL_READY = oip.operation("model_ready", "Is the model ready", oip.model_ready)
+INFER = oip.operation("infer", "Infer (Open Inference Protocol)", oip.infer)
+VERSION_INFO = oip.operation("version_metadata", "Describe a version", oip.model_metadata)
+VERSION_READY = oip.operation("version_ready", "Is the version ready", oip.model_ready)
+VERSION_INFER = oip.operation("version_infer", "Infer with a version", oip.infer)
+_READY_ERRORS = (*inference.METADATA_ERRORS, exceptions.ModelNotReady)
+_INFER_ERRORS = inference.INFER_ERRORS
 
 ROUTES: list[Route] = [
     Route("GET", "", versions.list_versions, VERSIONS),
-    Route("GET", "/v2", versions.get_v2, VERSION),
+    Route("GET", "/v2", inference.get_v2, VERSION, open_inference=True),
     Route("GET", "/v2/models", models.list_models, MODELS),
-    Route("GET", MODEL, models.get_model, MODEL_INFO, models.ERRORS),
+    Route("GET", MODEL, inference.get_model, MODEL_INFO, models.ERRORS, open_inference=True),
     Route("POST", MODEL + "/predict", predict.predict, PREDICT, predict.ERRORS),
     Route("POST", MODEL + "/train", train.start_training, TRAIN, train.START_ERRORS),
     Route("GET", MODEL + "/train", train.list_trainings, TRAININGS, train.LIST_ERRORS),
     Route("GET", TRAINING, train.get_training, GET_TRAINING, train.RECORD_ERRORS),
     Route("DELETE", TRAINING, train.cancel_training, CANCEL, train.RECORD_ERRORS),
     Route("GET", TRAINING + "/log", train.training_log, LOG, train.RECORD_ERRORS),
-    Route("GET", HEALTH + "live", health.live, LIVE),
-    Route("GET", HEALTH + "ready", health.ready, READY, health.ERRORS),
+    Route("GET", HEALTH + "live", health.live, LIVE, open_inference=True),
+    Route("GET", HEALTH + "ready", health.ready, READY, health.ERRORS, open_inference=True),
+    Route("GET", MODEL + "/ready", inference.model_ready, MODEL_READY, _READY_ERRORS, True),
+    Route("POST", MODEL + "/infer", inference.infer, INFER, _INFER_ERRORS, True),
+    Route("GET", VERSIONED, inference.get_model, VERSION_INFO, inference.METADATA_ERRORS, True),
+    Route("GET", VERSIONED + "/ready", inference.model_ready, VERSION_READY, _READY_ERRORS, True),
+    Route(
+        "POST", VERSIONED + "/infer", inference.infer, VERSION_INFER, inference.INFER_ERRORS, True
+    ),
     Route("GET", "/metrics", metrics.metrics, METRICS),
     Route("GET", "/swagger.json", documents.swagger),
     Route("GET", "/openapi.json", documents.openapi),
@@ -95,6 +125,7 @@ def add_routes(app: web.Application, base_path: str, routes: list[Route]) -> Non
     A GET route answers HEAD too: the same status and headers, no body. A POST route
     asks for its body (``Expect: 100-continue``) only when it will read it.
     """
+    open_inference = set()
     for route in routes:
         full = base_path + route.path
         paths = [full or "/"]
@@ -105,3 +136,6 @@ def add_routes(app: web.Application, base_path: str, routes: list[Route]) -> Non
             app.router.add_route(route.method, path, route.handler, expect_handler=expect)
             if route.method == "GET":
                 app.router.add_route("HEAD", path, route.handler)
+            if route.open_inference:
+                open_inference.add(path)
+    app[OPEN_INFERENCE] = frozenset(open_inference)

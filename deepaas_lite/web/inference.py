@@ -1,0 +1,246 @@
+"""The Open Inference Protocol (KServe V2) front end: it only translates HTTP.
+
+``GET /v2`` (server metadata in the v2 version object), ``GET /v2/models/{id}`` (V2 model
+metadata in the model's description), ``GET /v2/models/{id}/ready`` and ``POST
+/v2/models/{id}/infer``, each also under ``/versions/{version}/``. An inference
+request is read by ``model/inference.py`` into the plugin's arguments and run by the
+model's predictor, as ``/predict`` runs it. Bodies may carry the binary data
+extension: the JSON first (``Inference-Header-Content-Length`` bytes), then each
+binary tensor in order. Errors here carry ``"error"`` (the error middleware adds it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from deepaas_lite import __version__, exceptions
+from deepaas_lite.http_errors import meaning_of
+from deepaas_lite.logs import REQUEST_ID
+from deepaas_lite.model.inference import Signature, batch_outputs
+from deepaas_lite.model.output import dumps
+from deepaas_lite.model.tensors import Tensor
+from deepaas_lite.model.uploads import SavedFiles
+from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.web import models, predict, versions
+from deepaas_lite.web.body import json_object, send_continue
+from deepaas_lite.web.errors import error_response
+from deepaas_lite.web.keys import PREDICTORS
+from deepaas_lite.web.responses import json_response
+
+SERVER_NAME = "deepaas-lite"
+EXTENSIONS = ("binary_tensor_data",)
+PLATFORM = "deepaas_plugin"
+HEADER_LENGTH = "Inference-Header-Content-Length"
+OCTET_STREAM = "application/octet-stream"
+JSON = "application/json"
+
+SIGNATURES = web.AppKey("signatures", dict[str, Signature])
+
+METADATA_ERRORS = (exceptions.ModelNotFound,)  # VersionNotFound is one
+"""What the metadata and readiness handlers raise."""
+INFER_ERRORS = (
+    exceptions.ModelNotFound,
+    exceptions.NotImplementedByModel,
+    exceptions.MalformedBody,
+    exceptions.InvalidInputs,
+    exceptions.ModelNotReady,
+    exceptions.ModelBusy,
+    exceptions.PredictTimeout,
+    exceptions.PluginFailed,  # and whatever the plugin raises
+    exceptions.InvalidResponse,
+)
+NOT_READY = meaning_of(exceptions.ModelNotReady).status
+
+
+def signatures(served: Mapping[str, ModelWrapper]) -> dict[str, Signature]:
+    """Each model's inputs, outputs and version, worked out once at start-up."""
+    return {model_id: Signature.of(model) for model_id, model in served.items()}
+
+
+def server_metadata() -> dict[str, Any]:
+    return {"name": SERVER_NAME, "version": __version__, "extensions": list(EXTENSIONS)}
+
+
+async def get_v2(request: web.Request) -> web.Response:
+    """The v2 version object with the V2 server metadata (its ``version`` is the
+    server's; ``GET /`` still lists v2 as ``stable``)."""
+    return json_response({**versions.v2_version(request), **server_metadata()})
+
+
+def _served(request: web.Request) -> tuple[ModelWrapper, Signature]:
+    """The model of the path, in the version the path names (if it names one)."""
+    model = models.model_of(request)
+    signature = request.app[SIGNATURES][model.id]
+    version = request.match_info.get("version")
+    if version is not None and version != signature.version:
+        serves = "" if signature.version is None else f" (it serves '{signature.version}')"
+        raise exceptions.VersionNotFound(f"Model '{model.id}' has no version '{version}'{serves}")
+    return model, signature
+
+
+def model_metadata(request: web.Request, model: ModelWrapper) -> dict[str, Any]:
+    """The model's description with the V2 model metadata (whose ``name`` is the id)."""
+    signature = request.app[SIGNATURES][model.id]
+    v2 = {
+        "name": model.id,
+        "versions": [] if signature.version is None else [signature.version],
+        "platform": PLATFORM,
+        **signature.metadata(),
+    }
+    return {**models.describe(request, model), **v2}
+
+
+async def get_model(request: web.Request) -> web.Response:
+    model, _ = _served(request)
+    return json_response(model_metadata(request, model))
+
+
+async def model_ready(request: web.Request) -> web.Response:
+    model, _ = _served(request)
+    predictor = request.app[PREDICTORS][model.id]
+    if predictor.ready:
+        return json_response({"name": model.id, "ready": True})
+    message = f"Model '{model.id}' is not ready: {predictor.reason or 'not ready'}"
+    return error_response(NOT_READY, message, error=message, name=model.id, ready=False)
+
+
+async def infer(request: web.Request) -> web.Response:
+    model, signature = _served(request)
+    if not model.can_predict:
+        raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement predict")
+    await send_continue(request)
+    body, binary = _split(request, await request.read())
+    files = SavedFiles()
+    try:
+        calls, batched = signature.arguments(body, _binary_inputs(body, binary), files.save)
+        outputs = await _predict_all(request, model, calls)
+    finally:
+        files.cleanup()
+    per_call = [signature.tensors(_checked(model, output)) for output in outputs]
+    tensors = batch_outputs(per_call) if batched else per_call[0]
+    return _answer(model, signature, body, _requested(body, tensors))
+
+
+def _split(request: web.Request, raw: bytes) -> tuple[dict[str, Any], bytes]:
+    """The JSON object of the body and the binary data after it."""
+    length_text = request.headers.get(HEADER_LENGTH)
+    if length_text is None:
+        return json_object(raw), b""
+    try:
+        length = int(length_text)
+    except ValueError:
+        length = -1
+    if not 0 <= length <= len(raw):
+        raise exceptions.MalformedBody(
+            f"{HEADER_LENGTH} is {length_text!r}, the body holds {len(raw)} bytes"
+        )
+    return json_object(raw[:length]), raw[length:]
+
+
+def _binary_inputs(body: Mapping[str, Any], binary: bytes) -> dict[str, bytes]:
+    """Each input's binary data, in the order of the inputs."""
+    out: dict[str, bytes] = {}
+    at = 0
+    inputs = body.get("inputs")
+    for item in inputs if isinstance(inputs, list) else []:
+        parameters = item.get("parameters") if isinstance(item, Mapping) else None
+        size = parameters.get("binary_data_size") if isinstance(parameters, Mapping) else None
+        if size is None:
+            continue
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise exceptions.InvalidInputs(f"Input '{item.get('name')}': a bad binary_data_size")
+        out[str(item.get("name"))] = binary[at : at + size]
+        at += size
+    if at != len(binary):
+        raise exceptions.InvalidInputs(
+            f"The binary data holds {len(binary)} bytes, the inputs' binary_data_size {at}"
+        )
+    return out
+
+
+async def _predict_all(
+    request: web.Request, model: ModelWrapper, calls: list[dict[str, Any]]
+) -> list[Any]:
+    """Each call's output, run by the model's predictor (a batch's rows together: the
+    predictor groups them into ``predict_batch`` calls when the plugin has one)."""
+    predictor = request.app[PREDICTORS][model.id]
+    if len(calls) == 1:
+        return [await predictor.predict(calls[0])]
+    done = await asyncio.gather(*(predictor.predict(c) for c in calls), return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return list(done)
+
+
+def _checked(model: ModelWrapper, output: Any) -> Any:
+    """The output as ``/predict`` answers it: checked against the plugin's ``schema``;
+    the bytes of a model whose first media type is not JSON."""
+    choices = model.accept_choices
+    if choices and choices[0] != JSON:
+        return predict.raw_response(output, choices[0]).body
+    return model.validate_output(output)
+
+
+def _requested(body: Mapping[str, Any], tensors: list[Tensor]) -> list[tuple[Tensor, bool]]:
+    """The outputs asked for (all by default), each with whether it is sent as binary."""
+    parameters = body.get("parameters")
+    every = isinstance(parameters, Mapping) and parameters.get("binary_data_output") is True
+    asked = body.get("outputs")
+    if asked is None:
+        return [(tensor, every) for tensor in tensors]
+    if not isinstance(asked, list):
+        raise exceptions.InvalidInputs("'outputs' is not a list")
+    by_name = {tensor.name: tensor for tensor in tensors}
+    out = []
+    for item in asked:
+        name = item.get("name") if isinstance(item, Mapping) else None
+        if name not in by_name:
+            known = ", ".join(by_name) or "none"
+            raise exceptions.InvalidInputs(f"No output {name!r} (the outputs: {known})")
+        own = item.get("parameters")
+        binary = own.get("binary_data") if isinstance(own, Mapping) else None
+        out.append((by_name[name], every if binary is None else binary is True))
+    return out
+
+
+def _answer(
+    model: ModelWrapper,
+    signature: Signature,
+    body: Mapping[str, Any],
+    outputs: list[tuple[Tensor, bool]],
+) -> web.Response:
+    """The ``$inference_response``: JSON, then the binary outputs' bytes (if any)."""
+    described, blobs = [], []
+    for tensor, binary in outputs:
+        entry: dict[str, Any] = {
+            "name": tensor.name,
+            "datatype": tensor.datatype,
+            "shape": list(tensor.shape),
+        }
+        data = None if binary else tensor.json_data()
+        if data is None:  # asked for as binary, or BYTES that are not UTF-8 text
+            blob = tensor.binary()
+            entry["parameters"] = {"binary_data_size": len(blob)}
+            blobs.append(blob)
+        else:
+            entry["data"] = data
+        described.append(entry)
+    request_id = body.get("id")
+    answer: dict[str, Any] = {"model_name": model.id}
+    if signature.version is not None:
+        answer["model_version"] = signature.version
+    answer["id"] = request_id if isinstance(request_id, str) else REQUEST_ID.get() or ""
+    answer["outputs"] = described
+    if not blobs:
+        return json_response(answer)
+    header = dumps(answer).encode()
+    return web.Response(
+        body=header + b"".join(blobs),
+        content_type=OCTET_STREAM,
+        headers={HEADER_LENGTH: str(len(header))},
+    )
