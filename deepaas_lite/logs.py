@@ -168,8 +168,3 @@ def setup(log_format: str = "text", debug: bool = False, access_log: bool = True
     # aiohttp's own access logger stays quiet: web/access_log.py writes the access log.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger(ACCESS_LOGGER).setLevel(logging.NOTSET if access_log else logging.WARNING)
-
-
-def add_request_id_filter(target: logging.Handler) -> None:
-    """For handlers set up elsewhere (e.g. by oslo.log): give them ``request_id`` too."""
-    target.addFilter(RequestIdFilter())

@@ -4,10 +4,11 @@ One hook, ``filter_failure``, for two reports that are not the server's fault; e
 dropped only after checking that it is that case, and written to the file named by
 ``DEEPAAS_ST_DROPPED`` (the test prints it; schemathesis prints how many it dropped).
 
-1. The contract (API.md): DELETE of a pending or running training cancels it and *keeps*
-   its record, as ``cancelled``. schemathesis's stateful ``use_after_free`` expects a 404
-   after any successful DELETE; its report is dropped when the record read back is
-   ``cancelled``. A finished training that DELETE removed must be 404: that stays a failure.
+1. The contract (docs/operators.md, "Trainings"): DELETE of a pending or running
+   training cancels it and *keeps* its record, as ``cancelled``. schemathesis's stateful
+   ``use_after_free`` expects a 404 after any successful DELETE; its report is dropped
+   when the record read back is ``cancelled``. A finished training that DELETE removed
+   must be 404: that stays a failure.
 
 2. In a form body (multipart or urlencoded) every value is text, so some of
    schemathesis 4's "schema-violating" mutations are, byte for byte, a valid request: an

@@ -229,7 +229,7 @@ def test_every_kind_of_argument(kinds_ui: tuple[Server, SwaggerUI], tmp_path: Pa
     ui.choose("post", predict, accept, "image/png")
     answer = ui.execute("post", predict, "predict-png")
     assert answer.status == 200 and answer.media_type == "image/png" and answer.image
-    # ?accept= is the API's override of the Accept header (API.md).
+    # ?accept= is the API's override of the Accept header (docs/plugin-guide.md).
     ui.choose("post", predict, "tr[data-param-name='accept'] select", "text/plain")
     answer = ui.execute("post", predict, "predict-accept-parameter")
     assert answer.status == 200 and answer.media_type.startswith("text/plain")

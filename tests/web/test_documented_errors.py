@@ -4,7 +4,7 @@ Each operation is driven with the requests known to produce each of its errors; 
 answer's status must be one that operation documents, in ``/openapi.json`` and in
 ``/swagger.json`` of the same server (with ``Retry-After`` when the answer has it).
 Not covered: a status a plugin chooses by raising an aiohttp ``HTTPException`` (any
-status, kept as it is; see API.md).
+status, kept as it is; see docs/plugin-guide.md, "Errors").
 """
 
 from __future__ import annotations
