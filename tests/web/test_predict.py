@@ -6,12 +6,14 @@ import asyncio
 import io
 import os
 import tempfile
-import time
+import threading
+import types
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from deepaas_lite_test_plugins import echo
 
 from tests.conftest import ClientFactory
 
@@ -261,16 +263,26 @@ async def test_class_plugin_is_one_instance(client: Client) -> None:
     assert second["predictions"]["instances"] == first["predictions"]["instances"]
 
 
-async def test_slow_predict_does_not_delay_other_requests(client: Client) -> None:
+async def test_slow_predict_does_not_delay_other_requests(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one predict call is held inside the plugin, other requests are answered."""
+    started, release = threading.Event(), threading.Event()
+
+    def held(seconds: float) -> None:  # echo's time.sleep: returns when the test lets it
+        started.set()
+        release.wait(timeout=60)
+
+    monkeypatch.setattr(echo, "time", types.SimpleNamespace(sleep=held))
     slow = asyncio.ensure_future(client.post("/v2/models/echo/predict/?data=1&sleep=1.5"))
-    await asyncio.sleep(0.2)
-    start = time.perf_counter()
-    fast = await client.post("/v2/models/echo/predict/?data=2")
-    models = await client.get("/v2/models/")
-    elapsed = time.perf_counter() - start
-    assert fast.status == 200 and models.status == 200
-    assert not slow.done()
-    assert elapsed < 1.0
+    try:
+        assert await asyncio.to_thread(started.wait, 60)
+        fast = await client.post("/v2/models/echo/predict/?data=2")
+        models = await client.get("/v2/models/")
+        assert fast.status == 200 and models.status == 200
+        assert not slow.done()
+    finally:
+        release.set()
     assert (await slow).status == 200
 
 
