@@ -8,13 +8,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.e2e.server import Server, deepaas_run, free_port
 from tests.ray.cluster import ENV, Cluster
-from tests.ray.conftest import SKIP_REASON, ray_args, wait_for
-
-pytest.importorskip("ray", reason=SKIP_REASON)
+from tests.ray.conftest import ray_args, wait_for
 
 
 def test_a_cluster_that_cannot_be_reached_stops_the_start(tmp_path: Path) -> None:

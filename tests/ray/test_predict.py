@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from tests.e2e.server import Server
 from tests.ray.cluster import Cluster
-from tests.ray.conftest import SKIP_REASON, multipart, ray_args, wait_for
-
-pytest.importorskip("ray", reason=SKIP_REASON)
+from tests.ray.conftest import multipart, ray_args, wait_for
 
 ARGS = [
     "--model-name",
