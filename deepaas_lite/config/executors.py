@@ -7,18 +7,19 @@ from dataclasses import dataclass
 from oslo_config import cfg
 
 from deepaas_lite.config.setting import nested, setting
+from deepaas_lite.engine import executors
 
 TRAIN_EXECUTOR = cfg.StrOpt(
     "train-executor",
-    default="local",
-    choices=["local", "ray"],
+    default=executors.DEFAULT,
+    choices=list(executors.NAMES),
     help="Where trainings run: local (a process of their own on this machine) or "
     "ray (a task on the Ray cluster of --ray-address).",
 )
 PREDICT_EXECUTOR = cfg.StrOpt(
     "predict-executor",
-    default="local",
-    choices=["local", "ray"],
+    default=executors.DEFAULT,
+    choices=list(executors.NAMES),
     help="Where predictions run: local (threads, or --predict-workers processes) or "
     "ray (--predict-workers Ray actors per model, at least one, spread over the "
     "cluster).",
@@ -78,7 +79,3 @@ class ExecutorSettings:
     train_executor: str = setting(TRAIN_EXECUTOR)
     predict_executor: str = setting(PREDICT_EXECUTOR)
     ray: RayOptions = nested(RayOptions)
-
-    @property
-    def uses_ray(self) -> bool:
-        return "ray" in (self.train_executor, self.predict_executor)
