@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 from deepaas_lite.training import inputs
@@ -24,13 +23,14 @@ SERVER = textwrap.dedent(
     from deepaas_lite.training.manager import TrainingManager
 
 
-    async def main(state_dir, pidfile):
+    async def main(state_dir, pidfile, submitted):
         models = load_models(["train-busy", "train-sleeper"])
         manager = TrainingManager(models, Path(state_dir), workers=1)
         await manager.start()
         await manager.submit("train-busy", {"pidfile": pidfile})
         for n in range(3):
             await manager.submit("train-sleeper", {"tag": f"rerun-{n}"})
+        Path(submitted).write_text("3")
         await asyncio.Event().wait()
 
 
@@ -70,11 +70,12 @@ async def test_a_killed_server_leaves_no_training_behind_and_restarts_cleanly(
 ) -> None:
     script = tmp_path / "server.py"
     script.write_text(SERVER)
-    pidfile = tmp_path / "busy.pid"
-    server = subprocess.Popen([sys.executable, str(script), str(state_dir), str(pidfile)])
+    pidfile, submitted = tmp_path / "busy.pid", tmp_path / "submitted"
+    argv = [sys.executable, str(script), str(state_dir), str(pidfile), str(submitted)]
+    server = subprocess.Popen(argv)
     try:
         [training_pid] = [int(pid) for pid in (await wait_for_file(pidfile)).split()]
-        time.sleep(0.2)
+        await wait_for_file(submitted)  # the three pending trainings are stored
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=5)
     finally:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
+import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from openapi_spec_validator import validate
 
 from deepaas_lite.web.auth import TokenFileError, Tokens, read_tokens
 from tests.conftest import ClientFactory
+from tests.e2e.server import Server, running
 
 Client = TestClient[web.Request, web.Application]
 
@@ -118,29 +119,39 @@ async def test_under_a_base_path(make_client: ClientFactory, token_file: Path) -
     assert resp.status == 200
 
 
-async def test_sighup_reads_the_file_again(client: Client, token_file: Path) -> None:
-    token_file.write_text("fresh-token\n")
-    os.kill(os.getpid(), signal.SIGHUP)
-    fresh = {"Authorization": "Bearer fresh-token"}
-    for _ in range(100):  # the handler runs on the loop, soon after the signal
-        if (await client.post("/v2/models/echo/predict/?data=1", headers=fresh)).status == 200:
-            break
-        await asyncio.sleep(0.05)
-    assert (await client.post("/v2/models/echo/predict/?data=1", headers=fresh)).status == 200
-    assert (await client.post("/v2/models/echo/predict/?data=1", headers=GOOD)).status == 401
+def _deepaas_run(token_file: Path, tmp_path: Path) -> AbstractContextManager[Server]:
+    """A real deepaas-run with ``token_file``: SIGHUP goes to it, not to the test runner."""
+    args = ["--model-name", "echo", "--state-dir", str(tmp_path / "state")]
+    return running([*args, "--auth-token-file", str(token_file)], tmp_path / "server.log")
 
 
-async def test_a_broken_file_on_sighup_keeps_the_tokens(
-    client: Client, token_file: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    token_file.write_text("# all gone\n")
-    os.kill(os.getpid(), signal.SIGHUP)
-    for _ in range(100):
-        if "not reloaded" in caplog.text:
-            break
-        await asyncio.sleep(0.05)
-    assert "Tokens not reloaded, 2 kept" in caplog.text
-    assert (await client.post("/v2/models/echo/predict/?data=1", headers=GOOD)).status == 200
+def _predict(server: Server, headers: dict[str, str]) -> int:
+    return server.request("POST", "/v2/models/echo/predict/?data=1", headers=headers)[0]
+
+
+def test_sighup_reads_the_file_again(token_file: Path, tmp_path: Path) -> None:
+    with _deepaas_run(token_file, tmp_path) as server:
+        token_file.write_text("fresh-token\n")
+        server.process.send_signal(signal.SIGHUP)
+        fresh = {"Authorization": "Bearer fresh-token"}
+        for _ in range(200):  # the handler runs on the server's loop, soon after the signal
+            if _predict(server, fresh) == 200:
+                break
+            time.sleep(0.05)
+        assert _predict(server, fresh) == 200
+        assert _predict(server, GOOD) == 401
+
+
+def test_a_broken_file_on_sighup_keeps_the_tokens(token_file: Path, tmp_path: Path) -> None:
+    with _deepaas_run(token_file, tmp_path) as server:
+        token_file.write_text("# all gone\n")
+        server.process.send_signal(signal.SIGHUP)
+        for _ in range(200):
+            if "not reloaded" in server.output():
+                break
+            time.sleep(0.05)
+        assert "Tokens not reloaded, 2 kept" in server.output()
+        assert _predict(server, GOOD) == 200
 
 
 def _security(spec: dict[str, Any], path: str, method: str) -> Any:
