@@ -6,6 +6,7 @@ __version__ = "0.1.0"
 
 from deepaas_lite.exceptions import ModelNotReady
 from deepaas_lite.model.progress import report_progress
+from deepaas_lite.model.store import model_dir
 from deepaas_lite.model.uploads import UploadedFile
 
-__all__ = ["ModelNotReady", "UploadedFile", "__version__", "report_progress"]
+__all__ = ["ModelNotReady", "UploadedFile", "__version__", "model_dir", "report_progress"]

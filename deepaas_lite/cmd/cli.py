@@ -36,7 +36,8 @@ JSON = "application/json"
 
 _EPILOG = (
     "deepaas-cli's options go before the command, the model's arguments after it. "
-    "See a command's arguments with: deepaas-cli --model-name NAME predict --help"
+    "See a command's arguments with: deepaas-cli --model-name NAME predict --help. "
+    "Start a new plugin package with: deepaas-cli new NAME"
 )
 
 
@@ -215,8 +216,13 @@ def _error(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["new"]:
+        from deepaas_lite.cmd import new  # writes a plugin package; needs no model
+
+        return new.main(argv[1:])
     try:
-        write(run(sys.argv[1:] if argv is None else argv))
+        write(run(argv))
     except exceptions.InvalidArguments as exc:
         print(
             dumps({"code": 422, "message": exc.message, "errors": exc.errors}),

@@ -6,6 +6,8 @@ Every plugin attribute is optional; this is the only module that looks at them.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from deepaas_lite import exceptions
 from deepaas_lite.compat.deepaas.model.v2.wrapper import ReturnedFile
 from deepaas_lite.model import args
 from deepaas_lite.model.output import finite
+from deepaas_lite.model.store import BOUND, Binding, ModelStore, bound, exported
 
 LOG = logging.getLogger(__name__)
 
@@ -33,12 +36,50 @@ class ModelWrapper:
     response_schema: Schema | None = field(init=False)
     _metadata_logged: bool = field(init=False, default=False, repr=False)
     _not_finite_logged: bool = field(init=False, default=False, repr=False)
+    # The model store, and the version this copy of the plugin serves (None: untrained).
+    store: ModelStore | None = field(init=False, default=None)
+    version: str | None = field(init=False, default=None)
+    _binding: Binding = field(init=False, repr=False)
+    _loads: _Loads = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.attach(exported(self.id))
+        self._loads = _Loads()
         self.predict_schema = args.to_schema(self._call_optional("get_predict_args"))
         self.train_schema = args.to_schema(self._call_optional("get_train_args"))
         response = getattr(self.plugin, "schema", None)
         self.response_schema = None if response is None else args.to_schema(response)
+
+    def attach(self, model_store: ModelStore | None) -> None:
+        """Use ``model_store`` (``model_dir()`` inside the plugin's calls)."""
+        self.store = model_store
+        self._binding = Binding(model_store, self.version)
+
+    def _serve(self, version: str | None) -> None:
+        self.version = version
+        self._binding = Binding(self.store, version)
+
+    def mark_served(self, version: str | None) -> None:
+        """Say that ``version`` is what this model serves (its copies elsewhere load it)."""
+        self._serve(version)
+
+    def load_version(self, version: str | None) -> None:
+        """Serve ``version`` from now on: the plugin's ``load(path)``, else ``warm()``
+        again, with ``model_dir()`` its directory; the previous version serves until it
+        returns. Its exceptions propagate (the previous version stays)."""
+        load = getattr(self.plugin, "load", None)
+        assert self.store is not None
+        with bound(self.store, version):
+            if callable(load):
+                load(self.store.path(version))
+            else:
+                self.warm()
+        self._serve(version)
+
+    def start_loading(self, version: str | None) -> tuple[int, str]:
+        """Load ``version`` in a thread of this process, unless it is served or loading:
+        ``(pid, "loaded" | "loading" | "failed: <why>")`` (a worker's answer)."""
+        return os.getpid(), self._loads.request(self, version)
 
     def _call_optional(self, name: str) -> Any:
         method = getattr(self.plugin, name, None)
@@ -107,7 +148,15 @@ class ModelWrapper:
         return result
 
     def warm(self) -> None:
-        """Run the plugin's ``warm()``, if it has one."""
+        """Run the plugin's ``warm()``, if it has one, serving the current version."""
+        if BOUND.get() is None:  # the first warm of this process
+            self._serve(None if self.store is None else self.store.current())
+            token = BOUND.set(self._binding)
+            try:
+                self.warm()
+            finally:
+                BOUND.reset(token)
+            return
         warm = getattr(self.plugin, "warm", None)
         if warm is not None:
             warm()
@@ -116,7 +165,11 @@ class ModelWrapper:
         """Run ``predict`` (or a ``predict_batch`` of one); plugin exceptions propagate."""
         predict = getattr(self.plugin, "predict", None)
         if callable(predict):
-            return _returned(predict(**kwargs))
+            token = BOUND.set(self._binding)
+            try:
+                return _returned(predict(**kwargs))
+            finally:
+                BOUND.reset(token)
         if not self.can_predict_batch:
             raise exceptions.NotImplementedByModel(f"Model '{self.id}' does not implement predict")
         (output,) = self.split_batch(1, self.predict_batch([kwargs]))
@@ -126,7 +179,11 @@ class ModelWrapper:
 
     def predict_batch(self, batch: Sequence[Mapping[str, Any]]) -> Any:
         """Run ``predict_batch`` on a list of requests' arguments; exceptions propagate."""
-        return self.plugin.predict_batch([dict(kwargs) for kwargs in batch])
+        token = BOUND.set(self._binding)
+        try:
+            return self.plugin.predict_batch([dict(kwargs) for kwargs in batch])
+        finally:
+            BOUND.reset(token)
 
     def split_batch(self, count: int, outputs: Any) -> list[Any]:
         """``predict_batch``'s outputs, one per request (an exception fails only its own).
@@ -144,11 +201,15 @@ class ModelWrapper:
             )
         return list(outputs)
 
-    def train(self, kwargs: Mapping[str, Any]) -> Any:
-        """Run ``train``; the plugin's exceptions propagate unchanged."""
+    def train(self, kwargs: Mapping[str, Any], version: str | None = None) -> Any:
+        """Run ``train``, ``model_dir()`` being ``version``'s new directory (when given);
+        the plugin's exceptions propagate unchanged."""
         if not self.can_train:
             raise exceptions.NotImplementedByModel(f"Model '{self.id}' does not implement train")
-        return self.plugin.train(**kwargs)
+        if version is None:
+            return self.plugin.train(**kwargs)
+        with bound(self.store, version, training=True):
+            return self.plugin.train(**kwargs)
 
     def validate_output(self, output: Any) -> Any:
         """Check ``predict``'s output against the plugin's response ``schema``."""
@@ -171,3 +232,45 @@ def _returned(output: Any) -> Any:
     if isinstance(output, ReturnedFile) and output.filename:
         return Path(output.filename).read_bytes()
     return output
+
+
+class _Loads:
+    """A copy of a plugin's loads of new versions, one at a time, in a thread: the
+    latest version asked for is the one that ends up served."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wanted: str | None = None
+        self._running = False
+        self._failed: dict[str | None, str] = {}
+
+    def request(self, model: ModelWrapper, version: str | None) -> str:
+        with self._lock:
+            if version in self._failed:
+                return f"failed: {self._failed[version]}"
+            if model.version == version and not self._running:
+                return "loaded"
+            self._wanted = version
+            if not self._running:
+                self._running = True
+                threading.Thread(
+                    target=self._run, args=(model,), name="deepaas-load", daemon=True
+                ).start()
+            return "loading"
+
+    def _run(self, model: ModelWrapper) -> None:
+        while True:
+            with self._lock:
+                version = self._wanted
+                if model.version == version:
+                    self._running = False
+                    return
+            try:
+                model.load_version(version)
+            except Exception as exc:
+                LOG.exception("Model '%s' failed to load version %s", model.id, version)
+                with self._lock:
+                    self._failed[version] = repr(exc)
+                    if self._wanted == version:
+                        self._running = False
+                        return

@@ -1,5 +1,5 @@
 """Liveness and readiness: ready once every executor in use can serve and every model
-is warmed and serving.
+is warmed and serving; ready names the model store's version each model serves.
 
 The bodies carry the Open Inference Protocol's keys (``"live"``, ``"ready"``), which
 KServe's clients read, besides deepaas-lite's own. Not ready is the error answer of
@@ -43,4 +43,6 @@ async def ready(request: web.Request) -> web.Response:
             models=waiting,
             reasons={m: predictors[m].reason or "not ready" for m in waiting},
         )
-    return json_response({"ready": True, "status": "ready"})
+    # Which version of the model store each model serves (null: none trained yet).
+    served = {model_id: predictor.model.version for model_id, predictor in predictors.items()}
+    return json_response({"ready": True, "status": "ready", "versions": served})

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from deepaas_lite import exceptions
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.web.keys import MODELS, SETTINGS
+from deepaas_lite.web.keys import MODELS, SETTINGS, TRAININGS
 from deepaas_lite.web.links import link
 from deepaas_lite.web.responses import json_response
 
@@ -21,7 +21,10 @@ def describe(request: web.Request, model: ModelWrapper) -> dict[str, Any]:
         links.append(link(request, "predict", f"{base}/predict/"))
     if model.can_train:
         links.append(link(request, "train", f"{base}/train/"))
-    return {"name": model.id, **model.metadata(), "id": model.id, "links": links}
+    out = {"name": model.id, **model.metadata(), "id": model.id, "links": links}
+    if model.can_train:
+        out["store"] = request.app[TRAININGS].versions.describe(model.id)
+    return out
 
 
 async def list_models(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from deepaas_lite import exceptions, http_errors
 from deepaas_lite.http_errors import Meaning
 from deepaas_lite.openapi import inference as oip
 from deepaas_lite.openapi import openapi3, swagger2
+from deepaas_lite.openapi import store as store_doc
 from deepaas_lite.openapi.operation import Operation
 from deepaas_lite.web import (
     body,
@@ -20,6 +21,7 @@ from deepaas_lite.web import (
     metrics,
     models,
     predict,
+    store,
     train,
     ui,
     versions,
@@ -80,6 +82,13 @@ TRAININGS = Operation("trainings", "List trainings", openapi3.trainings)
 GET_TRAINING = Operation("training", "Get a training", openapi3.training)
 CANCEL = Operation("cancel", "Cancel or remove a training", openapi3.cancel)
 LOG = Operation("log", "Read a training's log", openapi3.log)
+STORE = Operation("store", "List the model's versions", store_doc.store, store_doc.store_swagger2)
+MAKE_CURRENT = Operation(
+    "make_current",
+    "Make an older version current again",
+    store_doc.make_current,
+    store_doc.make_current_swagger2,
+)
 LIVE = Operation("live", "Is the server up", openapi3.live)
 READY = Operation("ready", "Is every model serving", openapi3.ready)
 METRICS = Operation("metrics", "Prometheus metrics", openapi3.metrics)
@@ -100,8 +109,10 @@ ROUTES: list[Route] = [
     Route("POST", MODEL + "/train", train.start_training, TRAIN, train.START_ERRORS),
     Route("GET", MODEL + "/train", train.list_trainings, TRAININGS, train.LIST_ERRORS),
     Route("GET", TRAINING, train.get_training, GET_TRAINING, train.RECORD_ERRORS),
-    Route("DELETE", TRAINING, train.cancel_training, CANCEL, train.RECORD_ERRORS),
+    Route("DELETE", TRAINING, train.cancel_training, CANCEL, train.DELETE_ERRORS),
     Route("GET", TRAINING + "/log", train.training_log, LOG, train.RECORD_ERRORS),
+    Route("GET", MODEL + "/store", store.get_store, STORE, store.STORE_ERRORS),
+    Route("PUT", MODEL + "/store/current", store.make_current, MAKE_CURRENT, store.CURRENT_ERRORS),
     Route("GET", HEALTH + "live", health.live, LIVE, open_inference=True),
     Route("GET", HEALTH + "ready", health.ready, READY, health.ERRORS, open_inference=True),
     Route("GET", MODEL + "/ready", inference.model_ready, MODEL_READY, _READY_ERRORS, True),

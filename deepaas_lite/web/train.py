@@ -25,6 +25,8 @@ LIST_ERRORS = models.ERRORS
 """What ``list_trainings`` raises."""
 RECORD_ERRORS = (*models.ERRORS, exceptions.TrainingNotFound)
 """What the handlers of one training raise (read, cancel or remove, log)."""
+DELETE_ERRORS = (*RECORD_ERRORS, exceptions.VersionInUse)
+"""What ``cancel_training`` raises: removing the training whose version is current is 409."""
 
 
 async def start_training(request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from typing import Any
 
 from deepaas_lite.config import RayOptions
 from deepaas_lite.exceptions import DeepaasError
+from deepaas_lite.model import plugin_files, store
 
 LOG = logging.getLogger(__name__)
 
@@ -165,6 +166,7 @@ def connect(options: RayOptions) -> Cluster:
             _node_ip_address=options.node_ip_address or None,
             log_to_driver=False,
             include_dashboard=False if address is None else None,
+            runtime_env={"env_vars": _exported_env()},
         )
     except Exception as exc:
         raise RaySetupError(f"cannot connect to the Ray cluster at {address}: {exc}") from None
@@ -172,6 +174,13 @@ def connect(options: RayOptions) -> Cluster:
     cluster.start_watching()
     _current = cluster
     return cluster
+
+
+def _exported_env() -> dict[str, str]:
+    """What the server tells the processes it starts, told to its tasks and actors too:
+    the plugin files it serves and where the model store is."""
+    names = (plugin_files.ENV, store.ENV)
+    return {name: os.environ[name] for name in names if name in os.environ}
 
 
 def current() -> Cluster:

@@ -1,0 +1,78 @@
+"""How both API documents describe a model's store: its versions, and making an older
+one current again (``web/store.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepaas_lite.model.wrapper import ModelWrapper
+
+JSON = "application/json"
+
+_VERSION = {
+    "type": "object",
+    "properties": {
+        "version": {"type": "string", "description": "The uuid of the training that wrote it"},
+        "date": {"type": "string", "description": "When its training ended"},
+        "current": {"type": "boolean"},
+    },
+}
+STORE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "current": {
+            "type": "string",
+            "description": "The current version (null before the first training that writes one)",
+        },
+        "served": {
+            "type": "string",
+            "description": "The version the predictions use now (the previous one while "
+            "a new current version loads)",
+        },
+        "versions": {"type": "array", "items": _VERSION, "description": "Oldest first"},
+    },
+}
+_DESCRIPTION = "The model store: its versions, the current one and the one served"
+_MADE_CURRENT = "The store, the version current (served once it has loaded)"
+_QUERY = {
+    "name": "version",
+    "in": "query",
+    "required": True,
+    "description": "The version to make current again (a training's uuid)",
+}
+
+
+def store(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
+    if not model.can_train:
+        return None
+    return {
+        "responses": {"200": {"description": _DESCRIPTION, "content": {JSON: {"schema": STORE}}}}
+    }
+
+
+def make_current(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
+    if not model.can_train:
+        return None
+    return {
+        "parameters": [{**_QUERY, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": _MADE_CURRENT, "content": {JSON: {"schema": STORE}}}},
+    }
+
+
+def store_swagger2(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
+    if not model.can_train:
+        return None
+    return {
+        "produces": [JSON],
+        "responses": {"200": {"description": _DESCRIPTION, "schema": STORE}},
+    }
+
+
+def make_current_swagger2(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
+    if not model.can_train:
+        return None
+    return {
+        "produces": [JSON],
+        "parameters": [{**_QUERY, "type": "string"}],
+        "responses": {"200": {"description": _MADE_CURRENT, "schema": STORE}},
+    }

@@ -1,0 +1,196 @@
+"""The model store against a real ``deepaas-run``: a training's version is served by
+every copy of the model that predicts (threads, two worker processes) without a
+restart and with no failed request while clients keep asking; rollback; the 409.
+
+The Ray predictor's switch is tested on a real cluster in ``tests/ray``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.server import Server, running
+from tests.e2e.test_training_server import submit, wait_status
+
+PLUGIN = Path(__file__).with_name("versioned_plugin.py")
+MODEL = "versioned"
+PREDICT = f"/v2/models/{MODEL}/predict/"
+WAIT = 120.0
+
+
+def until(what: str, probe: Callable[[], Any]) -> Any:
+    """``probe()`` again until it answers something true; fails after ``WAIT`` seconds."""
+    deadline = time.monotonic() + WAIT
+    while not (answer := probe()):
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.05)
+    return answer
+
+
+def served(server: Server) -> str | None:
+    status, body = server.json("GET", "/v2/health/ready")
+    return body.get("versions", {}).get(MODEL) if status == 200 else None
+
+
+def train(server: Server, **args: Any) -> dict[str, Any]:
+    record = submit(server, MODEL, args)
+    return wait_status(server, MODEL, record["uuid"], {"done", "error", "cancelled"}, WAIT)
+
+
+@dataclass
+class Load:
+    """Clients asking for predictions in a loop until stopped; every answer counted."""
+
+    server: Server
+    clients: int = 4
+    answers: Counter[tuple[int, str]] = field(default_factory=Counter)
+    failures: list[Any] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _client(self) -> None:
+        while not self._stop.is_set():
+            try:
+                status, body = self.server.json("POST", PREDICT)
+            except Exception as exc:
+                with self._lock:
+                    self.failures.append(repr(exc))
+                continue
+            with self._lock:
+                if status != 200:
+                    self.failures.append((status, body))
+                else:
+                    self.answers[(status, body["predictions"]["tag"])] += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+@pytest.fixture
+def load_on() -> Iterator[Callable[[Server], Load]]:
+    """Start clients on a server; they stop at the end of the test."""
+    threads: list[threading.Thread] = []
+    loads: list[Load] = []
+
+    def start(server: Server) -> Load:
+        load = Load(server)
+        loads.append(load)
+        for _ in range(load.clients):
+            thread = threading.Thread(target=load._client, daemon=True)
+            thread.start()
+            threads.append(thread)
+        return load
+
+    yield start
+    for load in loads:
+        load.stop()
+    for thread in threads:
+        thread.join(60)
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["threads", "two-worker-processes"])
+def test_a_new_version_is_served_without_a_restart_or_a_failed_request(
+    tmp_path: Path, workers: int, load_on: Callable[[Server], Load]
+) -> None:
+    state = tmp_path / "state"
+    args = ["--state-dir", str(state), "--plugin", f"{MODEL}={PLUGIN}"]
+    args += ["--predict-workers", str(workers)]
+    with running(args, tmp_path / "server.log") as server:
+        status, body = server.json("POST", PREDICT)
+        assert status == 503, body  # not trained yet
+        assert served(server) is None
+
+        first = train(server, tag="one")
+        assert first["status"] == "done", first
+        assert first["version"] == first["uuid"]
+        until("version one served", lambda: served(server) == first["uuid"])
+
+        load = load_on(server)
+        until("clients answered", lambda: sum(load.answers.values()) > 20)
+        second = train(server, tag="two", load_delay=1.0)
+        assert second["status"] == "done", second
+        until("version two served", lambda: served(server) == second["uuid"])
+        # Every copy serves it now (each worker process, or the server's threads).
+        pids = set()
+        for _ in range(40):
+            status, body = server.json("POST", PREDICT)
+            assert (status, body["predictions"]["tag"]) == (200, "two"), body
+            pids.add(body["predictions"]["pid"])
+            version_dir = state / "models" / MODEL / "versions" / second["uuid"]
+            assert body["predictions"]["model_dir"] == str(version_dir)
+        assert len(pids) == max(1, workers)
+        count = sum(load.answers.values())
+        until("clients answered after the switch", lambda: sum(load.answers.values()) > count + 20)
+        load.stop()
+
+        assert load.failures == [], load.failures[:5]
+        assert set(load.answers) == {(200, "one"), (200, "two")}, load.answers
+
+        _, model = server.json("GET", f"/v2/models/{MODEL}/")
+        assert model["store"]["current"] == second["uuid"]
+        assert model["store"]["served"] == second["uuid"]
+        assert [v["version"] for v in model["store"]["versions"]] == [
+            first["uuid"],
+            second["uuid"],
+        ]
+
+
+def test_rollback_failures_and_deleting_versions(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    args = ["--state-dir", str(state), "--plugin", f"{MODEL}={PLUGIN}"]
+    versions = state / "models" / MODEL / "versions"
+    with running(args, tmp_path / "server.log") as server:
+        first = train(server, tag="one")
+        second = train(server, tag="two")
+        until("version two served", lambda: served(server) == second["uuid"])
+
+        # A failed training, and a cancelled one, never replace the current version.
+        failed = train(server, tag="three", fail=True)
+        assert failed["status"] == "error"
+        assert "version" not in failed
+        record = submit(server, MODEL, {"tag": "four", "sleep": 60})
+        wait_status(server, MODEL, record["uuid"], {"running"})
+        until("version written", lambda: (versions / record["uuid"]).exists())
+        status, cancelled = server.json("DELETE", record_path(record))
+        assert (status, cancelled["status"]) == (200, "cancelled")
+        assert sorted(p.name for p in versions.iterdir()) == sorted([first["uuid"], second["uuid"]])
+        _, store = server.json("GET", f"/v2/models/{MODEL}/store/")
+        assert store["current"] == second["uuid"]
+
+        # Rollback.
+        status, store = server.json(
+            "PUT", f"/v2/models/{MODEL}/store/current?version={first['uuid']}"
+        )
+        assert status == 200, store
+        assert store["current"] == first["uuid"]
+        until("version one served again", lambda: served(server) == first["uuid"])
+        status, body = server.json("POST", PREDICT)
+        assert (status, body["predictions"]["tag"]) == (200, "one")
+
+        # The current version's training cannot be removed; another one can.
+        status, body = server.json("DELETE", record_path(first))
+        assert status == 409, body
+        assert "current" in body["message"]
+        status, body = server.json("DELETE", record_path(second))
+        assert status == 200, body
+        assert not (versions / second["uuid"]).exists()
+        _, store = server.json("GET", f"/v2/models/{MODEL}/store/")
+        assert [v["version"] for v in store["versions"]] == [first["uuid"]]
+
+        # Unknown versions, and no version at all.
+        status, body = server.json("PUT", f"/v2/models/{MODEL}/store/current?version=nope")
+        assert status == 404, body
+        status, body = server.json("PUT", f"/v2/models/{MODEL}/store/current")
+        assert status == 422 and "version" in body["errors"], body
+
+
+def record_path(record: dict[str, Any]) -> str:
+    return f"/v2/models/{MODEL}/train/{record['uuid']}"

@@ -1,0 +1,64 @@
+"""A plugin served from this file (``--plugin``) that uses the model store.
+
+Its versions are told apart by what they predict (the ``tag`` they were trained with);
+``load`` takes ``load_delay`` seconds, so that requests arrive while a new version loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from marshmallow import fields
+
+import deepaas_lite
+
+MODEL_FILE = "model.json"
+
+_model: dict[str, Any] | None = None
+
+
+def get_train_args() -> dict[str, fields.Field]:
+    return {
+        "tag": fields.Str(load_default="v"),
+        "fail": fields.Bool(load_default=False),
+        "load_delay": fields.Float(load_default=0.0),
+        "sleep": fields.Float(load_default=0.0),
+    }
+
+
+def train(tag: str = "v", fail: bool = False, load_delay: float = 0.0, sleep: float = 0.0) -> Any:
+    path = deepaas_lite.model_dir()
+    (path / MODEL_FILE).write_text(json.dumps({"tag": tag, "load_delay": load_delay}))
+    time.sleep(sleep)
+    if fail:
+        raise RuntimeError("failed on purpose")
+    return {"tag": tag, "dir": str(path)}
+
+
+def load(path: Path) -> None:
+    global _model
+    model = json.loads((path / MODEL_FILE).read_text())
+    time.sleep(model["load_delay"])  # a slow load: the previous version serves meanwhile
+    _model = {**model, "dir": str(path)}
+
+
+def warm() -> None:
+    path = deepaas_lite.model_dir()
+    if (path / MODEL_FILE).exists():
+        load(path)
+
+
+def predict() -> Any:
+    model = _model
+    if model is None:
+        raise deepaas_lite.ModelNotReady("train first")
+    return {
+        "tag": model["tag"],
+        "pid": os.getpid(),
+        "loaded_from": model["dir"],
+        "model_dir": str(deepaas_lite.model_dir()),
+    }
