@@ -3,6 +3,10 @@
 The web layer sets ``REQUEST_ID`` while it serves a request; a filter copies it onto
 every record logged meanwhile (by the server, the core or a plugin), as
 ``record.request_id`` (``"-"`` outside a request).
+
+A text line is one line whatever it quotes: control characters (a decoded ``%0a`` in a
+path, an ANSI ``%1b[31m``) are written escaped, ``\n`` or ``\x1b`` (``escape``); a
+traceback after it keeps its own lines. JSON lines are escaped by JSON itself.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -28,6 +33,34 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 # Extra attributes of a record that a JSON line carries as keys of their own.
 _EXTRA_KEYS = ("method", "path", "status", "duration_ms", "model", "training")
+
+
+# C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """``text`` with its control characters written as escapes, on one line."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(_escaped, text)
+
+
+class TextFormatter(logging.Formatter):
+    """``logging.Formatter`` whose line (not the traceback after it) is ``escape``d."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return escape(super().formatMessage(record))
 
 
 class RequestIdFilter(logging.Filter):
@@ -63,7 +96,7 @@ class JsonFormatter(logging.Formatter):
 def handler(log_format: str = "text", stream: Any = None) -> logging.StreamHandler[Any]:
     """A stream handler (stderr by default) writing ``text`` or ``json`` lines."""
     out = logging.StreamHandler(stream or sys.stderr)
-    out.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    out.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
     out.addFilter(RequestIdFilter())
     return out
 
