@@ -10,6 +10,8 @@ WARNING line, not aiohttp's ERROR with a traceback (``RejectedRequests``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import os
 import signal
@@ -22,7 +24,9 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from deepaas_lite.cmd.accept import Acceptor, connection_limit
 from deepaas_lite.web import hosts
+from deepaas_lite.web.connection import Connection, Limits, handler_options
 
 LOG = logging.getLogger("deepaas_lite")
 
@@ -142,22 +146,56 @@ async def _serve(
     stopping: asyncio.Future[str] = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _stop, stopping, sig.name)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    from deepaas_lite.web.keys import SETTINGS  # the app's modules: imported by now
+
+    settings = app[SETTINGS]
+    limits = Limits(settings.header_timeout, settings.body_timeout, settings.idle_timeout)
+    options = handler_options(limits)
+    runner = web.AppRunner(app, handle_signals=False, **options)
+    accepting: asyncio.Task[None] | None = None
+    acceptor: Acceptor | None = None
     try:
         await runner.setup()
-        site = web.SockSite(runner, sock, ssl_context=context)
-        await site.start()
+        server = runner.server
+        assert server is not None
+
+        def connection() -> Connection:
+            return Connection(server, loop=loop, limits=limits, **options)
+
+        acceptor = Acceptor(
+            sock,
+            server,
+            connection,
+            connection_limit(settings.max_connections),
+            context,
+            handshake_timeout=settings.header_timeout,
+        )
+        accepting = asyncio.create_task(acceptor.run(), name="accept connections")
         print(banner(sock.getsockname()[1]), flush=True)
         warning = exposure_warning(host, auth_token_file)
         if warning is not None:
             LOG.warning("%s", warning)
+        accepting.add_done_callback(functools.partial(_accept_ended, stopping))
         reason = await stopping
         LOG.info("Stopping on %s: trainings running now end as interrupted", reason)
     finally:
-        await runner.cleanup()
+        if accepting is not None:
+            accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await accepting
+        if acceptor is not None:
+            await acceptor.close()
         sock.close()
+        await runner.cleanup()
     LOG.info("deepaas-lite stopped")
     return 0
+
+
+def _accept_ended(stopping: asyncio.Future[str], accepting: asyncio.Task[None]) -> None:
+    """Accepting ends only by failing (or when cancelled at the stop): stop then."""
+    if not accepting.cancelled():
+        LOG.error("Accepting connections failed: %r", accepting.exception())
+        _stop(stopping, "a failure to accept connections")
 
 
 def _stop(stopping: asyncio.Future[str], reason: str) -> None:

@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,12 +87,15 @@ def start(
     log: Path,
     env: Mapping[str, str] | None = None,
     port: int | None = None,
+    wrapper: Sequence[str] = (),
 ) -> Server:
+    """``deepaas-run`` with ``args``; ``wrapper`` is a command that execs it (``prlimit
+    --nofile=...``): the process is the server's all the same."""
     port = port or free_port()
     full_env = {**os.environ, **(env or {})}
     out = open(log, "ab")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [deepaas_run(), "--listen-ip", "127.0.0.1", "--listen-port", str(port), *args],
+        [*wrapper, deepaas_run(), "--listen-ip", "127.0.0.1", "--listen-port", str(port), *args],
         stdout=out,
         stderr=subprocess.STDOUT,
         env=full_env,
@@ -122,8 +125,9 @@ def running(
     log: Path,
     env: Mapping[str, str] | None = None,
     base_path: str = "",
+    wrapper: Sequence[str] = (),
 ) -> Iterator[Server]:
-    server = start(args, log, env)
+    server = start(args, log, env, wrapper=wrapper)
     try:
         wait_ready(server, path=base_path + "/v2/models/")
         yield server
