@@ -25,6 +25,7 @@ from deepaas_lite.web import (
     train,
     ui,
     versions,
+    webapp,
 )
 from deepaas_lite.web.keys import OPEN_INFERENCE
 
@@ -127,6 +128,8 @@ ROUTES: list[Route] = [
     Route("GET", "/openapi.json", documents.openapi),
     Route("GET", "/ui", ui.page),
     Route("GET", "/api", ui.redirect),
+    Route("GET", "/app", webapp.page),
+    Route("GET", "/app/static/{name}", webapp.asset),
 ]
 
 

@@ -1,4 +1,8 @@
-"""``GET /`` and ``GET /v2/``: the API versions and where to go next."""
+"""``GET /`` and ``GET /v2/``: the API versions and where to go next.
+
+A browser asking ``/`` for a page (``Accept`` naming ``text/html`` above JSON) is sent
+to the web app instead.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from aiohttp import web
 
 from deepaas_lite.web.links import link
 from deepaas_lite.web.responses import json_response
+from deepaas_lite.web.webapp import redirect_to_app
 
 
 def v2_version(request: web.Request) -> dict[str, Any]:
@@ -22,6 +27,7 @@ def v2_version(request: web.Request) -> dict[str, Any]:
 
 
 async def list_versions(request: web.Request) -> web.Response:
+    redirect_to_app(request)
     return json_response(
         {
             "versions": [v2_version(request)],
