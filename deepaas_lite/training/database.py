@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from deepaas_lite.training.records import Status, Store
+from deepaas_lite.training.records import TRAININGS, Kind, Status, Store
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -23,14 +23,15 @@ T = TypeVar("T")
 class Database:
     """A ``Store`` on its own thread; ``call`` runs one of its methods there."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, kind: Kind = TRAININGS) -> None:
         self.path = path
+        self.kind = kind
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepaas-store")
         self._store: Store | None = None
         self.status_counts: dict[str, dict[Status, int]] = {}
 
     async def open(self) -> None:
-        self._store = await self._run(Store, self.path)
+        self._store = await self._run(Store, self.path, self.kind)
 
     async def call(
         self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs

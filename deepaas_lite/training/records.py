@@ -1,4 +1,5 @@
-"""The training record and its store: one SQLite database in the state directory.
+"""The job record (a training's, or another kind's) and its store: one SQLite database
+in the state directory, a table per kind of job (``Kind``: ``TRAININGS``).
 
 The database runs in WAL mode and every change is one transaction, so a crash at any
 moment leaves a readable store. Only the server writes it: what a training reports
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from deepaas_lite import exceptions
 
 
 class Status(StrEnum):
-    """Where a training is. Stored and answered as its value (``"pending"``, ...)."""
+    """Where a job (a training) is. Stored and answered as its value (``"pending"``, ...)."""
 
     PENDING = "pending"  # stored; starts when a slot is free and its model is served
     RUNNING = "running"  # its process (or Ray task) was started
@@ -86,7 +87,7 @@ ACTIVE = (Status.PENDING, Status.RUNNING)
 #   "exited with code 3"). After reporting it: the outcome stands.
 # * A crash during any write leaves the record as it was before it (one transaction).
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS trainings (
+CREATE TABLE IF NOT EXISTS {table} (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     uuid TEXT NOT NULL UNIQUE,
     model_id TEXT NOT NULL,
@@ -102,8 +103,8 @@ CREATE TABLE IF NOT EXISTS trainings (
     progress TEXT,
     request_id TEXT
 );
-CREATE INDEX IF NOT EXISTS trainings_by_model ON trainings (model_id, seq);
-CREATE INDEX IF NOT EXISTS trainings_by_status ON trainings (status, seq);
+CREATE INDEX IF NOT EXISTS {table}_by_model ON {table} (model_id, seq);
+CREATE INDEX IF NOT EXISTS {table}_by_status ON {table} (status, seq);
 """
 
 _COLUMNS = (
@@ -122,8 +123,33 @@ def to_json(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
+QUEUE_RETRY_AFTER = 30
+
+
 @dataclass(frozen=True)
-class Training:
+class Kind:
+    """A kind of job whose records a store keeps: its table, its name (``Job.kind`` for
+    the engine too, and the word its messages use), where its logs and inputs go under
+    the state directory, and the errors its lookups and its queue raise."""
+
+    table: str
+    noun: str
+    files: str = "."
+    not_found: type[exceptions.DeepaasError] = exceptions.TrainingNotFound
+    finished: type[exceptions.DeepaasError] = exceptions.TrainingFinished
+    queue_full: Callable[[str, int], exceptions.DeepaasError] = exceptions.TrainingQueueFull
+
+    @property
+    def title(self) -> str:
+        """The noun as a sentence starts with it: ``Training``."""
+        return self.noun.capitalize()
+
+
+TRAININGS = Kind("trainings", "training")
+
+
+@dataclass(frozen=True)
+class Record:
     """One row of the store."""
 
     uuid: str
@@ -140,7 +166,7 @@ class Training:
     request_id: str | None = None  # of the request that started it
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> Training:
+    def from_row(cls, row: tuple[Any, ...]) -> Record:
         """The record from a row of ``_COLUMNS``."""
         uuid, model_id, date, status, args, start, finish, outcome, *rest = row
         return cls(
@@ -187,24 +213,27 @@ class Training:
         return result
 
 
-def _add_request_id_column(db: sqlite3.Connection) -> None:
+def _add_request_id_column(db: sqlite3.Connection, table: str) -> None:
     """A store written before records had ``request_id`` gets the column (empty)."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(trainings)")}
+    columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
     if "request_id" not in columns:
-        db.execute("ALTER TABLE trainings ADD COLUMN request_id TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN request_id TEXT")
 
 
 class Store:
-    """The trainings of every model, in ``path`` (an SQLite database)."""
+    """The jobs of one kind (default: trainings) of every model, in ``path`` (an SQLite
+    database)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, kind: Kind = TRAININGS) -> None:
         self.path = path
+        self.kind = kind
+        self._table = kind.table
         self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            _add_request_id_column(self._db)
+            self._db.executescript(_SCHEMA.format(table=self._table))
+            _add_request_id_column(self._db, self._table)
         except BaseException:
             self._db.close()
             raise
@@ -217,7 +246,7 @@ class Store:
         (result,) = self._db.execute("PRAGMA quick_check").fetchone()
         if result != "ok":
             raise sqlite3.DatabaseError(f"database disk image is malformed: {result}")
-        self._db.execute(f"SELECT {_COLUMNS} FROM trainings LIMIT 1").fetchall()
+        self._db.execute(f"SELECT {_COLUMNS} FROM {self._table} LIMIT 1").fetchall()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -229,23 +258,23 @@ class Store:
             raise
         self._db.execute("COMMIT")
 
-    def _select(self, where: str, params: tuple[Any, ...]) -> list[Training]:
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[Record]:
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM trainings WHERE {where} ORDER BY seq", params
+            f"SELECT {_COLUMNS} FROM {self._table} WHERE {where} ORDER BY seq", params
         ).fetchall()
-        return [Training.from_row(row) for row in rows]
+        return [Record.from_row(row) for row in rows]
 
     # Read by the server.
 
-    def get(self, uuid: str) -> Training | None:
+    def get(self, uuid: str) -> Record | None:
         rows = self._select("uuid = ?", (uuid,))
         return rows[0] if rows else None
 
-    def of_model(self, model_id: str) -> list[Training]:
+    def of_model(self, model_id: str) -> list[Record]:
         """A model's trainings, oldest first."""
         return self._select("model_id = ?", (model_id,))
 
-    def pending(self, model_ids: Collection[str] | None = None) -> list[Training]:
+    def pending(self, model_ids: Collection[str] | None = None) -> list[Record]:
         """Pending trainings (of these models, default all), in submission order."""
         if model_ids is None:
             return self._select("status = ?", (Status.PENDING,))
@@ -256,20 +285,23 @@ class Store:
         """How many trainings each model has in each status."""
         counts: dict[str, dict[Status, int]] = {}
         rows = self._db.execute(
-            "SELECT model_id, status, COUNT(*) FROM trainings GROUP BY model_id, status"
+            f"SELECT model_id, status, COUNT(*) FROM {self._table} GROUP BY model_id, status"
         )
         for model_id, status, count in rows:
             counts.setdefault(model_id, {})[Status(status)] = count
         return counts
 
     def check_queue(self, max_pending: int) -> None:
-        """Raise ``TrainingQueueFull`` when ``max_pending`` (0: no limit) are pending."""
+        """Raise the kind's ``queue_full`` (``TrainingQueueFull``) when ``max_pending``
+        (0: no limit) are pending."""
         if max_pending:
-            _check_queue(self._db, max_pending)
+            self._check_queue(self._db, max_pending)
 
     def kwargs(self, uuid: str) -> bytes:
         """The pickled arguments ``train`` is called with."""
-        row = self._db.execute("SELECT kwargs FROM trainings WHERE uuid = ?", (uuid,)).fetchone()
+        row = self._db.execute(
+            f"SELECT kwargs FROM {self._table} WHERE uuid = ?", (uuid,)
+        ).fetchone()
         if row is None:
             raise KeyError(uuid)
         return bytes(row[0])
@@ -284,17 +316,18 @@ class Store:
         kwargs: bytes,
         max_pending: int = 0,
         request_id: str | None = None,
-    ) -> Training:
-        """Store a new pending training.
+    ) -> Record:
+        """Store a new pending job.
 
-        Raises ``TrainingQueueFull`` when ``max_pending`` (0: no limit) trainings are
+        Raises the kind's ``queue_full`` when ``max_pending`` (0: no limit) are
         already pending.
         """
         with self._transaction() as db:
             if max_pending:
-                _check_queue(db, max_pending)
+                self._check_queue(db, max_pending)
             db.execute(
-                "INSERT INTO trainings (uuid, model_id, date, status, args, kwargs, request_id) "
+                f"INSERT INTO {self._table} "
+                "(uuid, model_id, date, status, args, kwargs, request_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (uuid, model_id, now(), Status.PENDING, args, kwargs, request_id),
             )
@@ -306,7 +339,8 @@ class Store:
         """Mark a pending training running; False when it is no longer pending."""
         with self._transaction() as db:
             cursor = db.execute(
-                "UPDATE trainings SET status = ?, start_date = ? WHERE uuid = ? AND status = ?",
+                f"UPDATE {self._table} SET status = ?, start_date = ? "
+                "WHERE uuid = ? AND status = ?",
                 (Status.RUNNING, now(), uuid, Status.PENDING),
             )
         return cursor.rowcount == 1
@@ -319,14 +353,14 @@ class Store:
             raise ValueError(f"{status} is not an end")
         with self._transaction() as db:
             cursor = db.execute(
-                "UPDATE trainings SET status = ?, finish_date = ?, "
+                f"UPDATE {self._table} SET status = ?, finish_date = ?, "
                 "message = COALESCE(?, message) "
                 "WHERE uuid = ? AND status IN (?, ?)",
                 (status, now(), message, uuid, *ACTIVE),
             )
         return cursor.rowcount == 1
 
-    def finish_from_outcome(self, uuid: str, exit_message: str) -> Training | None:
+    def finish_from_outcome(self, uuid: str, exit_message: str) -> Record | None:
         """End a running training whose process has exited, as its outcome says.
 
         ``done``, or ``error`` with the message train raised; with no outcome (the
@@ -336,7 +370,7 @@ class Store:
         """
         with self._transaction() as db:
             cursor = db.execute(
-                "UPDATE trainings SET status = COALESCE(outcome, ?), finish_date = ?, "
+                f"UPDATE {self._table} SET status = COALESCE(outcome, ?), finish_date = ?, "
                 "message = CASE WHEN outcome IS NULL THEN ? ELSE message END "
                 "WHERE uuid = ? AND status = ?",
                 (Status.ERROR, now(), exit_message, uuid, Status.RUNNING),
@@ -351,11 +385,11 @@ class Store:
             uuids = [
                 row[0]
                 for row in db.execute(
-                    "SELECT uuid FROM trainings WHERE status = ?", (Status.RUNNING,)
+                    f"SELECT uuid FROM {self._table} WHERE status = ?", (Status.RUNNING,)
                 )
             ]
             db.execute(
-                "UPDATE trainings SET status = ?, finish_date = ? WHERE status = ?",
+                f"UPDATE {self._table} SET status = ?, finish_date = ? WHERE status = ?",
                 (Status.INTERRUPTED, now(), Status.RUNNING),
             )
         return uuids
@@ -366,19 +400,20 @@ class Store:
             uuids = [
                 row[0]
                 for row in db.execute(
-                    "SELECT uuid FROM trainings WHERE model_id = ? "
+                    f"SELECT uuid FROM {self._table} WHERE model_id = ? "
                     "AND status NOT IN (?, ?) ORDER BY seq DESC LIMIT -1 OFFSET ?",
                     (model_id, *ACTIVE, keep),
                 )
             ]
-            db.executemany("DELETE FROM trainings WHERE uuid = ?", [(u,) for u in uuids])
+            db.executemany(f"DELETE FROM {self._table} WHERE uuid = ?", [(u,) for u in uuids])
         return uuids
 
     def remove(self, uuid: str) -> bool:
         """Delete an ended training's record; False when there is none that has ended."""
         with self._transaction() as db:
             cursor = db.execute(
-                "DELETE FROM trainings WHERE uuid = ? AND status NOT IN (?, ?)", (uuid, *ACTIVE)
+                f"DELETE FROM {self._table} WHERE uuid = ? AND status NOT IN (?, ?)",
+                (uuid, *ACTIVE),
             )
         return cursor.rowcount == 1
 
@@ -394,7 +429,7 @@ class Store:
         outcome = Status.DONE if message is None else Status.ERROR
         with self._transaction() as db:
             db.execute(
-                "UPDATE trainings SET outcome = ?, output = ?, message = ? "
+                f"UPDATE {self._table} SET outcome = ?, output = ?, message = ? "
                 "WHERE uuid = ? AND status = ?",
                 (outcome, output, message, uuid, Status.RUNNING),
             )
@@ -402,21 +437,17 @@ class Store:
     def set_progress(self, uuid: str, fraction: float, message: str) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE trainings SET progress = ? WHERE uuid = ? AND status = ?",
+                f"UPDATE {self._table} SET progress = ? WHERE uuid = ? AND status = ?",
                 (to_json({"fraction": fraction, "message": message}), uuid, Status.RUNNING),
             )
 
-
-QUEUE_RETRY_AFTER = 30
-
-
-def _check_queue(db: sqlite3.Connection, max_pending: int) -> None:
-    """Raise ``TrainingQueueFull`` when ``max_pending`` trainings are pending."""
-    (count,) = db.execute(
-        "SELECT COUNT(*) FROM trainings WHERE status = ?", (Status.PENDING,)
-    ).fetchone()
-    if count >= max_pending:
-        raise exceptions.TrainingQueueFull(
-            f"The training queue is full ({count} trainings waiting); try again later",
-            retry_after=QUEUE_RETRY_AFTER,
-        )
+    def _check_queue(self, db: sqlite3.Connection, max_pending: int) -> None:
+        (count,) = db.execute(
+            f"SELECT COUNT(*) FROM {self._table} WHERE status = ?", (Status.PENDING,)
+        ).fetchone()
+        if count >= max_pending:
+            raise self.kind.queue_full(
+                f"The {self.kind.noun} queue is full ({count} {self._table} waiting); "
+                "try again later",
+                QUEUE_RETRY_AFTER,
+            )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from deepaas_lite import exceptions
 from deepaas_lite.training import records
 from deepaas_lite.training.records import Status, Store
 
@@ -215,3 +216,26 @@ def test_pending_in_submission_order(store: Store) -> None:
 
 def test_to_json_turns_unknown_values_into_str() -> None:
     assert records.to_json({"when": Path("/x"), "n": 1}) == '{"when": "/x", "n": 1}'
+
+
+def test_each_kind_of_job_has_its_own_records_and_queue(store: Store) -> None:
+    jobs = records.Kind("jobs", "job", files="jobs", queue_full=exceptions.ModelBusy)
+    others = Store(store.path, jobs)
+    try:
+        add(store, "t1")
+        add(others, "j1")
+
+        assert [r.uuid for r in store.of_model("m")] == ["t1"]
+        assert [r.uuid for r in others.of_model("m")] == ["j1"]
+        assert others.get("t1") is None and store.get("j1") is None
+        assert others.start("j1") and not store.start("j1")
+        assert store.status_counts() == {"m": {Status.PENDING: 1}}
+        assert others.status_counts() == {"m": {Status.RUNNING: 1}}
+        add(others, "j2")
+        with pytest.raises(exceptions.ModelBusy, match=r"job queue is full \(1 jobs waiting\)"):
+            others.add("j3", "m", "{}", b"", max_pending=1)
+        store.add("t2", "m", "{}", b"", max_pending=2)  # its own queue: one pending
+        with pytest.raises(exceptions.TrainingQueueFull, match=r"\(2 trainings waiting\)"):
+            store.check_queue(2)
+    finally:
+        others.close()
