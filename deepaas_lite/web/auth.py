@@ -11,16 +11,15 @@ index, the model list and descriptions, health, the spec documents and the UI.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
-import signal
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from deepaas_lite.web import reloads
 from deepaas_lite.web.routes import MODEL, Route
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ class TokenFileError(Exception):
 def read_tokens(path: Path) -> tuple[bytes, ...]:
     """The tokens in ``path``; ``TokenFileError`` when unreadable or empty."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM some editors write is no token
     except (OSError, UnicodeDecodeError) as exc:
         raise TokenFileError(f"cannot read the token file {path}: {exc}") from exc
     tokens = []
@@ -104,14 +103,7 @@ def enable(
         full = base_path + route.path
         paths.update({full, full + "/"})
     app[PROTECTED] = frozenset(paths)
-    app.cleanup_ctx.append(_reload_on_sighup)
-
-
-async def _reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, app[TOKENS].reload)
-    yield
-    loop.remove_signal_handler(signal.SIGHUP)
+    reloads.register(app, app[TOKENS].reload)
 
 
 def _needs_token(request: web.Request) -> bool:
