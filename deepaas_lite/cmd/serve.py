@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import ssl
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from deepaas_lite.cmd.accept import Acceptor, connection_limit
+from deepaas_lite.config import Settings
 from deepaas_lite.web import hosts
 from deepaas_lite.web.connection import Connection, Limits, handler_options
 
@@ -113,6 +115,43 @@ def exposure_warning(host: str, auth_token_file: Path | None) -> str | None:
     )
 
 
+def readable_by_others(path: str | Path) -> bool:
+    """Whether every user of the machine can read ``path`` (its mode has o+r)."""
+    try:
+        return bool(os.stat(path).st_mode & stat.S_IROTH)
+    except OSError:
+        return False
+
+
+def startup_warnings(settings: Settings) -> list[str]:
+    """What the settings leave open that an operator should know about."""
+    warnings = []
+    if "*" in settings.cors_origins:
+        warnings.append(
+            "--cors-origin '*': pages of any web site a user of this server visits can "
+            "call it from the user's browser: predict, start and cancel trainings. Name "
+            "the origins instead (docs/security.md)."
+        )
+    state = settings.state_dir
+    if state.is_dir() and stat.S_IMODE(state.stat().st_mode) & 0o077:
+        warnings.append(
+            f"The state directory {state} can be entered by other users (mode "
+            f"{stat.S_IMODE(state.stat().st_mode):o}); its records hold arguments and its "
+            "inputs uploads: chmod 700."
+        )
+    for path, what in (
+        (settings.ssl_keyfile or settings.ssl_certfile, "TLS key"),
+        (settings.auth_token_file, "token file"),
+    ):
+        if path and readable_by_others(path):
+            warnings.append(
+                f"The {what} {path} can be read by every user of this machine "
+                f"(mode {stat.S_IMODE(os.stat(path).st_mode):o}): chmod 600, or 640 with the "
+                "server's group (docs/operators.md)."
+            )
+    return warnings
+
+
 def run(
     app: web.Application,
     host: str,
@@ -172,9 +211,9 @@ async def _serve(
         )
         accepting = asyncio.create_task(acceptor.run(), name="accept connections")
         print(banner(sock.getsockname()[1]), flush=True)
-        warning = exposure_warning(host, auth_token_file)
-        if warning is not None:
-            LOG.warning("%s", warning)
+        for warning in [exposure_warning(host, auth_token_file), *startup_warnings(settings)]:
+            if warning is not None:
+                LOG.warning("%s", warning)
         accepting.add_done_callback(functools.partial(_accept_ended, stopping))
         reason = await stopping
         LOG.info("Stopping on %s: trainings running now end as interrupted", reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oslo_config import cfg
+from oslo_config import cfg, types
 
 from deepaas_lite.config.setting import MIB, setting
 
@@ -46,11 +46,23 @@ CLIENT_MAX_SIZE = cfg.IntOpt(
     min=0,
     help="Largest request body accepted, in bytes; larger ones get 413. 0 means no limit.",
 )
-BASE_PATH = cfg.StrOpt(
+class _BasePath(types.String):
+    """Path segments of URL characters; no empty, ``.`` or ``..`` segment, no space."""
+
+    def __init__(self) -> None:
+        super().__init__(regex=r"^/?(?:(?!\.\.?(?:/|$))[A-Za-z0-9._~!$&'()*+,;=:@%-]+/?)*$")
+
+    def __repr__(self) -> str:  # how oslo.config names the type in its error
+        return "path (segments of letters, digits and -._~; no space, no . or .. segment)"
+
+
+BASE_PATH = cfg.Opt(
     "base-path",
+    type=_BasePath(),
     default="",
     help="Serve everything (API, spec, UI) under this path prefix, e.g. "
-    "/deepaas behind a reverse proxy.",
+    "/deepaas behind a reverse proxy: letters, digits and -._~ in segments, no . or .. "
+    "segment, no space.",
 )
 WARM = cfg.BoolOpt(
     "warm",

@@ -69,7 +69,8 @@ def move_aside(path: Path) -> Path:
 
 def _check_writable(state_dir: Path) -> None:
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        # Records hold arguments, inputs hold uploads: the server's user only.
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=state_dir):
             pass
     except OSError as exc:
@@ -80,6 +81,8 @@ def _check_writable(state_dir: Path) -> None:
 
 
 def _open(path: Path) -> None:
+    if not path.exists():  # sqlite would make it (and its journals) 0644
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     store = Store(path)
     try:
         store.check()

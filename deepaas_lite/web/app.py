@@ -24,7 +24,7 @@ from deepaas_lite.openapi.openapi3 import ServingInfo, build_openapi3
 from deepaas_lite.openapi.security import with_bearer_auth
 from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.training.manager import TrainingManager
-from deepaas_lite.web import auth, inference, ui
+from deepaas_lite.web import auth, inference, protections, reloads, ui
 from deepaas_lite.web.access_log import ACCESS_LOG
 from deepaas_lite.web.auth import auth_middleware
 from deepaas_lite.web.endpoints import enabled_routes
@@ -82,6 +82,8 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         ui.add_static(app, settings.base_path)
     app.cleanup_ctx.append(_predictors)
     app.cleanup_ctx.append(_trainings)
+    app.cleanup_ctx.append(reloads.reload_on_sighup)
+    protections.protect(app)
     return app
 
 

@@ -14,11 +14,11 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
-from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+from aiohttp.typedefs import Handler, Middleware
 from yarl import URL
 
 from deepaas_lite.config import Settings
@@ -48,9 +48,17 @@ def _split(host: str) -> tuple[str, str | None]:
     return host, None
 
 
+# A Host value: a name or an IPv4 address, or an IPv6 address in brackets; no user
+# part ("localhost:5401@evil"), no path.
+_HOST_NAME = re.compile(r"[a-z0-9_.-]+|\[[0-9a-f:.]+\]")
+
+
 def host_allowed(host: str, allowed: Sequence[str]) -> bool:
-    """Whether a ``Host`` value is served: an entry without a port matches any port."""
+    """Whether a ``Host`` value is served: an entry without a port matches any port.
+    A value that is no host (a user part, a path, a port that is no number) is not."""
     name, port = _split(host)
+    if _HOST_NAME.fullmatch(name) is None or (port is not None and not port.isdigit()):
+        return False
     for entry in allowed:
         entry_name, entry_port = _split(entry)
         if entry_name == name and (entry_port is None or entry_port == port):
@@ -94,12 +102,11 @@ def _cors_headers(allow: str) -> dict[str, str]:
 
 
 @web.middleware
-async def cors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     cors_origins = request.app[SETTINGS].cors_origins
     origin = request.headers.get("Origin")
     if not cors_origins or origin is None:
-        response: web.StreamResponse = await handler(request)
-        return response
+        return await handler(request)
     allow = cors_allows(origin, cors_origins)
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         if allow is None:
@@ -138,7 +145,7 @@ def guard(settings: Settings) -> Middleware:
     served = allowed_hosts(settings.listen_ip, settings.allowed_hosts)
 
     @web.middleware
-    async def guard_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def guard_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         host = request.headers.get("Host")
         if (
             served
@@ -157,7 +164,6 @@ def guard(settings: Settings) -> Middleware:
             raise web.HTTPForbidden(
                 text=f"Cross-origin request from '{origin}' refused (see --cors-origin)"
             )
-        response: web.StreamResponse = await handler(request)
-        return response
+        return await handler(request)
 
     return guard_middleware
