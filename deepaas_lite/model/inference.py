@@ -27,6 +27,10 @@ from deepaas_lite.model.wrapper import ModelWrapper
 PREDICTIONS = "predictions"
 """The one output of a model whose output is not a dict of tensors."""
 
+REQUEST_KEYS = ("id", "parameters", "inputs", "outputs")
+INPUT_KEYS = ("name", "shape", "datatype", "parameters", "data")
+OUTPUT_KEYS = ("name", "parameters")
+
 SaveFile = Callable[[str, bytes, Mapping[str, Any]], Any]
 """``(input name, content, the input's parameters)`` -> what the plugin gets for a file."""
 
@@ -67,6 +71,7 @@ class Signature:
         ``binary`` holds the binary data of the inputs sent so; ``save`` stores a file.
         Raises ``InvalidInputs``.
         """
+        only(request, REQUEST_KEYS, "The request")
         inputs = request.get("inputs")
         if not isinstance(inputs, list):
             raise exceptions.InvalidInputs("The request has no 'inputs' list")
@@ -110,6 +115,7 @@ class Signature:
         """One input's values: one per row (the batch size, or ``None`` unbatched)."""
         if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
             raise exceptions.InvalidInputs("Each input is an object with a 'name'")
+        only(item, INPUT_KEYS, f"Input '{item['name']}'")
         spec = by_name.get(item["name"])
         if spec is None:
             known = ", ".join(by_name) or "none"
@@ -166,6 +172,15 @@ class Signature:
         if isinstance(output, bytes | bytearray):
             return [Tensor(PREDICTIONS, tensors.BYTES, (1,), [bytes(output)])]
         return [tensors.json_tensor(PREDICTIONS, output, dumps)]
+
+
+def only(value: Mapping[str, Any], keys: Sequence[str], what: str) -> None:
+    """``InvalidInputs`` naming the keys of ``value`` the protocol does not define."""
+    unknown = [key for key in value if key not in keys]
+    if unknown:
+        raise exceptions.InvalidInputs(
+            f"{what} has keys the protocol does not define: {', '.join(map(repr, unknown))}"
+        )
 
 
 def batch_outputs(per_call: Sequence[list[Tensor]]) -> list[Tensor]:

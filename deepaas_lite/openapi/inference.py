@@ -123,7 +123,12 @@ def infer(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
     }
     if not signature.inputs:
         inputs = {"type": "array", "maxItems": 0}
-    asked: dict[str, Any] = {"type": "object", "required": ["name"], "properties": {}}
+    asked: dict[str, Any] = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {},
+        "additionalProperties": False,
+    }
     names = [spec.name for spec in signature.outputs or ()]
     asked["properties"]["name"] = {"type": "string", "enum": names} if names else {}
     asked["properties"]["parameters"] = _OBJECT
@@ -137,6 +142,7 @@ def infer(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
             "inputs": inputs,
             "outputs": outputs,
         },
+        "additionalProperties": False,
     }
     binary = {"type": "string", "format": "binary"}
     return {
@@ -190,6 +196,7 @@ def _input(builder: Any, model: ModelWrapper, spec: TensorSpec) -> dict[str, Any
             "data": data,
             "parameters": _FILE_PARAMETERS if spec.kind is Kind.FILE else _OBJECT,
         },
+        "additionalProperties": False,
     }
 
 

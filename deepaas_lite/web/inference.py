@@ -20,7 +20,7 @@ from aiohttp import web
 from deepaas_lite import __version__, exceptions
 from deepaas_lite.http_errors import meaning_of
 from deepaas_lite.logs import REQUEST_ID
-from deepaas_lite.model.inference import Signature, batch_outputs
+from deepaas_lite.model.inference import OUTPUT_KEYS, Signature, batch_outputs, only
 from deepaas_lite.model.output import dumps
 from deepaas_lite.model.tensors import Tensor
 from deepaas_lite.model.uploads import SavedFiles
@@ -199,6 +199,8 @@ def _requested(body: Mapping[str, Any], tensors: list[Tensor]) -> list[tuple[Ten
     out = []
     for item in asked:
         name = item.get("name") if isinstance(item, Mapping) else None
+        if isinstance(item, Mapping):
+            only(item, OUTPUT_KEYS, f"Output {name!r}")
         if name not in by_name:
             known = ", ".join(by_name) or "none"
             raise exceptions.InvalidInputs(f"No output {name!r} (the outputs: {known})")

@@ -127,10 +127,22 @@ async def test_both_documents_are_served(client: Client) -> None:
         if "200" not in operations.get("post", {}).get("responses", {"200": None})
     }
     assert not_predicting and all(p.endswith("/predict") for p in not_predicting)
+    # The Open Inference Protocol's own paths are in the OpenAPI 3 document only.
+    inference = {
+        path
+        for path, operations in openapi["paths"].items()
+        if all(op["tags"] == ["inference"] for op in operations.values())
+    }
+    assert any(path.endswith("/infer") for path in inference)
+    assert not any("inference" in op.get("tags", []) for op in _operations(swagger))
     assert (
-        set(openapi["paths"])
+        set(openapi["paths"]) - inference
         == {path.rstrip("/") or "/" for path in swagger["paths"]} - not_predicting
     )
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for operations in document["paths"].values() for op in operations.values()]
 
 
 async def test_a_model_without_predict_served_alone(make_client: Any, models: Any) -> None:

@@ -44,7 +44,10 @@ async def test_models_list_and_one(client: Client) -> None:
         "href": "/v2/models/echo/",
     } in echo["links"]
     one = await (await client.get("/v2/models/echo")).json()
-    assert one == echo
+    # The description as listed, with the V2 model metadata, whose name is the id.
+    v2 = {key: one.pop(key) for key in ("versions", "platform", "inputs", "outputs")}
+    assert one == {**echo, "name": "echo"}
+    assert v2["platform"] and {"name": "count", "datatype": "INT64", "shape": [1]} in v2["inputs"]
     bare = await (await client.get("/v2/models/bare/")).json()
     assert bare["version"] == "1.2.3" and bare["id"] == "bare"
 
