@@ -81,7 +81,7 @@ async def _raw_post(
     """Send the headers and only the start of the body; the answer must come anyway."""
     reader, writer = await asyncio.open_connection(client.host, client.port)
     try:
-        head = f"POST {path} HTTP/1.1\r\nHost: test\r\n"
+        head = f"POST {path} HTTP/1.1\r\nHost: localhost\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
         writer.write(head.encode() + first_chunk)
         await writer.drain()
@@ -215,7 +215,7 @@ async def _status_lines_before_sending(client: Client, headers: dict[str, str]) 
     """The first status line the server sends while the client holds the body back."""
     reader, writer = await asyncio.open_connection(client.host, client.port)
     try:
-        head = "POST /v2/models/echo/predict/?data=1 HTTP/1.1\r\nHost: test\r\n"
+        head = "POST /v2/models/echo/predict/?data=1 HTTP/1.1\r\nHost: localhost\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
         writer.write(head.encode())
         await writer.drain()
