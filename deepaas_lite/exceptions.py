@@ -7,7 +7,12 @@ from typing import Any
 
 
 class DeepaasError(Exception):
-    """Base of every error the core raises on purpose."""
+    """Base of every error the core raises on purpose.
+
+    ``retry_after``: when a limit was reached, a hint in seconds to try again after.
+    """
+
+    retry_after: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -116,3 +121,8 @@ class StorageFailed(DeepaasError):
 
 class StateUnusable(DeepaasError):
     """At startup: the state directory or the records database cannot be used."""
+
+
+class ExecutorUnavailable(DeepaasError):
+    """An executor cannot run work: its options are wrong, its cluster cannot be reached,
+    or no node of it has what a job asks for."""

@@ -12,27 +12,37 @@ No aiohttp here: the document builders (and ``deepaas-cli schema``) import it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from deepaas_lite import exceptions
 
+RETRY_AFTER = "Retry-After"
+WWW_AUTHENTICATE = "WWW-Authenticate"
+
 
 @dataclass(frozen=True)
 class Meaning:
-    """An error's status, as the documents describe it.
+    """An error's status, how its answer is logged and the headers it carries.
 
     ``example`` is a message the documents show (default: the description);
-    ``retry_after``: answered with a ``Retry-After`` header, a limit reached, not a failure;
-    ``fault``: the server or the plugin failed, so the answer is logged as an ERROR (a
-    5xx that is a state the client sees, such as a model not ready yet, is a WARNING).
+    ``log``: the level the answer is logged at: ERROR when the server or the plugin
+    failed, WARNING for a state the client sees (a model not ready yet, a time limit),
+    ``None`` for the client's own mistakes and for limits it is told to retry after;
+    ``headers``: what the answer carries besides the JSON body, e.g. ``Retry-After`` (a
+    limit reached, not a failure), taken from the error (``DeepaasError.retry_after``).
     """
 
     status: int
     description: str
     example: str = ""
-    retry_after: bool = False
-    fault: bool = False
+    log: int | None = None
+    headers: tuple[str, ...] = ()
+
+    @property
+    def retry_after(self) -> bool:
+        return RETRY_AFTER in self.headers
 
 
 ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
@@ -59,26 +69,30 @@ ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
     exceptions.TrainingQueueFull: Meaning(
         429,
         "The training queue is full (try again after Retry-After seconds)",
-        retry_after=True,
+        headers=(RETRY_AFTER,),
     ),
-    exceptions.StorageFailed: Meaning(507, "The server could not store the training", fault=True),
+    exceptions.StorageFailed: Meaning(
+        507, "The server could not store the training", log=logging.ERROR
+    ),
     exceptions.NotImplementedByModel: Meaning(501, "The model does not implement this"),
     exceptions.ModelNotReady: Meaning(
-        503, "Not ready (warming, failed to warm, or the model says so)"
+        503, "Not ready (warming, failed to warm, or the model says so)", log=logging.WARNING
     ),
     exceptions.ModelBusy: Meaning(
         503,
         "The model's queue is full (try again after Retry-After seconds)",
-        retry_after=True,
+        headers=(RETRY_AFTER,),
     ),
     exceptions.PredictTimeout: Meaning(
-        504, "The prediction took longer than the server's --predict-timeout"
+        504,
+        "The prediction took longer than the server's --predict-timeout",
+        log=logging.WARNING,
     ),
     exceptions.InvalidResponse: Meaning(
-        500, "The model's output is not what it declares", fault=True
+        500, "The model's output is not what it declares", log=logging.ERROR
     ),
     exceptions.PluginFailed: Meaning(
-        500, "The model failed", "The model failed: division by zero", fault=True
+        500, "The model failed", "The model failed: division by zero", log=logging.ERROR
     ),
 }
 
@@ -89,6 +103,7 @@ UNAUTHORIZED = Meaning(
     401,
     "A valid bearer token is required",
     "A valid bearer token is required (Authorization: Bearer <token>)",
+    headers=(WWW_AUTHENTICATE,),
 )
 FORBIDDEN = Meaning(
     403,
@@ -96,6 +111,7 @@ FORBIDDEN = Meaning(
     "(--cors-origin)",
 )
 TOO_LARGE = Meaning(413, "Body too large")
+NOT_ALLOWED = Meaning(405, "Method not allowed", headers=("Allow",))
 
 
 def meaning_of(error: type[BaseException]) -> Meaning:
@@ -110,7 +126,7 @@ def by_status(meanings: Iterable[Meaning]) -> dict[int, Meaning]:
     """One meaning per status, in status order, for a document's responses.
 
     Meanings that share a status are joined: their descriptions ("..., or ..."),
-    the first one's example, and ``Retry-After`` when any of them is answered with it.
+    the first one's example, and the headers of any of them.
     """
     grouped: dict[int, list[Meaning]] = {}
     for meaning in meanings:
@@ -123,10 +139,8 @@ def by_status(meanings: Iterable[Meaning]) -> dict[int, Meaning]:
         description = ", or ".join(
             [first.description, *(m.description[:1].lower() + m.description[1:] for m in others)]
         )
+        headers = dict.fromkeys(header for m in grouped[status] for header in m.headers)
         out[status] = Meaning(
-            status,
-            description,
-            first.example or first.description,
-            any(m.retry_after for m in grouped[status]),
+            status, description, first.example or first.description, headers=tuple(headers)
         )
     return out

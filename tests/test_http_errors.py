@@ -7,15 +7,17 @@ from pathlib import Path
 
 from deepaas_lite import exceptions
 from deepaas_lite.config import Settings
-from deepaas_lite.http_errors import ERRORS, FAILED, Meaning, by_status, meaning_of
+from deepaas_lite.http_errors import ERRORS, FAILED, RETRY_AFTER, Meaning, by_status, meaning_of
 from deepaas_lite.web.endpoints import enabled_routes
 from deepaas_lite.web.routes import ROUTES
 
-# They stop the start or leave a plugin out; no request ever meets them.
+# They stop the start or leave a plugin out; no request ever meets them (an executor
+# unavailable later ends a job in error: its record says why).
 AT_START_ONLY = {
     exceptions.ModelLoadError,
     exceptions.UnknownModelNames,
     exceptions.StateUnusable,
+    exceptions.ExecutorUnavailable,
 }
 # DELETE of an ended training removes it: TrainingFinished never reaches the client.
 NOT_ANSWERED = {exceptions.TrainingFinished}
@@ -53,10 +55,12 @@ def test_meanings_of_one_status_are_joined() -> None:
         [
             Meaning(503, "Not ready"),
             Meaning(404, "Unknown model", "Model 'x' not found"),
-            Meaning(503, "Busy now", retry_after=True),
+            Meaning(503, "Busy now", headers=(RETRY_AFTER,)),
             Meaning(503, "Not ready"),
         ]
     )
     assert list(joined) == [404, 503]
     assert joined[404] == Meaning(404, "Unknown model", "Model 'x' not found")
-    assert joined[503] == Meaning(503, "Not ready, or busy now", "Not ready", retry_after=True)
+    assert joined[503] == Meaning(
+        503, "Not ready, or busy now", "Not ready", headers=(RETRY_AFTER,)
+    )

@@ -1,6 +1,8 @@
 """Exceptions to JSON error answers: the one middleware, by ``http_errors.ERRORS``.
 
-Every error answer is ``{"code": N, "message": "..."}`` (422 adds ``"errors"``).
+Every error answer is ``{"code": N, "message": "..."}`` (422 adds ``"errors"``). A core
+error's table entry says its status, the level its answer is logged at and the headers
+it carries.
 """
 
 from __future__ import annotations
@@ -9,9 +11,20 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from deepaas_lite import exceptions
-from deepaas_lite.http_errors import FAILED, meaning_of
+from deepaas_lite.http_errors import (
+    ERRORS,
+    FAILED,
+    FORBIDDEN,
+    NOT_ALLOWED,
+    RETRY_AFTER,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    Meaning,
+    meaning_of,
+)
 from deepaas_lite.logs import REQUEST_ID
 from deepaas_lite.web.keys import OPEN_INFERENCE
 from deepaas_lite.web.models import unknown_model
@@ -20,8 +33,12 @@ from deepaas_lite.web.responses import json_response
 LOG = logging.getLogger(__name__)
 
 
-# Headers of an aiohttp HTTPException that its JSON answer keeps.
-KEPT_HEADERS = frozenset({"allow", "www-authenticate", "retry-after"})
+# Headers of an aiohttp HTTPException that its JSON answer keeps: those the table names.
+KEPT_HEADERS = frozenset(
+    header.lower()
+    for meaning in (*ERRORS.values(), UNAUTHORIZED, FORBIDDEN, TOO_LARGE, NOT_ALLOWED)
+    for header in meaning.headers
+)
 
 # What the router answers a request no route takes.
 _UNROUTED = frozenset({404, 405})
@@ -45,10 +62,9 @@ def _http_message(exc: web.HTTPException) -> str:
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        response: web.StreamResponse = await handler(request)
-        return response
+        return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -60,7 +76,7 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except exceptions.DeepaasError as exc:
         return _core_error(request, exc)
     except Exception as exc:
-        LOG.exception("%s %s: the plugin raised", request.method, request.path)
+        _log(FAILED, request, "the plugin raised", exc_info=True)
         message = str(exc) or type(exc).__name__
         return error_response(FAILED.status, message, **_oip(request, message))
 
@@ -71,15 +87,18 @@ def _core_error(request: web.Request, exc: exceptions.DeepaasError) -> web.Respo
     extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.InvalidArguments):
         extra["errors"] = exc.errors
-    retry_after: int | None = getattr(exc, "retry_after", None)  # a limit, not a failure
-    if meaning.fault:
-        LOG.error("%s %s: %s", request.method, request.path, exc.message)
-    elif retry_after is None and meaning.status >= 500 and meaning.status != 501:
-        # A state the client sees (not ready yet, a time limit): worth a line, not an alarm.
-        LOG.warning("%s %s: %s", request.method, request.path, exc.message)  # 501: lacks it
-    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    _log(meaning, request, exc.message)
+    headers = {}
+    if RETRY_AFTER in meaning.headers and exc.retry_after is not None:
+        headers[RETRY_AFTER] = str(exc.retry_after)
     extra.update(_oip(request, exc.message))
-    return error_response(meaning.status, exc.message, headers=headers, **extra)
+    return error_response(meaning.status, exc.message, headers=headers or None, **extra)
+
+
+def _log(meaning: Meaning, request: web.Request, message: str, exc_info: bool = False) -> None:
+    """Log the answer at the level its table entry says (not at all without one)."""
+    if meaning.log is not None:
+        LOG.log(meaning.log, "%s %s: %s", request.method, request.path, message, exc_info=exc_info)
 
 
 def _oip(request: web.Request, message: str) -> dict[str, str]:

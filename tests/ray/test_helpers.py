@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from deepaas_lite.engine.ray import cluster, files
+from deepaas_lite.exceptions import ExecutorUnavailable
 from deepaas_lite.model.uploads import UploadedFile
 
 
@@ -26,7 +27,7 @@ def test_resources_are_a_json_object_of_amounts() -> None:
 
 @pytest.mark.parametrize("text", ["[1]", '{"num_cpus": -1}', '{"num_cpus": "2"}', "{", "true"])
 def test_bad_resources_are_a_clear_error(text: str) -> None:
-    with pytest.raises(cluster.RaySetupError, match="--ray-train-resources"):
+    with pytest.raises(ExecutorUnavailable, match="--ray-train-resources"):
         cluster.parse_resources(text, "ray-train-resources")
 
 
@@ -42,7 +43,7 @@ def test_resources_become_ray_options() -> None:
 
 @pytest.mark.parametrize("address", ["somewhere", "host:port", "ray://x"])
 def test_an_address_that_is_not_host_port_is_refused(address: str) -> None:
-    with pytest.raises(cluster.RaySetupError, match="must be HOST:PORT"):
+    with pytest.raises(ExecutorUnavailable, match="must be HOST:PORT"):
         cluster._check_reachable(address)
 
 

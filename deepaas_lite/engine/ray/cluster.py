@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deepaas_lite.config import RayOptions
-from deepaas_lite.exceptions import DeepaasError
+from deepaas_lite.exceptions import ExecutorUnavailable
 from deepaas_lite.model import plugin_files, store
 
 LOG = logging.getLogger(__name__)
@@ -40,10 +40,6 @@ RECONNECT_TIMEOUT_S = 10 * 365 * 24 * 3600
 _RAY_KEYWORDS = ("num_cpus", "num_gpus", "memory")
 
 
-class RaySetupError(DeepaasError):
-    """The Ray options are wrong, or the cluster cannot be reached."""
-
-
 def parse_resources(text: str | None, option: str) -> dict[str, float] | None:
     """A JSON object of resource amounts, e.g. ``{"num_cpus": 2, "num_gpus": 1}``."""
     if text is None or not text.strip():
@@ -51,7 +47,7 @@ def parse_resources(text: str | None, option: str) -> dict[str, float] | None:
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise RaySetupError(f"--{option} is not JSON: {exc}") from None
+        raise ExecutorUnavailable(f"--{option} is not JSON: {exc}") from None
     return check_resources(value, f"--{option}")
 
 
@@ -63,7 +59,7 @@ def check_resources(value: Any, source: str) -> dict[str, float]:
         and amount >= 0
         for key, amount in value.items()
     ):
-        raise RaySetupError(
+        raise ExecutorUnavailable(
             f"{source} must be an object of resource names and amounts, "
             f'e.g. {{"num_cpus": 2, "num_gpus": 1}}; got {value!r}'
         )
@@ -143,7 +139,7 @@ _current: Cluster | None = None
 
 
 def connect(options: RayOptions) -> Cluster:
-    """Connect this process to the cluster (once); ``RaySetupError`` when it cannot."""
+    """Connect this process to the cluster (once); ``ExecutorUnavailable`` when it cannot."""
     global _current
     if _current is not None:
         return _current
@@ -155,7 +151,7 @@ def connect(options: RayOptions) -> Cluster:
     try:
         import ray
     except ImportError:
-        raise RaySetupError(
+        raise ExecutorUnavailable(
             "Ray is not installed: pip install 'deepaas-lite[ray]' to use the Ray executors"
         ) from None
     cluster = Cluster(address or "(started by this server)", options)
@@ -169,7 +165,9 @@ def connect(options: RayOptions) -> Cluster:
             runtime_env={"env_vars": _exported_env()},
         )
     except Exception as exc:
-        raise RaySetupError(f"cannot connect to the Ray cluster at {address}: {exc}") from None
+        raise ExecutorUnavailable(
+            f"cannot connect to the Ray cluster at {address}: {exc}"
+        ) from None
     LOG.info("Connected to the Ray cluster at %s", cluster.address)
     cluster.start_watching()
     _current = cluster
@@ -206,14 +204,14 @@ def disconnect() -> None:
 
 
 def _check_reachable(address: str) -> None:
-    """Open a TCP connection to the cluster's address, or raise ``RaySetupError``."""
+    """Open a TCP connection to the cluster's address, or raise ``ExecutorUnavailable``."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
-        raise RaySetupError(
+        raise ExecutorUnavailable(
             f"--ray-address must be HOST:PORT (the head node's address) or auto; got {address!r}"
         )
     try:
         with socket.create_connection((host.strip("[]"), int(port)), CONNECT_TIMEOUT):
             pass
     except OSError as exc:
-        raise RaySetupError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+        raise ExecutorUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from None

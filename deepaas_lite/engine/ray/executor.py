@@ -25,7 +25,7 @@ class RayExecutor:
     name = "ray"
 
     def connect(self, settings: Settings) -> None:
-        """Join the cluster; ``RaySetupError`` when it cannot be reached."""
+        """Join the cluster; ``ExecutorUnavailable`` when it cannot be reached."""
         cluster.connect(settings.ray)
 
     def close(self) -> None:
@@ -46,7 +46,7 @@ class RayExecutor:
         actors = _actors(options)
         return f"{actors} Ray actor{'s' if actors > 1 else ''}"
 
-    def jobs(self) -> JobExecutor:
+    def jobs(self, settings: Settings) -> JobExecutor:
         from deepaas_lite.engine.ray.jobs import RayJobs  # imports Ray
 
         return RayJobs()

@@ -24,6 +24,7 @@ import ray.exceptions
 from deepaas_lite.engine.processes.jobs import describe_exit
 from deepaas_lite.engine.protocol import Job, JobSink, Outcome
 from deepaas_lite.engine.ray import cluster, files, remote
+from deepaas_lite.exceptions import ExecutorUnavailable
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ class RayJobs:
 
     def describe_exit(self, job: Job, exitcode: int) -> str:
         return describe_exit(job, exitcode)  # as a local job's: the same records
+
+    async def close(self) -> None:
+        pass
 
 
 class RayJob:
@@ -142,7 +146,7 @@ def _check_feasible(resources: Mapping[str, float]) -> None:
     nodes = [node.get("Resources", {}) for node in listed if node.get("Alive")]
     if any(all(node.get(key, 0) >= amount for key, amount in wanted.items()) for node in nodes):
         return
-    raise cluster.RaySetupError(
+    raise ExecutorUnavailable(
         f"no node of the Ray cluster has {_shown(wanted)} "
         f"(its nodes have: {'; '.join(_shown(node) for node in nodes) or 'none'})"
     )
