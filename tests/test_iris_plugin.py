@@ -14,8 +14,9 @@ import pytest
 from marshmallow import Schema, ValidationError
 
 import deepaas_lite
+from deepaas_lite.model import progress
 from deepaas_lite.model.loading import load_models
-from deepaas_lite.training import progress
+from deepaas_lite.model.store import ModelStore, bound
 
 plugin = pytest.importorskip("iris_deepaas.plugin", reason="pip install -e examples/iris_plugin")
 
@@ -26,7 +27,7 @@ SETOSA = [5.1, 3.5, 1.4, 0.2]
 def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     directory = tmp_path / "models"
     monkeypatch.setenv(plugin.MODEL_DIR_ENV, str(directory))
-    monkeypatch.setattr(plugin, "_loaded", None)
+    monkeypatch.setattr(plugin, "_loaded", {})
     yield directory
 
 
@@ -90,6 +91,28 @@ def test_the_model_is_loaded_once(model_dir: Path, monkeypatch: pytest.MonkeyPat
     for _ in range(3):
         plugin.predict(data=SETOSA)
     assert calls == []
+
+
+def test_under_deepaas_lite_each_training_writes_a_version_loaded_before_it_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(plugin.MODEL_DIR_ENV, raising=False)
+    monkeypatch.setattr(plugin, "_loaded", {})
+    store = ModelStore(tmp_path, "iris-deepaas")
+    for version, kernel in [("one", "linear"), ("two", "rbf")]:
+        with bound(store, version, training=True):
+            result = plugin.train(kernel=kernel)
+        assert result["model_path"] == str(store.path(version) / "iris-svc.joblib")
+        assert store.add(version)
+    plugin.load(store.path("one"))
+    plugin.load(store.path("two"))
+    calls: list[Any] = []
+    real_load = joblib.load
+    monkeypatch.setattr(joblib, "load", lambda f: calls.append(f) or real_load(f))
+    for version in ("one", "two", "one"):
+        with bound(store, version):
+            assert plugin.predict(data=SETOSA) == {"labels": [0]}
+    assert calls == []  # both versions were loaded by load(), none on a request
 
 
 def test_train_reports_progress(model_dir: Path) -> None:

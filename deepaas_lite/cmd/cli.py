@@ -19,20 +19,26 @@ import io
 import json
 import shutil
 import sys
+import uuid
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import platformdirs
+
 from deepaas_lite import exceptions
-from deepaas_lite.cmd import options
+from deepaas_lite.cmd import schema_arguments
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import loading, plugin_files, progress
+from deepaas_lite.model import store as model_store
 from deepaas_lite.model.output import dumps
 from deepaas_lite.model.wrapper import ModelWrapper
 
 JSON = "application/json"
+# deepaas-run's default --state-dir (config/trainings.py), without importing oslo.config.
+DEFAULT_STATE_DIR = platformdirs.user_data_dir("deepaas-lite")
 
 _EPILOG = (
     "deepaas-cli's options go before the command, the model's arguments after it. "
@@ -60,6 +66,13 @@ def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
         metavar="[ID=]PATH[:OBJECT]",
         help="Run the plugin in this Python file, with no packaging (as deepaas-run "
         "--plugin does); repeat it for several, and pick one with --model-name.",
+    )
+    parser.add_argument(
+        "--state-dir",
+        default=DEFAULT_STATE_DIR,
+        help="The state directory whose model store train writes a new version to (made "
+        "current when it ends well) and predict reads the current version from, as "
+        "deepaas-run's (default: %(default)s).",
     )
     parser.add_argument(
         "--input-json",
@@ -94,8 +107,8 @@ def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
         "train", "Run train; print its result as JSON and its progress on standard error."
     )
     if model is not None:
-        options.add_options(predict, model.predict_schema)
-        options.add_options(train, model.train_schema)
+        schema_arguments.add_options(predict, model.predict_schema)
+        schema_arguments.add_options(train, model.train_schema)
     return parser
 
 
@@ -117,9 +130,9 @@ def _input_json(source: str | None) -> dict[str, Any]:
 
 def _arguments(model: ModelWrapper, command: str, namespace: argparse.Namespace) -> dict[str, Any]:
     schema = model.predict_schema if command == "predict" else model.train_schema
-    values = options.from_json(schema, _input_json(namespace.input_json))
-    values.update(options.from_namespace(schema, namespace))
-    return options.load(schema, values)
+    values = schema_arguments.from_json(schema, _input_json(namespace.input_json))
+    values.update(schema_arguments.from_namespace(schema, namespace))
+    return schema_arguments.load(schema, values)
 
 
 def _report(fraction: float, message: str) -> None:
@@ -149,9 +162,11 @@ def run(argv: Sequence[str]) -> Result:
     first = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     first.add_argument("--model-name")
     first.add_argument("--plugin", action="append", default=[])
+    first.add_argument("--state-dir", default=DEFAULT_STATE_DIR)
     known, _ = first.parse_known_args(argv)
     files = plugin_files.parse_all(known.plugin)
     plugin_files.export(files)
+    model_store.export(Path(known.state_dir).expanduser())
     name = known.model_name or (next(iter(files)) if len(files) == 1 else None)
     model = loading.load_model(name) if name else None
     namespace = _parser(model).parse_args(argv)
@@ -163,17 +178,30 @@ def run(argv: Sequence[str]) -> Result:
         return Result(_schema(model, namespace.which), target=target)
     kwargs = _arguments(model, namespace.command, namespace)
     if namespace.command == "train":
-        progress.set_reporter(_report)
-        try:
-            return Result(model.train(kwargs), target=target)
-        finally:
-            progress.set_reporter(None)
+        return Result(_train(model, kwargs), target=target)
     model.warm()
     output = model.predict(kwargs)
     media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
     if media_type == JSON:
         output = model.validate_output(output)
     return Result(output, media_type, target)
+
+
+def _train(model: ModelWrapper, kwargs: dict[str, Any]) -> Any:
+    """Run train as a new version of the model store, made current when it ends well."""
+    version = uuid.uuid4().hex
+    progress.set_reporter(_report)
+    try:
+        output = model.train(kwargs, version)
+    except BaseException:
+        if model.store is not None:
+            model.store.discard(version)
+        raise
+    finally:
+        progress.set_reporter(None)
+    if model.store is not None and model.store.add(version):
+        print(f"deepaas-cli: version {version} of {model.id} is current", file=sys.stderr)
+    return output
 
 
 def _write_raw(output: Any, out: IO[bytes]) -> None:

@@ -13,6 +13,7 @@ from deepaas_lite.compat import model_variable, oslo_log
 from deepaas_lite.engine import executors
 from deepaas_lite.engine.batching import policy_for
 from deepaas_lite.model import loading, plugin_files
+from deepaas_lite.model import store as model_store
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import state as training_state
 
@@ -84,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = config.Settings.from_conf(conf, models)
     if not _state_usable(settings):
         return 2
+    # Before joining a cluster: its tasks and actors are told where the store is.
+    model_store.export(settings.state_dir)
     if not _executors_connected(settings):
         return 2
     try:

@@ -119,3 +119,29 @@ def test_cli_runs_a_file(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["epochs"] == 2
+
+
+def test_cli_trains_a_version_of_the_store_then_predicts_with_it(tmp_path: Path) -> None:
+    from tests.e2e.test_model_store import PLUGIN
+
+    state = tmp_path / "state"
+    cli = [installed("deepaas-cli"), "--state-dir", str(state), "--plugin", f"v={PLUGIN}"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args], capture_output=True, text=True, timeout=60)
+
+    proc = run("predict")
+    assert proc.returncode == 1 and "train first" in proc.stderr
+    proc = run("train", "--tag", "one")
+    assert proc.returncode == 0, proc.stderr
+    versions = state / "models" / "v" / "versions"
+    (version,) = (path.name for path in versions.iterdir())
+    assert f"version {version} of v is current" in proc.stderr
+    proc = run("predict")
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["tag"] == "one" and answer["model_dir"] == str(versions / version)
+    proc = run("train", "--tag", "two", "--fail", "true")
+    assert proc.returncode == 1 and "failed on purpose" in proc.stderr
+    assert [path.name for path in versions.iterdir()] == [version]  # nothing left of it
+    assert json.loads(run("predict").stdout)["tag"] == "one"

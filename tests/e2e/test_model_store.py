@@ -104,43 +104,52 @@ def test_a_new_version_is_served_without_a_restart_or_a_failed_request(
     args = ["--state-dir", str(state), "--plugin", f"{MODEL}={PLUGIN}"]
     args += ["--predict-workers", str(workers)]
     with running(args, tmp_path / "server.log") as server:
+        switch_under_load(server, state, max(1, workers), load_on)
+
+
+def switch_under_load(
+    server: Server, state: Path, copies: int, load_on: Callable[[Server], Load]
+) -> None:
+    """Train a first version, then a second one while clients ask in a loop: the second
+    is served by all ``copies`` of the model, and no request failed meanwhile."""
+    status, body = server.json("POST", PREDICT)
+    assert status == 503, body  # not trained yet
+    assert served(server) is None
+
+    first = train(server, tag="one")
+    assert first["status"] == "done", first
+    assert first["version"] == first["uuid"]
+    until("version one served", lambda: served(server) == first["uuid"])
+
+    load = load_on(server)
+    until("clients answered", lambda: sum(load.answers.values()) > 20)
+    second = train(server, tag="two", load_delay=1.0)
+    assert second["status"] == "done", second
+    # While the new version loads (a second), the previous one answers.
+    answered = sum(load.answers.values())
+    until("version two served", lambda: served(server) == second["uuid"])
+    assert load.answers[(200, "one")] > 0
+    assert sum(load.answers.values()) > answered
+    # Every copy serves it now (each worker process or actor, or the server's threads).
+    pids = set()
+    version_dir = state / "models" / MODEL / "versions" / second["uuid"]
+    for _ in range(20 * copies):
         status, body = server.json("POST", PREDICT)
-        assert status == 503, body  # not trained yet
-        assert served(server) is None
+        assert (status, body["predictions"]["tag"]) == (200, "two"), body
+        assert body["predictions"]["model_dir"] == str(version_dir)
+        pids.add(body["predictions"]["pid"])
+    assert len(pids) == copies
+    count = sum(load.answers.values())
+    until("clients answered after the switch", lambda: sum(load.answers.values()) > count + 20)
+    load.stop()
 
-        first = train(server, tag="one")
-        assert first["status"] == "done", first
-        assert first["version"] == first["uuid"]
-        until("version one served", lambda: served(server) == first["uuid"])
+    assert load.failures == [], load.failures[:5]
+    assert set(load.answers) == {(200, "one"), (200, "two")}, load.answers
 
-        load = load_on(server)
-        until("clients answered", lambda: sum(load.answers.values()) > 20)
-        second = train(server, tag="two", load_delay=1.0)
-        assert second["status"] == "done", second
-        until("version two served", lambda: served(server) == second["uuid"])
-        # Every copy serves it now (each worker process, or the server's threads).
-        pids = set()
-        for _ in range(40):
-            status, body = server.json("POST", PREDICT)
-            assert (status, body["predictions"]["tag"]) == (200, "two"), body
-            pids.add(body["predictions"]["pid"])
-            version_dir = state / "models" / MODEL / "versions" / second["uuid"]
-            assert body["predictions"]["model_dir"] == str(version_dir)
-        assert len(pids) == max(1, workers)
-        count = sum(load.answers.values())
-        until("clients answered after the switch", lambda: sum(load.answers.values()) > count + 20)
-        load.stop()
-
-        assert load.failures == [], load.failures[:5]
-        assert set(load.answers) == {(200, "one"), (200, "two")}, load.answers
-
-        _, model = server.json("GET", f"/v2/models/{MODEL}/")
-        assert model["store"]["current"] == second["uuid"]
-        assert model["store"]["served"] == second["uuid"]
-        assert [v["version"] for v in model["store"]["versions"]] == [
-            first["uuid"],
-            second["uuid"],
-        ]
+    _, model = server.json("GET", f"/v2/models/{MODEL}/")
+    assert model["store"]["current"] == second["uuid"]
+    assert model["store"]["served"] == second["uuid"]
+    assert [v["version"] for v in model["store"]["versions"]] == [first["uuid"], second["uuid"]]
 
 
 def test_rollback_failures_and_deleting_versions(tmp_path: Path) -> None:

@@ -4,13 +4,20 @@ A module plugin: deepaas-lite (or DEEPaaS 2.x) calls the functions below.
 
 - ``train(**args)`` fits a ``sklearn.svm.SVC`` on ``sklearn.datasets.load_iris`` and
   saves it to :func:`model_path` (atomically: a temporary file, then ``os.replace``).
+- ``load(path)`` loads a version that became current, before it serves (deepaas-lite
+  calls it in the background, in every process that predicts).
 - ``predict(data=[...])`` classifies one flower. The saved model is loaded once, and
-  loaded again when a newer training has replaced the file (trainings run in processes
-  of their own, so the server learns about them through the file only).
+  loaded again when a newer training has replaced the file.
 
-The model lives in ``$DEEPAAS_IRIS_MODEL_DIR`` when that is set, else in
-``platformdirs.user_data_dir("deepaas-lite")/models/iris-deepaas/``; never in the
-current directory.
+Where the model lives:
+
+- ``$DEEPAAS_IRIS_MODEL_DIR`` when that is set (one file, replaced by each training);
+- else, under deepaas-lite, its model store (``deepaas_lite.model_dir()``): each
+  training writes a version of its own, which is served once the training has ended
+  ``done``; an older one can be made current again;
+- else (DEEPaaS 2.x) ``platformdirs.user_data_dir("deepaas-lite")/models/iris-deepaas/``.
+
+Never in the current directory.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from marshmallow import fields, validate
 
 try:  # deepaas-lite shows a training's progress; DEEPaaS 2.x has no such hook.
     from deepaas_lite import ModelNotReady, report_progress
+    from deepaas_lite import model_dir as _store_dir
 except ImportError:  # pragma: no cover - only without deepaas-lite
+    _store_dir = None
 
     def report_progress(fraction: float, message: str = "") -> None:
         """Do nothing: the server in use cannot show progress."""
@@ -57,10 +66,13 @@ class ModelNotTrainedError(ModelNotReady):
 
 
 def model_dir() -> Path:
-    """The directory of the saved model, read from the environment at every call."""
+    """The directory of the saved model (see the module's doc), at every call."""
     configured = os.environ.get(MODEL_DIR_ENV)
     if configured:
         return Path(configured).expanduser()
+    if _store_dir is not None:
+        with contextlib.suppress(RuntimeError):  # outside a call made by deepaas-lite
+            return _store_dir()
     return Path(platformdirs.user_data_dir("deepaas-lite")) / "models" / MODEL_ID
 
 
@@ -92,19 +104,21 @@ def _save(model: Any, path: Path) -> None:
 _FileKey = tuple[str, int, int, int, int]
 
 _lock = threading.Lock()
-_loaded: tuple[_FileKey, Any] | None = None
+# The models loaded, by file: the one served and, while a new version loads, the next.
+_loaded: dict[str, tuple[_FileKey, Any]] = {}
+_KEEP = 2
 
 
 def _key(path: Path, st: os.stat_result) -> _FileKey:
     return (str(path), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _current_model() -> Any:
-    """The saved model, loaded again only when the file changed since the last load."""
-    global _loaded
+def _current_model(path: Path | None = None) -> Any:
+    """The saved model (of ``path``, default ``model_path()``), loaded again only when
+    the file changed since the last load."""
     import joblib
 
-    path = model_path()
+    path = model_path() if path is None else path
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -112,12 +126,16 @@ def _current_model() -> Any:
             f"No trained model yet (looked for {path}): POST /v2/models/{MODEL_ID}/train/ first"
         ) from None
     with _lock:
-        if _loaded is None or _loaded[0] != _key(path, st):
+        loaded = _loaded.get(str(path))
+        if loaded is None or loaded[0] != _key(path, st):
             with path.open("rb") as f:
                 # Key by the file actually read, in case it was replaced meanwhile.
-                key = _key(path, os.fstat(f.fileno()))
-                _loaded = (key, joblib.load(f))
-        return _loaded[1]
+                loaded = (_key(path, os.fstat(f.fileno())), joblib.load(f))
+            _loaded.pop(str(path), None)
+            _loaded[str(path)] = loaded
+            while len(_loaded) > _KEEP:
+                del _loaded[next(iter(_loaded))]
+        return loaded[1]
 
 
 # --- the plugin contract ----------------------------------------------------------
@@ -144,6 +162,11 @@ def warm() -> None:
     """Load the saved model ahead of the first prediction, if there is one yet."""
     with contextlib.suppress(ModelNotTrainedError):
         _current_model()
+
+
+def load(path: Path) -> None:
+    """Load the version of the model store in ``path`` before it serves (deepaas-lite)."""
+    _current_model(path / MODEL_FILE)
 
 
 def get_train_args() -> dict[str, fields.Field]:
