@@ -237,6 +237,11 @@ class Lane:
     def waiting(self) -> int:
         return self._waiting
 
+    @property
+    def idle(self) -> bool:
+        """No call of the lane is in a thread or waiting for one."""
+        return self._running == 0
+
     def submit(self, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Like ``ElasticThreads.submit``, once the lane has a free place."""
         if self._running < self._limit:

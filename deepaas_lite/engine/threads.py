@@ -2,7 +2,9 @@
 
 ``ThreadPredictor`` runs ``predict`` in the shared ``ElasticThreads`` (``elastic.py``):
 the plugin is already loaded and warmed there, and a slow ``predict`` never blocks the
-event loop. Like every ``Predictor`` it groups concurrent requests into
+event loop. A model whose calls prove quick runs them on the event loop itself
+(``inline.py``): no trade of the GIL with a thread, which costs such a call more
+than its work. Like every ``Predictor`` it groups concurrent requests into
 ``predict_batch`` calls when given a ``BatchPolicy``, and keeps to the model's
 ``Limits`` (``limits.py``): slots, a bounded queue, a time limit.
 """
@@ -19,6 +21,7 @@ from deepaas_lite.engine.base import BasePredictor
 from deepaas_lite.engine.batching import BatchPolicy
 from deepaas_lite.engine.calls import call_guarded, call_predict, warm_model
 from deepaas_lite.engine.elastic import ElasticThreads, Lane
+from deepaas_lite.engine.inline import QuickCalls
 from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits
 from deepaas_lite.model.wrapper import ModelWrapper
 
@@ -44,6 +47,7 @@ class ThreadPredictor(BasePredictor):
         self._warmed = asyncio.Event()
         self._failure: str | None = None
         self._lane = Lane(threads, model.id, limits.concurrency, limits.queue_max)
+        self._quick = QuickCalls()
 
     @property
     def ready(self) -> bool:
@@ -72,7 +76,9 @@ class ThreadPredictor(BasePredictor):
             raise exceptions.ModelNotReady(self._failure)
         if self._batcher is not None:
             return await self._batcher.submit(kwargs)
-        return await self._lane.submit(call_predict, self.model, kwargs)
+        if self._quick.on_loop and self._lane.idle:
+            return self._quick.run(call_predict, self.model, kwargs)
+        return await self._lane.submit(self._quick.timed, call_predict, self.model, kwargs)
 
     async def _run_batch(self, batch: list[Mapping[str, Any]]) -> Sequence[Any]:
         outputs: Sequence[Any] = await self._threads.run(
