@@ -5,6 +5,10 @@
   between requests is aiohttp's keep-alive timeout (``--idle-timeout``).
 - A body being read that sends nothing for ``body_timeout`` ends the read with 408
   (the error middleware answers it; the connection is closed after).
+- A request marked ``CANCEL_WHEN_GONE`` (a prediction, while it waits or runs) is
+  cancelled when its client goes away: a waiting one is never run, and the access log
+  and the metrics count it 499. Others run to their end (a training that was being
+  started is started), as aiohttp does.
 - A request aiohttp's HTTP parser refuses is answered as every error is, in JSON: 414
   for a request line too long, 431 for a header too long or too many headers, else
   400; one WARNING line says why (not aiohttp's ERROR with a traceback).
@@ -30,6 +34,15 @@ MAX_FIELD_SIZE = 8190
 MAX_HEADERS = 128
 # The longest reason a refused request's log line quotes (the parser quotes the line).
 REASON_MAX = 300
+
+
+CANCEL_WHEN_GONE = web.RequestKey("cancel_when_gone", bool)
+
+
+def client_gone(request: web.BaseRequest) -> bool:
+    """Whether the client of ``request`` has closed its connection."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,9 @@ class Connection(RequestHandler):
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
+        request = self._current_request
+        if request is not None and request.get(CANCEL_WHEN_GONE):
+            request.task.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:

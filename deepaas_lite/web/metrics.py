@@ -154,7 +154,7 @@ def _observe(request: web.Request, status: int, seconds: float) -> None:
     )
 
 
-REQUEST_METRICS = Observer(_observe)
+REQUEST_METRICS = Observer(_observe, gone_status=499)  # nginx's: the client went away
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from aiohttp import web
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
 from deepaas_lite.web import models, parsing
+from deepaas_lite.web.connection import CANCEL_WHEN_GONE, client_gone
 from deepaas_lite.web.keys import PREDICTORS
 from deepaas_lite.web.models import model_of
 from deepaas_lite.web.negotiation import choose, requested
@@ -41,7 +43,11 @@ async def predict(request: web.Request) -> web.StreamResponse:
         choose(requested(request.query, request.headers), [JSON])
     kwargs, uploads = await parse_arguments(request, model.predict_schema)
     try:
+        if client_gone(request):  # nobody to answer: not run (logged 499)
+            raise asyncio.CancelledError
+        request[CANCEL_WHEN_GONE] = True  # cancelled, waiting or running, if it goes
         output = await request.app[PREDICTORS][model.id].predict(kwargs)
+        request[CANCEL_WHEN_GONE] = False
     finally:
         uploads.cleanup()
     media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
