@@ -12,6 +12,7 @@ import argparse
 import datetime
 import json
 import shlex
+import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -29,7 +30,9 @@ from bench_scenarios import (
     run_scenario,
 )
 
-ALL_SCENARIOS = ("noop", "svc", "cpu", "batch")
+ALL_SCENARIOS = ("noop", "svc", "cpu", "batch", "mlserver", "mlserver64")
+# The bearer token of the svc.lite-token variant (a benchmark's, not a secret).
+BENCH_TOKEN = "bench-token-0123456789abcdef"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,6 +67,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--profile-top", type=int, default=25)
     p.add_argument("--skip-install", action="store_true", help="reuse the virtualenvs as they are")
+    p.add_argument(
+        "--lite-ref",
+        metavar="REF",
+        help="run deepaas-lite as committed at this git ref (e.g. HEAD) instead of "
+        "the working tree, which other edits may leave half done",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also measure deepaas-lite at this git ref (noop.base, svc.base), "
+        "alternated with the rest: before and after in the same run",
+    )
+    p.add_argument(
+        "--mlserver-workers",
+        type=int,
+        default=0,
+        help="MLServer's parallel_workers (0: inference in its server process; its "
+        "default, 1, crashed with uvloop 0.23 here)",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup = 2.0, 1, 0.0
@@ -80,16 +102,41 @@ def server_flags(overrides: list[str]) -> dict[str, list[str]]:
     return flags
 
 
+def _wanted(args: argparse.Namespace) -> list[str]:
+    return [name.strip() for name in args.scenarios.split(",") if name.strip()]
+
+
 def settings(args: argparse.Namespace) -> RunSettings:
     bench_envs.WORK_DIR.mkdir(parents=True, exist_ok=True)
     wrk = bench_envs.ensure_wrk()
+    wants_mlserver = any(name.startswith("mlserver") for name in _wanted(args))
+    mlserver = None
     if args.skip_install:
         lite = bench_envs.Venv(bench_envs.WORK_DIR / "venv-lite")
         deepaas = bench_envs.Venv(bench_envs.WORK_DIR / "venv-deepaas")
+        if wants_mlserver:
+            mlserver = bench_envs.Venv(bench_envs.WORK_DIR / "venv-mlserver")
+            bench_envs.save_mlserver_model(mlserver)
     else:
         lite, deepaas = bench_envs.lite_venv(), bench_envs.deepaas_venv()
+        if wants_mlserver:
+            mlserver = bench_envs.mlserver_venv()
+    token_file = bench_envs.WORK_DIR / "tokens.txt"
+    token_file.write_text(BENCH_TOKEN + "\n")
     return RunSettings(
-        args.duration, args.warmup, args.rounds, wrk, args.wrk_threads, lite, deepaas
+        args.duration,
+        args.warmup,
+        args.rounds,
+        wrk,
+        args.wrk_threads,
+        lite,
+        deepaas,
+        mlserver=mlserver,
+        mlserver_workers=args.mlserver_workers,
+        lite_source=str(bench_envs.source_at(args.lite_ref)) if args.lite_ref else "",
+        baseline_source=str(bench_envs.source_at(args.baseline)) if args.baseline else "",
+        token=BENCH_TOKEN,
+        token_file=str(token_file),
     )
 
 
@@ -97,18 +144,43 @@ def _banner(args: argparse.Namespace, s: RunSettings) -> list[str]:
     lite_v = bench_envs.installed_version(s.lite, "deepaas-lite")
     deepaas_v = bench_envs.installed_version(s.deepaas, "deepaas")
     aiohttp_v = bench_envs.installed_version(s.lite, "aiohttp")
-    return [
-        f"deepaas-lite {lite_v} vs DEEPaaS {deepaas_v} (ceiling: aiohttp {aiohttp_v})",
+    lines = [
+        f"deepaas-lite {lite_v} ({_source(args.lite_ref)}) vs DEEPaaS {deepaas_v} "
+        f"(ceiling: aiohttp {aiohttp_v})",
         f"{args.rounds} round(s) of {args.duration:g} s (+{args.warmup:g} s warm-up), "
         f"wrk -t{args.wrk_threads}, {args.connections} connections "
-        f"({args.batch_connections} for batch); medians of rounds, error totals",
+        f"({args.batch_connections} for batch and mlserver64); medians of rounds, error totals",
     ]
+    if args.baseline:
+        lines.append(f"baseline (noop.base, svc.base): deepaas-lite at {_source(args.baseline)}")
+    if s.mlserver is not None:
+        versions = ", ".join(
+            f"{dist} {bench_envs.installed_version(s.mlserver, dist)}"
+            for dist in ("mlserver", "mlserver-sklearn", "scikit-learn", "uvloop")
+        )
+        lines.append(f"MLServer: {versions}; parallel_workers {s.mlserver_workers}")
+    return lines
+
+
+def _source(ref: str | None) -> str:
+    """``commit abc1234`` for a ref, else the working tree's commit and state."""
+    git = ["git", "-C", str(bench_envs.REPO_ROOT)]
+    if ref:
+        commit = subprocess.run([*git, "rev-parse", "--short", ref], capture_output=True, text=True)
+        return f"commit {commit.stdout.strip()}"
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+    )
+    return f"working tree at {head.stdout.strip()}" + (
+        " with edits" if dirty.stdout.strip() else ""
+    )
 
 
 def run_benchmark(args: argparse.Namespace, s: RunSettings) -> dict[str, VariantOutcome]:
-    scenarios = build_scenarios(args.connections, args.batch_connections)
+    scenarios = build_scenarios(args.connections, args.batch_connections, bool(args.baseline))
     flags = server_flags(args.server_flags)
-    wanted = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    wanted = _wanted(args)
     unknown = [name for name in wanted if name not in scenarios]
     if unknown:
         raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}")

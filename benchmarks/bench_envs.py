@@ -3,6 +3,10 @@
 - ``venv-deepaas``: DEEPaaS 2.6.0 from PyPI and the benchmark plugins.
 - ``venv-lite``: deepaas-lite from this repository, the plugins and py-spy; its Python
   also runs the bare aiohttp ceiling server.
+- ``venv-mlserver``: MLServer and its scikit-learn runtime, and the plugins (whose code
+  fits the very SVC that MLServer then loads from ``mlserver-model/``).
+- ``src-<commit>``: deepaas-lite's package at a commit (``--lite-ref``, ``--baseline``),
+  put first on the lite Python's path.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ REPO_ROOT = BENCH_DIR.parent
 WORK_DIR = BENCH_DIR / ".work"
 PLUGINS_DIR = BENCH_DIR / "plugins"
 DEEPAAS_REQUIREMENT = "deepaas==2.6.0"
+MLSERVER_REQUIREMENTS = ["mlserver==1.7.1", "mlserver-sklearn==1.7.1"]
+MLSERVER_MODEL_DIR = WORK_DIR / "mlserver-model"
 INSTALL_TIMEOUT_S = 900
 
 
@@ -105,6 +111,50 @@ def lite_venv() -> Venv:
         ]
     )
     return venv
+
+
+def mlserver_venv() -> Venv:
+    """MLServer's virtualenv, and the IRIS SVC saved where its sklearn runtime loads it."""
+    key = f"{' '.join(MLSERVER_REQUIREMENTS)} {_plugins_digest()}"
+    venv = _ensure_venv(WORK_DIR / "venv-mlserver", [*MLSERVER_REQUIREMENTS, str(PLUGINS_DIR)], key)
+    save_mlserver_model(venv, key)
+    return venv
+
+
+def save_mlserver_model(venv: Venv, key: str = "") -> None:
+    """The IRIS SVC of the plugins, fitted and saved for MLServer (again when ``key``,
+    the plugins' and MLServer's versions, changed)."""
+    saved = MLSERVER_MODEL_DIR / "bench-svc.joblib"
+    stamp = MLSERVER_MODEL_DIR / ".stamp"
+    if saved.exists() and (not key or (stamp.exists() and stamp.read_text() == key)):
+        return
+    MLSERVER_MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    code = (
+        "import sys, joblib; from deepaas_bench_plugins import _iris; "
+        "joblib.dump(_iris.model(), sys.argv[1])"
+    )
+    _run([venv.python, "-c", code, saved])
+    stamp.write_text(key)
+
+
+def source_at(ref: str) -> Path:
+    """deepaas-lite's source tree at git ``ref``, unpacked once under .work/."""
+    commit = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    target = WORK_DIR / f"src-{commit}"
+    if not (target / "deepaas_lite").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "archive", commit, "deepaas_lite"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
 
 
 def installed_version(venv: Venv, dist: str) -> str:

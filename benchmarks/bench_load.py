@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +52,18 @@ def _parse(stdout: str) -> LoadResult:
     raise LoadFailed(f"no BENCH_JSON line in wrk output: {stdout[-300:]!r}")
 
 
-def run_wrk(wrk: str, url: str, *, connections: int, duration_s: float, threads: int) -> LoadResult:
-    """Load ``url`` (always on 127.0.0.1) with POSTs for ``duration_s`` seconds."""
+def run_wrk(
+    wrk: str,
+    url: str,
+    *,
+    connections: int,
+    duration_s: float,
+    threads: int,
+    body: str = "",
+    token: str = "",
+) -> LoadResult:
+    """Load ``url`` (always on 127.0.0.1) with POSTs for ``duration_s`` seconds; a JSON
+    ``body`` and a bearer ``token`` when given."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"refusing to load anything but 127.0.0.1: {url}")
     cmd = [
@@ -72,6 +83,7 @@ def run_wrk(wrk: str, url: str, *, connections: int, duration_s: float, threads:
             text=True,
             timeout=duration_s + REQUEST_TIMEOUT_S + 30,
             check=False,
+            env={**os.environ, "BENCH_BODY": body, "BENCH_TOKEN": token},
         )
     except subprocess.TimeoutExpired as exc:
         raise LoadFailed("wrk did not finish in time") from exc

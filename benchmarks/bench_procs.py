@@ -118,7 +118,7 @@ def _log_tail(path: Path, lines: int = 3) -> str:
     return errors[-1] if errors else " | ".join(line.strip() for line in text[-lines:])
 
 
-def _wait_ready(server: Server, started: float) -> None:
+def _wait_ready(server: Server, started: float, path: str) -> None:
     deadline = started + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         code = server.process.poll()
@@ -126,11 +126,11 @@ def _wait_ready(server: Server, started: float) -> None:
             tail = _log_tail(server.log_path)
             unsupported = any(m in tail for m in _REJECTED_FLAG_MARKERS)
             raise ServerFailed(f"exited with {code}: {tail}", unsupported=unsupported)
-        if _probe(server.port) == 200:
+        if _probe(server.port, path) == 200:
             server.startup_s = time.monotonic() - started
             return
         time.sleep(0.01)
-    raise ServerFailed(f"no 200 on {READY_PATH} within {READY_TIMEOUT_S:.0f} s")
+    raise ServerFailed(f"no 200 on {path} within {READY_TIMEOUT_S:.0f} s")
 
 
 def _wait_health(server: Server, started: float, path: str) -> None:
@@ -178,18 +178,25 @@ def _signal_all(pgid: int, pids: list[int], sig: signal.Signals) -> None:
 
 @contextlib.contextmanager
 def running(
-    cmd: list[str], port: int, log_path: Path, health_path: str | None = None
+    cmd: list[str],
+    port: int,
+    log_path: Path,
+    health_path: str | None = None,
+    *,
+    ready_path: str = READY_PATH,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """Start ``cmd`` (which must listen on ``port``), yield it once ready, stop it.
 
-    ``startup_s`` is the time to the first 200 on ``GET /v2/models/``; ``ready_s`` the
-    time to the first 200 on ``health_path`` when given (else the same).
+    ``startup_s`` is the time to the first 200 on ``GET ready_path`` (``/v2/models/``);
+    ``ready_s`` the time to the first 200 on ``health_path`` when given (else the
+    same). ``env`` is added to this process's environment.
     """
     started = time.monotonic()
-    process = _spawn(cmd, log_path, dict(os.environ))
+    process = _spawn(cmd, log_path, {**os.environ, **(env or {})})
     server = Server(process, port, log_path)
     try:
-        _wait_ready(server, started)
+        _wait_ready(server, started, ready_path)
         server.ready_s = server.startup_s
         if health_path:
             _wait_health(server, started, health_path)

@@ -1,8 +1,10 @@
 """``--profile``: py-spy samples deepaas-lite's server while wrk loads it.
 
 py-spy attaches to the running server (and its subprocesses) for the load window and
-writes collapsed stacks (``--format raw``); this module prints the functions that
-hold the most samples, by self time and by inclusive time.
+writes collapsed stacks (``--format raw``) of the thread holding the GIL (``--gil``:
+a thread waiting for it, or idle, is not sampled; the samples against the window say
+how much of it the process held the GIL); this module prints the functions that hold
+the most samples, by self time and by inclusive time.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bench_scenarios import (
     check_one,
     load,
     server_command,
+    server_env,
 )
 
 SAMPLE_RATE_HZ = 200
@@ -37,6 +40,7 @@ def _record(server: Server, s: RunSettings, out: Path, seconds: int) -> subproce
         str(SAMPLE_RATE_HZ),
         "--subprocesses",
         "--nonblocking",
+        "--gil",
         "--format",
         "raw",
         "--output",
@@ -106,8 +110,8 @@ def profile(variant: Variant, flags: list[str], s: RunSettings, top: int) -> lis
     seconds = max(2, round(s.duration_s))
     cmd = server_command(variant, flags, port := free_port(), s)
     log = WORK_DIR / "logs" / f"{variant.key}.profile.log"
-    with running(cmd, port, log, LITE_HEALTH_PATH) as server:
-        check_one(server, variant)
+    with running(cmd, port, log, LITE_HEALTH_PATH, env=server_env(variant, s)) as server:
+        check_one(server, variant, s)
         recorder = _record(server, s, out, seconds)
         try:
             result = load(server, variant, s, seconds)
@@ -118,7 +122,8 @@ def profile(variant: Variant, flags: list[str], s: RunSettings, top: int) -> lis
                 recorder.wait()
     head = [
         f"profile of {variant.key} ({' '.join(flags) or 'default options'}), raw stacks in {out}",
-        f"under py-spy: {result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms",
+        f"under py-spy: {result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms; "
+        f"{SAMPLE_RATE_HZ * seconds} samples would be the GIL held all the time",
     ]
     if not out.exists():
         return [*head, f"py-spy wrote nothing; see {out.with_suffix('.log')}"]

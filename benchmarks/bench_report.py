@@ -42,31 +42,48 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
 
+def _reference(all_outcomes: Outcomes, lite: VariantOutcome) -> VariantOutcome | None:
+    """What a deepaas-lite variant is compared with: DEEPaaS, or MLServer."""
+    scenario = lite.variant.scenario
+    return all_outcomes.get(f"{scenario}.deepaas") or all_outcomes.get(f"{scenario}.mlserver")
+
+
 def ratios(all_outcomes: Outcomes) -> list[str]:
-    """Each deepaas-lite variant against DEEPaaS in the same scenario."""
+    """Each deepaas-lite variant against DEEPaaS (or MLServer) in the same scenario."""
     lines = [
-        f"{'lite vs deepaas':<34} {'req/s':>7} {'p99':>7} {'idle RSS':>9} {'startup':>8} "
-        f"{'ready':>7}"
+        f"{'lite vs deepaas or mlserver':<40} {'req/s':>7} {'p99':>7} {'idle RSS':>9} "
+        f"{'startup':>8} {'ready':>7}"
     ]
     for lite in all_outcomes.values():
         v = lite.variant
-        ref = all_outcomes.get(f"{v.scenario}.deepaas")
+        ref = _reference(all_outcomes, lite)
         if v.kind != "lite" or ref is None or not (lite.ok and ref.ok):
             continue
         lines.append(
-            f"{v.key + ' / ' + ref.variant.key:<34} {_ratio(lite.rps, ref.rps):>7} "
+            f"{v.key + ' / ' + ref.variant.key:<40} {_ratio(lite.rps, ref.rps):>7} "
             f"{_ratio(lite.p99_ms, ref.p99_ms):>7} "
             f"{_ratio(lite.rss_idle_mib, ref.rss_idle_mib):>9} "
             f"{_ratio(lite.startup_s, ref.startup_s):>8} "
             f"{_ratio(lite.ready_s, ref.ready_s):>7}"
         )
-    noop, ceiling = all_outcomes.get("noop.lite"), all_outcomes.get("noop.aiohttp")
-    if noop and ceiling and noop.ok and ceiling.ok:
-        lines.append(
-            f"no-op plugin / bare aiohttp ceiling: {_ratio(noop.rps, ceiling.rps)}"
-            f" ({noop.rps:.0f} / {ceiling.rps:.0f} req/s)"
-        )
+    ceiling = all_outcomes.get("noop.aiohttp")
+    for key in ("noop.lite", "noop.base"):
+        noop = all_outcomes.get(key)
+        if noop and ceiling and noop.ok and ceiling.ok:
+            lines.append(
+                f"{key} / bare aiohttp ceiling: {_ratio(noop.rps, ceiling.rps)}"
+                f" ({noop.rps:.0f} / {ceiling.rps:.0f} req/s)"
+            )
+    for key in ("noop.lite", "svc.lite", "svc.lite-token", "noop.base", "svc.base"):
+        o = all_outcomes.get(key)
+        if o and o.ok:
+            lines.append(f"{key}: server CPU per request {_cpu_per_request_us(o):.0f} us")
     return lines
+
+
+def _cpu_per_request_us(o: VariantOutcome) -> float:
+    """The server's CPU time per answered request (medians of rounds)."""
+    return o.median(lambda r: r.cpu.server / r.load.rps * 1e6 if r.load.rps else 0.0)
 
 
 @dataclass(frozen=True)
@@ -101,20 +118,25 @@ def _no_errors(*outcomes: VariantOutcome) -> tuple[bool, str]:
 
 TARGETS = (
     Target(
-        "predict throughput >= 3x DEEPaaS (svc)",
+        "predict throughput >= 5x DEEPaaS (svc)",
         ("svc.lite", "svc.deepaas"),
-        _at_least(3.0, "rps"),
+        _at_least(5.0, "rps"),
     ),
     Target(
-        "predict p99 <= 0.5x DEEPaaS (svc)",
+        "predict p99 <= 0.25x DEEPaaS (svc)",
         ("svc.lite", "svc.deepaas"),
-        _at_most(0.5, "p99_ms"),
+        _at_most(0.25, "p99_ms"),
+    ),
+    Target(
+        "with --auth-token-file within 5% (svc)",
+        ("svc.lite-token", "svc.lite"),
+        _at_least(0.95, "rps"),
     ),
     Target("zero errors (lite: svc, noop)", ("svc.lite", "noop.lite"), _no_errors),
     Target(
-        "no-op >= 0.5x bare aiohttp ceiling",
+        "no-op >= 0.8x bare aiohttp ceiling",
         ("noop.lite", "noop.aiohttp"),
-        _at_least(0.5, "rps"),
+        _at_least(0.8, "rps"),
     ),
     Target(
         "idle RSS <= DEEPaaS (svc)",
@@ -145,6 +167,26 @@ TARGETS = (
         "batched SVC >= 8x DEEPaaS SVC (batch conns)",
         ("batch.lite-batch", "batch.deepaas"),
         _at_least(8.0, "rps"),
+    ),
+    Target(
+        "SVC >= 2x MLServer (16 conns)",
+        ("mlserver.lite", "mlserver.mlserver"),
+        _at_least(2.0, "rps"),
+    ),
+    Target(
+        "SVC p99 < MLServer's (16 conns)",
+        ("mlserver.lite", "mlserver.mlserver"),
+        _at_most(0.999, "p99_ms"),
+    ),
+    Target(
+        "SVC >= 2x MLServer (64 conns)",
+        ("mlserver64.lite", "mlserver64.mlserver"),
+        _at_least(2.0, "rps"),
+    ),
+    Target(
+        "SVC p99 < MLServer's (64 conns)",
+        ("mlserver64.lite", "mlserver64.mlserver"),
+        _at_most(0.999, "p99_ms"),
     ),
 )
 

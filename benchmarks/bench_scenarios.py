@@ -16,10 +16,12 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from bench_envs import BENCH_DIR, WORK_DIR, Venv
+from bench_envs import BENCH_DIR, MLSERVER_MODEL_DIR, WORK_DIR, Venv
 from bench_load import LoadFailed, LoadResult, run_wrk
 from bench_procs import (
+    READY_PATH,
     Server,
     ServerFailed,
     free_port,
@@ -29,6 +31,20 @@ from bench_procs import (
 )
 
 IRIS_QUERY = "data=5.1&data=3.5&data=1.4&data=0.2"
+# The same flower as an Open Inference Protocol (V2) request, for MLServer's sklearn
+# runtime (one FP64 row of four) and deepaas-lite's /infer.
+IRIS_V2_BODY = json.dumps(
+    {
+        "inputs": [
+            {"name": "data", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}
+        ]
+    }
+)
+LITE_V2_BODY = json.dumps(
+    {"inputs": [{"name": "data", "shape": [4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}]}
+)
+# MLServer answers no GET /v2/models/: its model's readiness says when it serves.
+MLSERVER_READY_PATH = "/v2/models/{model}/ready"
 SETTLE_S = 1.0
 # deepaas-lite warms models in the background after it starts answering; this says
 # when they are warmed. DEEPaaS 2.6.0 warms before it listens, so for it (and the
@@ -38,6 +54,7 @@ LITE_HEALTH_PATH = "/v2/health/ready"
 # Flags for the deepaas-lite variants that need options; override any of them with
 # --server-flags KEY=FLAGS.
 DEFAULT_FLAGS: dict[str, str] = {
+    "svc.lite-token": "--auth-token-file {token_file}",
     "cpu.lite-w1": "--predict-workers 1",
     "cpu.lite-w2": "--predict-workers 2",
     "batch.lite-batch": "--max-batch-size 64 --max-batch-delay 0.002",
@@ -50,18 +67,29 @@ class Variant:
 
     scenario: str
     label: str
-    kind: str  # "lite", "deepaas" or "ceiling"
+    kind: str  # "lite", "deepaas", "ceiling" or "mlserver"
     model: str
     connections: int
     query: str = ""
+    infer: bool = False  # the V2 inference endpoint, with a JSON body
+    token: bool = False  # sends the bearer token (the server reads --auth-token-file)
+    baseline: bool = False  # deepaas-lite as it was at --baseline REF
 
     @property
     def key(self) -> str:
         return f"{self.scenario}.{self.label}"
 
     def path(self) -> str:
+        if self.infer:
+            return f"/v2/models/{self.model}/infer"
         suffix = f"?{self.query}" if self.query else ""
         return f"/v2/models/{self.model}/predict/{suffix}"
+
+    @property
+    def body(self) -> str:
+        if not self.infer:
+            return ""
+        return IRIS_V2_BODY if self.kind == "mlserver" else LITE_V2_BODY
 
 
 @dataclass(frozen=True)
@@ -71,15 +99,32 @@ class Scenario:
     variants: tuple[Variant, ...]
 
 
-def _pair(name: str, model: str, conns: int, query: str) -> tuple[Variant, ...]:
+def _pair(name: str, model: str, conns: int, query: str, baseline: bool) -> tuple[Variant, ...]:
+    before = (Variant(name, "base", "lite", model, conns, query, baseline=True),)
     return (
         Variant(name, "lite", "lite", model, conns, query),
+        *(before if baseline else ()),
         Variant(name, "deepaas", "deepaas", model, conns, query),
     )
 
 
-def build_scenarios(connections: int, batch_connections: int) -> dict[str, Scenario]:
-    """Every scenario, in the order they run by default."""
+def _mlserver(name: str, conns: int) -> Scenario:
+    return Scenario(
+        name,
+        f"IRIS SVC at {conns} connections: deepaas-lite (predict, V2 infer) vs MLServer (V2)",
+        (
+            Variant(name, "lite", "lite", "bench-svc", conns, IRIS_QUERY),
+            Variant(name, "lite-infer", "lite", "bench-svc", conns, infer=True),
+            Variant(name, "mlserver", "mlserver", "bench-svc", conns, infer=True),
+        ),
+    )
+
+
+def build_scenarios(
+    connections: int, batch_connections: int, baseline: bool = False
+) -> dict[str, Scenario]:
+    """Every scenario, in the order they run by default. ``baseline``: the noop and svc
+    scenarios also measure deepaas-lite at --baseline REF."""
     c, bc = connections, batch_connections
     cpu = tuple(
         Variant("cpu", label, kind, "bench-cpu", c)
@@ -95,19 +140,22 @@ def build_scenarios(connections: int, batch_connections: int) -> dict[str, Scena
         Variant("batch", "deepaas", "deepaas", "bench-svc", bc, IRIS_QUERY),
     )
     ceiling = Variant("noop", "aiohttp", "ceiling", "bench-noop", c)
+    token = Variant("svc", "lite-token", "lite", "bench-svc", c, IRIS_QUERY, token=True)
     scenarios = [
         Scenario(
             "noop",
             "no-op plugin; a bare aiohttp handler as the ceiling",
-            (*_pair("noop", "bench-noop", c, ""), ceiling),
+            (*_pair("noop", "bench-noop", c, "", baseline), ceiling),
         ),
         Scenario(
             "svc",
-            "IRIS SVC, one row per request",
-            _pair("svc", "bench-svc", c, IRIS_QUERY),
+            "IRIS SVC, one row per request; with and without bearer tokens",
+            (*_pair("svc", "bench-svc", c, IRIS_QUERY, baseline), token),
         ),
         Scenario("cpu", "~5 ms pure Python per call, predict workers 1 vs 2", cpu),
         Scenario("batch", f"IRIS SVC at {bc} connections, predict_batch vs not", batch),
+        _mlserver("mlserver", c),
+        _mlserver("mlserver64", bc),
     ]
     return {s.name: s for s in scenarios}
 
@@ -196,11 +244,54 @@ class RunSettings:
     wrk_threads: int
     lite: Venv
     deepaas: Venv
+    mlserver: Venv | None = None
+    mlserver_workers: int = 0
+    lite_source: str = ""  # deepaas-lite's source on PYTHONPATH ("": as installed)
+    baseline_source: str = ""  # the same for --baseline variants
+    token: str = ""
+    token_file: str = ""
 
 
-def server_command(variant: Variant, flags: list[str], port: int, s: RunSettings) -> list[str]:
+def server_env(variant: Variant, s: RunSettings) -> dict[str, str]:
+    """What the server's environment adds: the source tree of deepaas-lite to run."""
+    if variant.kind != "lite":
+        return {}
+    source = s.baseline_source if variant.baseline else s.lite_source
+    return {"PYTHONPATH": source} if source else {}
+
+
+def _mlserver_dir(variant: Variant, port: int, round_no: int, s: RunSettings) -> Path:
+    """MLServer's settings for one round: its ports, its workers, the saved SVC."""
+    root = WORK_DIR / "mlserver-run" / f"{variant.key}.r{round_no}"
+    model = root / variant.model
+    model.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "host": "127.0.0.1",
+        "http_port": port,
+        "grpc_port": free_port(),
+        "metrics_port": free_port(),
+        "parallel_workers": s.mlserver_workers,
+    }
+    (root / "settings.json").write_text(json.dumps(settings))
+    model_settings = {
+        "name": variant.model,
+        "implementation": "mlserver_sklearn.SKLearnModel",
+        "parameters": {"uri": str(MLSERVER_MODEL_DIR / f"{variant.model}.joblib")},
+    }
+    (model / "model-settings.json").write_text(json.dumps(model_settings))
+    return root
+
+
+def server_command(
+    variant: Variant, flags: list[str], port: int, s: RunSettings, round_no: int = 0
+) -> list[str]:
     if variant.kind == "ceiling":
         return [str(s.lite.python), str(BENCH_DIR / "ceiling_server.py"), str(port)]
+    if variant.kind == "mlserver":
+        if s.mlserver is None:
+            raise ServerFailed("MLServer's virtualenv is not set up", unsupported=True)
+        root = _mlserver_dir(variant, port, round_no, s)
+        return [str(s.mlserver.script("mlserver")), "start", str(root), *flags]
     venv = s.lite if variant.kind == "lite" else s.deepaas
     cmd = [
         str(venv.script("deepaas-run")),
@@ -213,23 +304,31 @@ def server_command(variant: Variant, flags: list[str], port: int, s: RunSettings
     ]
     if variant.kind == "lite":
         cmd += ["--state-dir", str(WORK_DIR / "state" / variant.key)]
-    return cmd + flags
+    return cmd + [f.replace("{token_file}", s.token_file) for f in flags]
 
 
-def check_one(server: Server, variant: Variant) -> str:
+def check_one(server: Server, variant: Variant, s: RunSettings) -> str:
     """POST once as wrk will; the body, or ServerFailed when it is not a 200."""
+    headers = {"Accept": "application/json"}
+    if variant.body:
+        headers["Content-Type"] = "application/json"
+    if variant.token:
+        headers["Authorization"] = f"Bearer {s.token}"
     request = urllib.request.Request(
         server.url(variant.path()),
-        data=b"",
+        data=variant.body.encode(),
         method="POST",
-        headers={"Accept": "application/json"},
+        headers=headers,
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             body = answer.read().decode(errors="replace")
     except OSError as exc:  # HTTPError included
         detail = exc.read().decode(errors="replace") if hasattr(exc, "read") else ""
-        raise ServerFailed(f"sample request failed: {exc} {detail[:200]}") from exc
+        missing = variant.infer and getattr(exc, "code", None) == 404  # no /infer yet
+        raise ServerFailed(
+            f"sample request failed: {exc} {detail[:200]}", unsupported=missing
+        ) from exc
     json.loads(body)
     return body[:200]
 
@@ -241,6 +340,8 @@ def load(server: Server, variant: Variant, s: RunSettings, duration: float) -> L
         connections=variant.connections,
         duration_s=duration,
         threads=s.wrk_threads,
+        body=variant.body,
+        token=s.token if variant.token else "",
     )
 
 
@@ -276,12 +377,15 @@ def measure_round(outcome: VariantOutcome, round_no: int, s: RunSettings) -> Non
     variant = outcome.variant
     port = free_port()
     log = WORK_DIR / "logs" / f"{variant.key}.r{round_no}.log"
-    cmd = server_command(variant, outcome.flags, port, s)
+    cmd = server_command(variant, outcome.flags, port, s, round_no)
     health = LITE_HEALTH_PATH if variant.kind == "lite" else None
-    with running(cmd, port, log, health) as server:
+    mlserver = variant.kind == "mlserver"
+    ready = MLSERVER_READY_PATH.format(model=variant.model) if mlserver else READY_PATH
+    env = server_env(variant, s)
+    with running(cmd, port, log, health, ready_path=ready, env=env) as server:
         time.sleep(SETTLE_S)
         rss_idle = server.rss_mib()
-        outcome.sample = check_one(server, variant)
+        outcome.sample = check_one(server, variant, s)
         if s.warmup_s > 0:
             load(server, variant, s, s.warmup_s)
         load_result, cpu = _load_accounted(server, variant, s)

@@ -1,7 +1,18 @@
--- wrk script: POST the URL's query string with "Accept: application/json" and
--- print one machine-readable line (BENCH_JSON) with the figures bench.py reads.
+-- wrk script: POST the URL's query string with "Accept: application/json" (and the
+-- body and token of BENCH_BODY and BENCH_TOKEN) and print one machine-readable line
+-- (BENCH_JSON) with the figures bench.py reads.
 wrk.method = "POST"
 wrk.headers["Accept"] = "application/json"
+-- A body (MLServer's V2 inference request) and a bearer token, when bench.py gives them.
+local body = os.getenv("BENCH_BODY")
+if body and body ~= "" then
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 
 local threads = {}
 
