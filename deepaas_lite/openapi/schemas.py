@@ -12,6 +12,10 @@ ERROR: dict[str, Any] = {
     "properties": {
         "code": {"type": "integer", "description": "The HTTP status code"},
         "message": {"type": "string", "description": "What went wrong"},
+        "error": {
+            "type": "string",
+            "description": "The message again, on the Open Inference Protocol's routes",
+        },
         "errors": {
             "type": "object",
             "description": "For 422: each invalid argument and its messages",

@@ -71,13 +71,21 @@ async def get_v2(request: web.Request) -> web.Response:
     return json_response({**versions.v2_version(request), **server_metadata()})
 
 
+def served_versions(model: ModelWrapper, signature: Signature) -> list[str]:
+    """The versions a client may name: what the model serves now, the model store's
+    version (a training's uuid) when it has one, then the plugin's own ``version``."""
+    served = [model.version, signature.version]
+    return [v for i, v in enumerate(served) if v is not None and v not in served[:i]]
+
+
 def _served(request: web.Request) -> tuple[ModelWrapper, Signature]:
     """The model of the path, in the version the path names (if it names one)."""
     model = models.model_of(request)
     signature = request.app[SIGNATURES][model.id]
     version = request.match_info.get("version")
-    if version is not None and version != signature.version:
-        serves = "" if signature.version is None else f" (it serves '{signature.version}')"
+    known = served_versions(model, signature)
+    if version is not None and version not in known:
+        serves = f" (it serves {', '.join(map(repr, known))})" if known else ""
         raise exceptions.VersionNotFound(f"Model '{model.id}' has no version '{version}'{serves}")
     return model, signature
 
@@ -87,7 +95,7 @@ def model_metadata(request: web.Request, model: ModelWrapper) -> dict[str, Any]:
     signature = request.app[SIGNATURES][model.id]
     v2 = {
         "name": model.id,
-        "versions": [] if signature.version is None else [signature.version],
+        "versions": served_versions(model, signature),
         "platform": PLATFORM,
         **signature.metadata(),
     }
@@ -234,8 +242,9 @@ def _answer(
         described.append(entry)
     request_id = body.get("id")
     answer: dict[str, Any] = {"model_name": model.id}
-    if signature.version is not None:
-        answer["model_version"] = signature.version
+    served = served_versions(model, signature)
+    if served:
+        answer["model_version"] = served[0]
     answer["id"] = request_id if isinstance(request_id, str) else REQUEST_ID.get() or ""
     answer["outputs"] = described
     if not blobs:

@@ -1,6 +1,6 @@
 """schemathesis hooks for ``test_schemathesis.py`` (loaded through ``SCHEMATHESIS_HOOKS``).
 
-One hook, ``filter_failure``, for two reports that are not the server's fault; each is
+One hook, ``filter_failure``, for three reports that are not the server's fault; each is
 dropped only after checking that it is that case, and written to the file named by
 ``DEEPAAS_ST_DROPPED`` (the test prints it; schemathesis prints how many it dropped).
 
@@ -18,6 +18,12 @@ dropped only after checking that it is that case, and written to the file named 
    it (repeated parts make an array, a part of type ``application/json`` is JSON, a
    boolean is ``true``/``false``), is valid against the operation's schema.
 
+3. An inference request (Open Inference Protocol) valid against its schema can still
+   break the protocol's rules that JSON Schema cannot state: ``data`` holding as many
+   elements as ``shape`` says, every required input sent, no input sent twice (the
+   operation's description says them). schemathesis's ``positive_data_acceptance``
+   report of its 400 is dropped only when the body sent breaks one of them.
+
 Every other failure is kept.
 """
 
@@ -26,6 +32,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
+import math
 import os
 import re
 import urllib.parse
@@ -35,7 +42,7 @@ from typing import Any
 import jsonschema
 import schemathesis
 from schemathesis.core.failures import AcceptedNegativeData
-from schemathesis.openapi.checks import UseAfterFree
+from schemathesis.openapi.checks import RejectedPositiveData, UseAfterFree
 
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
@@ -46,6 +53,8 @@ _INTEGER = re.compile(r"-?\d+")
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
     if isinstance(failure, UseAfterFree):
         return _keep_use_after_free(failure, response)
+    if isinstance(failure, RejectedPositiveData) and case.path.endswith("/infer"):
+        return _keep_rejected_inference(case, response)
     if not isinstance(failure, AcceptedNegativeData) or case.media_type not in (
         MULTIPART,
         URLENCODED,
@@ -82,6 +91,33 @@ def _keep_use_after_free(failure: Any, response: Any) -> bool:
     if record.get("status") != "cancelled":
         return True
     _note(f"{failure.usage} after {failure.free}: the training was cancelled and its record kept")
+    return False
+
+
+def _keep_rejected_inference(case: Any, response: Any) -> bool:
+    """Keep it unless the request broke a rule of the protocol that JSON Schema cannot
+    state, and the operation's description does: an input's ``data`` holds as many
+    elements as its ``shape`` says, every required input is sent (the schema's
+    ``x-required-inputs``), and no input is sent twice."""
+    body = case.body
+    if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
+        return True
+    schema = case.operation.definition.raw["requestBody"]["content"]["application/json"]
+    required = schema["schema"]["properties"]["inputs"].get("x-required-inputs", [])
+    names = [item.get("name") for item in body["inputs"] if isinstance(item, dict)]
+    broken = []
+    if len(set(names)) != len(names):
+        broken.append("an input sent twice")
+    missing = [name for name in required if name not in names]
+    if missing:
+        broken.append(f"required inputs missing: {missing}")
+    for item in body["inputs"]:
+        shape, data = item.get("shape"), item.get("data")
+        if isinstance(shape, list) and isinstance(data, list) and math.prod(shape) != len(data):
+            broken.append(f"{item.get('name')}: shape {shape}, {len(data)} elements")
+    if not broken:
+        return True
+    _note(f"{case.operation.label}: answered {response.status_code}, for " + "; ".join(broken))
     return False
 
 
