@@ -271,7 +271,7 @@ def test_iris_trains_then_predicts(
     page.get_by_role("link", name="Trainings").click()
     page.get_by_role("button", name="Start training").click()
     card = page.locator("li.training").last
-    expect(card.locator(".badge")).to_have_text("done", timeout=120_000)
+    expect(card.locator(".state")).to_have_text("done", timeout=120_000)
     rows = card.locator("table.result-table tbody tr")
     expect(rows.filter(has_text="accuracy")).to_have_count(1)
     accuracy = float(rows.filter(has_text="accuracy").locator("td").inner_text())
@@ -312,7 +312,7 @@ def test_a_training_shows_its_progress_and_log_while_it_runs(
     open_model(page, server, "steps", "train")
     gate = tmp_path / "gate"
     card = _start(page, 3, gate)
-    badge, bar, log = card.locator(".badge"), card.locator("progress"), card.locator("pre.log")
+    badge, bar, log = card.locator(".state"), card.locator("progress"), card.locator("pre.log")
     expect(badge).to_have_text("running")
     expect(log).to_be_visible()  # a training started here shows its log
     seen = []
@@ -348,19 +348,28 @@ def test_cancel_delete_and_compare(
 ) -> None:
     open_model(page, server, "steps", "train")
     stuck = _start(page, 2, tmp_path / "never")
-    expect(stuck.locator(".badge")).to_have_text("running")
+    expect(stuck.locator(".state")).to_have_text("running")
     uuid = stuck.get_attribute("data-uuid")
     stuck.get_by_role("button", name=re.compile("^Cancel training")).click()
-    expect(stuck.locator(".badge")).to_have_text("cancelled")
+    expect(stuck.locator(".state")).to_have_text("cancelled")
     assert server.json("GET", f"/v2/models/steps/train/{uuid}")[1]["status"] == "cancelled"
     stuck.get_by_role("button", name=re.compile("^Delete training")).click()
     expect(page.locator(f"li.training[data-uuid='{uuid}']")).to_have_count(0)
     assert server.json("GET", f"/v2/models/steps/train/{uuid}")[0] == 404
 
     first = _start(page, 2, None)
-    expect(first.locator(".badge")).to_have_text("done")
+    expect(first.locator(".state")).to_have_text("done")
     second = _start(page, 4, None)
-    expect(second.locator(".badge")).to_have_text("done")
+    expect(second.locator(".state")).to_have_text("done")
+    # Each training wrote a version to the model store: the last one done is served,
+    # and an older one can be made current again.
+    expect(second.locator(".version .badge")).to_have_text("current")
+    first.get_by_role("button", name=re.compile("^Serve the version")).click()
+    expect(first.locator(".version .badge")).to_have_text("current")
+    expect(second.get_by_role("button", name=re.compile("^Serve the version"))).to_be_visible()
+    first_uuid = first.get_attribute("data-uuid") or ""
+    expect(page.locator(".store-line")).to_contain_text(first_uuid[:8])
+    assert server.json("GET", "/v2/models/steps/")[1]["store"]["current"] == first_uuid
     first.get_by_label("Compare").check()
     second.get_by_label("Compare").check()
     table = page.locator("table.compare-table")

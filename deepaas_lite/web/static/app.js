@@ -234,8 +234,10 @@
       ]) {
         if (model[key] !== undefined && model[key] !== "") facts.append(h("dt", { text: label }), h("dd", { text: String(model[key]) }));
       }
-      if (Array.isArray(model.versions) && model.versions.length) {
-        facts.append(h("dt", { text: "Stored versions" }), h("dd", { text: String(model.versions.length) }));
+      const store = model.store;
+      if (store && Array.isArray(store.versions) && store.versions.length) {
+        facts.append(h("dt", { text: "Trained versions" }), h("dd", { text: String(store.versions.length) }));
+        if (store.served || store.current) facts.append(h("dt", { text: "Serving" }), h("dd", { class: "uuid", title: store.served || store.current, text: (store.served || store.current).slice(0, 8) }));
       }
       const links = [];
       for (const key of ["url", "home_page", "homepage", "Home-page", "documentation"]) {
@@ -820,11 +822,27 @@
     const list = h("ol", { class: "trainings", "aria-label": "Trainings, oldest first" });
     const empty = h("p", { class: "muted", text: "No training yet." });
     const compare = h("section", { class: "compare", "aria-live": "polite", "aria-label": "Comparison" });
+    const storeLine = h("p", { class: "muted store-line", hidden: true });
+    const modelPath = `/v2/models/${encodeURIComponent(model.id)}/`;
+    const showStore = () => {
+      const store = model.store;
+      const serving = store && (store.served || store.current);
+      storeLine.hidden = !serving;
+      storeLine.textContent = serving ? `Serving the version trained by ${serving.slice(0, 8)}${store.current && store.current !== serving ? ` (switching to ${store.current.slice(0, 8)})` : ""}` : "";
+      for (const card of cards.values()) card.update(card.record());
+    };
+    const refreshStore = async () => {
+      const response = await api("GET", modelPath);
+      if (response.ok) {
+        model.store = (await response.json()).store;
+        showStore();
+      }
+    };
     put(
       panel,
       h("details", { class: "train-form", open: true }, h("summary", {}, h("h2", { text: "Start a training" })), form),
       h("h2", { text: "Trainings" }),
-      model.current_version ? h("p", { class: "muted", text: `Serving version ${model.current_version}` }) : null,
+      storeLine,
       empty,
       list,
       compare
@@ -846,7 +864,13 @@
         seen.add(record.uuid);
         let card = cards.get(record.uuid);
         if (!card) {
-          card = trainingCard(model, base, record, { onRemoved: () => removeCard(record.uuid), onCompare: renderCompare, onChanged: schedule });
+          card = trainingCard(model, base, record, {
+            onRemoved: () => removeCard(record.uuid),
+            onCompare: renderCompare,
+            onChanged: schedule,
+            onEnded: () => model.store && refreshStore(),
+            onServe: refreshStore,
+          });
           cards.set(record.uuid, card);
           list.append(card.el);
         }
@@ -954,6 +978,7 @@
       for (const card of cards.values()) card.stop();
     };
     if (await refresh()) schedule();
+    showStore();
   }
 
   function outputOf(record) {
@@ -980,6 +1005,14 @@
     const progressText = h("span", { class: "progress-text" });
     const progress = h("div", { class: "progress" }, h("label", { for: progressId, class: "visually-hidden", text: `Progress of training ${short}` }), bar, " ", progressText);
     const version = h("p", { class: "muted version" });
+    const serve = h("button", { type: "button", class: "small", text: "Make current", "aria-label": `Serve the version of training ${short}` });
+    serve.addEventListener("click", async () => {
+      serve.disabled = true;
+      const response = await api("PUT", `/v2/models/${encodeURIComponent(model.id)}/store/current?version=${encodeURIComponent(record.version)}`);
+      if (!response.ok) message.replaceChildren(alertBox(await readError(response)));
+      serve.disabled = false;
+      hooks.onServe();
+    });
     const message = h("p", { class: "field-error" });
     const result = h("div", { class: "training-result" });
     const cancel = h("button", { type: "button", class: "small", text: "Cancel", "aria-label": `Cancel training ${short}` });
@@ -1089,7 +1122,7 @@
       const was = record.status;
       record = next;
       const active = ACTIVE.has(record.status);
-      badge.className = `badge badge-${record.status}`;
+      badge.className = `badge state badge-${record.status}`;
       badge.textContent = record.status;
       when.textContent = `started ${record.date || ""}`;
       const started = parseDate(record.date);
@@ -1100,7 +1133,13 @@
       bar.value = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
       bar.setAttribute("data-fraction", String(bar.value));
       progressText.textContent = `${Math.round(bar.value * 100)}%${record.progress && record.progress.message ? ` · ${record.progress.message}` : ""}`;
-      version.textContent = record.version ? `Version ${record.version}${model.current_version === record.version ? " (serving)" : ""}` : "";
+      const store = model.store || {};
+      const current = record.version && store.current === record.version;
+      version.replaceChildren(
+        ...(record.version
+          ? [`Version ${record.version.slice(0, 8)} `, current ? h("span", { class: "badge badge-done", text: "current" }) : serve]
+          : [])
+      );
       version.hidden = !record.version;
       message.textContent = record.status === "error" && record.message ? record.message : "";
       cancel.hidden = !active;
@@ -1118,6 +1157,7 @@
           result.append(h("p", {}, "Result: ", h("code", { text: show(output) })));
         }
       }
+      if (was !== record.status && !active) hooks.onEnded();
       if (was !== record.status && !active && !log.hidden) {
         clearTimeout(logTimer);
         readLog().catch(() => {});

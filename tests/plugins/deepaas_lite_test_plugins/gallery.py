@@ -5,7 +5,8 @@ a training that reports progress one gated step at a time.
 JSON (a dict of label to score and what it received), a real PNG image, a WAV sound,
 a PDF, or text. ``steps`` trains in ``epochs`` steps; before each step it waits until
 the file ``<gate>.<step>`` exists (no gate: it does not wait), then prints a log line
-and reports its progress, so a test moves it on one step at a time.
+and reports its progress, so a test moves it on one step at a time; what it learnt is
+written to the model store (a new version, current once the training is done).
 """
 
 from __future__ import annotations
@@ -130,8 +131,7 @@ class Steps:
                     time.sleep(0.05)
             print(f"epoch {step}/{epochs}: loss {1 / step:.3f}", flush=True)
             deepaas_lite.report_progress(step / epochs, f"epoch {step}")
-        return {
-            "loss": round(1 / epochs, 3),
-            "accuracy": round(1 - 0.5 / epochs, 3),
-            "epochs": epochs,
-        }
+        result = {"loss": round(1 / epochs, 3), "accuracy": round(1 - 0.5 / epochs, 3)}
+        result["epochs"] = epochs
+        (deepaas_lite.model_dir() / "result.json").write_text(json.dumps(result))
+        return result
