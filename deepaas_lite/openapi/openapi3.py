@@ -170,7 +170,10 @@ def _as_form(body: dict[str, Any]) -> dict[str, Any]:
             prop["minItems"] = max(prop.get("minItems", 0), 1)
     for key, prop in form.get("properties", {}).items():
         if prop.get("items", {}).get("format") == "binary" and key not in form.get("required", []):
-            prop.setdefault("default", [])  # no files (Swagger UI would send the text "string")
+            # No files (Swagger UI would send the text "string", or "null" for a null
+            # default: a form has no null, and sending no file gives the plugin its default).
+            if prop.get("default") is None:
+                prop["default"] = []
     return form
 
 
