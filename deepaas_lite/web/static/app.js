@@ -70,7 +70,8 @@
   }
 
   function alertBox(error) {
-    const box = h("div", { class: "alert", role: "alert" }, h("strong", { text: `${error.status}` }), " ", error.message);
+    const message = /[.!?)]$/.test(error.message) ? error.message : `${error.message}.`;
+    const box = h("div", { class: "alert", role: "alert" }, h("strong", { text: `${error.status}` }), " ", message);
     if (error.status === 401) {
       box.append(
         " ",
@@ -174,6 +175,10 @@
       document.body.append(region);
     }
     region.textContent = text;
+    clearTimeout(status.timer);
+    status.timer = setTimeout(() => {
+      region.textContent = "";
+    }, 4000);
   }
 
   // --- routing -------------------------------------------------------------------------
