@@ -9,10 +9,16 @@ was cut::
 
 The tail may grow to the other half of the cap; then it is cut back to the last
 quarter. The file is replaced atomically, so it can be read at any moment.
+
+Output that cannot be written (a full disk) is counted, and the log says so as soon as
+it can be written again, at the latest when it is closed::
+
+    [... 42 bytes of output lost: No space left on device ...]
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -27,6 +33,8 @@ class CappedLog:
         self._keep = (max_bytes - self._head) // 2
         self._size = 0  # bytes in the file, cut line excluded
         self._cut = 0
+        self._lost = 0  # bytes that could not be written, not yet said in the file
+        self._lost_reason = ""
         self._file = open(path, "wb", buffering=0)  # noqa: SIM115 - closed by close()
 
     @property
@@ -35,13 +43,30 @@ class CappedLog:
         return self._cut
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        """Append ``data``; an ``OSError`` (a full disk) is raised once it is counted."""
+        try:
+            if self._lost:
+                self._say_lost()
+            self._file.write(data)
+        except OSError as exc:
+            self._lost += len(data)
+            self._lost_reason = exc.strerror or str(exc)
+            raise
         self._size += len(data)
         if self._max and self._size > self._max:
             self._compact()
 
     def close(self) -> None:
+        if self._lost:
+            with contextlib.suppress(OSError):
+                self._say_lost()
         self._file.close()
+
+    def _say_lost(self) -> None:
+        line = f"\n[... {self._lost} bytes of output lost: {self._lost_reason} ...]\n".encode()
+        self._file.write(line)
+        self._size += len(line)
+        self._lost = 0
 
     def _compact(self) -> None:
         """Rewrite the file as its head, the cut line and the last quarter of the cap."""
