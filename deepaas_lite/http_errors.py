@@ -62,6 +62,9 @@ ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
     ),
     # Not answered today: DELETE removes a training that has ended instead.
     exceptions.TrainingFinished: Meaning(409, "The training has already ended"),
+    exceptions.VersionNotFound: Meaning(
+        404, "Unknown version of the model", "Model 'x' has no version 'y'"
+    ),
     exceptions.VersionInUse: Meaning(
         409,
         "The training's model version is current (make another version current first)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import aiohttp
 import pytest
 
 from deepaas_lite.config import ModelOptions
+from deepaas_lite.model import loading, plugin_files
 from deepaas_lite.model.wrapper import ModelWrapper
 from tests.conftest import ClientFactory
 from tests.web.test_routes import FailsToWarm
@@ -181,3 +183,31 @@ async def test_hosts_not_served(make_client: ClientFactory) -> None:
         await _answered(client, "GET", path, 403, headers=rebound)
     resp = await client.get("/v2/health/live", headers=rebound)
     assert resp.status == 200  # probes reach health from any Host
+
+
+async def test_model_store(
+    make_client: ClientFactory, models: dict[str, ModelWrapper], monkeypatch: Any
+) -> None:
+    from tests.e2e.test_model_store import PLUGIN
+
+    monkeypatch.setenv(plugin_files.ENV, json.dumps({"versioned": str(PLUGIN)}))
+    served = {**loading.load_models(["versioned"]), "bare": models["bare"]}
+    client = await make_client(models=served)
+    store = "/v2/models/versioned/store"
+    current = store + "/current"
+    await _answered(client, "GET", "/v2/models/nope/store", 404, doc=store)
+    await _answered(client, "GET", "/v2/models/bare/store", 501, doc=store)
+    await _answered(client, "PUT", current, 404, params={"version": "nope"})
+    await _answered(client, "PUT", current, 422)
+    await _answered(client, "PUT", "/v2/models/bare/store/current", 501, doc=current)
+    evil = {"Origin": "https://evil.example"}
+    await _answered(client, "PUT", current, 403, params={"version": "x"}, headers=evil)
+    # The training whose version is current cannot be removed.
+    record = await (await client.post("/v2/models/versioned/train/", json={"tag": "t"})).json()
+    path = f"/v2/models/versioned/train/{record['uuid']}"
+    deadline = asyncio.get_running_loop().time() + GUARD
+    while (record := await (await client.get(path)).json())["status"] != "done":
+        assert record["status"] in {"pending", "running"}, record
+        assert asyncio.get_running_loop().time() < deadline, record
+        await asyncio.sleep(0.05)
+    await _answered(client, "DELETE", path, 409, doc="/v2/models/versioned/train/{uuid}")
