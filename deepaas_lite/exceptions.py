@@ -126,3 +126,23 @@ class StateUnusable(DeepaasError):
 class ExecutorUnavailable(DeepaasError):
     """An executor cannot run work: its options are wrong, its cluster cannot be reached,
     or no node of it has what a job asks for."""
+
+
+class PredictionJobNotFound(DeepaasError):
+    """No prediction job of that model has that uuid."""
+
+
+class PredictionJobFinished(DeepaasError):
+    """The prediction job has already ended, so it cannot be cancelled."""
+
+
+class PredictionJobQueueFull(DeepaasError):
+    """Too many prediction jobs are waiting; ``retry_after`` is a hint in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NoOutput(DeepaasError):
+    """The prediction job has no output: it has not ended yet, or ended without one."""

@@ -74,6 +74,17 @@ ERRORS: dict[type[exceptions.DeepaasError], Meaning] = {
         "The training queue is full (try again after Retry-After seconds)",
         headers=(RETRY_AFTER,),
     ),
+    exceptions.PredictionJobQueueFull: Meaning(
+        429,
+        "The prediction job queue is full (try again after Retry-After seconds)",
+        headers=(RETRY_AFTER,),
+    ),
+    exceptions.PredictionJobNotFound: Meaning(404, "Unknown prediction job"),
+    # Not answered: DELETE removes a prediction job that has ended instead.
+    exceptions.PredictionJobFinished: Meaning(409, "The prediction job has already ended"),
+    exceptions.NoOutput: Meaning(
+        404, "The prediction job has no output (it has not ended, or ended without one)"
+    ),
     exceptions.StorageFailed: Meaning(
         507, "The server could not store the training", log=logging.ERROR
     ),

@@ -20,7 +20,7 @@ AT_START_ONLY = {
     exceptions.ExecutorUnavailable,
 }
 # DELETE of an ended training removes it: TrainingFinished never reaches the client.
-NOT_ANSWERED = {exceptions.TrainingFinished}
+NOT_ANSWERED = {exceptions.TrainingFinished, exceptions.PredictionJobFinished}
 
 
 def test_every_entry_is_declared_by_a_route() -> None:

@@ -16,8 +16,18 @@ from oslo_config import cfg
 
 from deepaas_lite import __version__
 from deepaas_lite.compat import oslo_log
-from deepaas_lite.config import executors, limits, log, predictions, security, server, trainings
+from deepaas_lite.config import (
+    executors,
+    jobs,
+    limits,
+    log,
+    predictions,
+    security,
+    server,
+    trainings,
+)
 from deepaas_lite.config.executors import ExecutorSettings, RayOptions
+from deepaas_lite.config.jobs import JobSettings
 from deepaas_lite.config.limits import LimitSettings
 from deepaas_lite.config.models import (
     MODEL_FIELDS,
@@ -52,6 +62,7 @@ OPTS: list[cfg.Opt] = [
     *server.OPTS,
     *limits.OPTS,
     *predictions.OPTS,
+    *jobs.OPTS,
     *trainings.OPTS,
     *security.OPTS,
     *log.OPTS,
@@ -100,6 +111,7 @@ class Settings(
     ServerSettings,
     LimitSettings,
     PredictionSettings,
+    JobSettings,
     TrainingSettings,
     SecuritySettings,
     ExecutorSettings,

@@ -7,8 +7,10 @@ results that must be kept whatever they hold (a training's).
 
 from __future__ import annotations
 
+import io
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 from deepaas_lite import exceptions
@@ -89,3 +91,22 @@ def _key(path: str, key: Any) -> str:
 def _at(number: float, path: str) -> str:
     name = "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
     return f"{name} at {path or 'the top level'}"
+
+
+def raw_bytes(output: Any) -> bytes:
+    """A non-JSON answer's body: bytes, str (text, never a path), an open binary file
+    or a ``pathlib.Path``; anything else is ``InvalidResponse``."""
+    if isinstance(output, bytes | bytearray | memoryview):
+        return bytes(output)
+    if isinstance(output, io.IOBase) or hasattr(output, "read"):
+        with output:
+            data = output.read()
+        return data.encode() if isinstance(data, str) else bytes(data)
+    if isinstance(output, Path):
+        return output.read_bytes()
+    if isinstance(output, str):
+        return output.encode()
+    raise exceptions.InvalidResponse(
+        f"A non-JSON answer must be bytes, str, a binary file or a path, "
+        f"not {type(output).__name__}"
+    )

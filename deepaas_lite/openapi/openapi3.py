@@ -22,6 +22,7 @@ from deepaas_lite.http_errors import Meaning, by_status
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.openapi import prediction_jobs
 from deepaas_lite.openapi.operation import API_TAG, INFERENCE_TAG, RouteLike, placements
 from deepaas_lite.openapi.schemas import COMPONENTS, ref
 
@@ -238,7 +239,7 @@ def predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
     body = _request_body(builder, model.predict_schema)
     if body is not None:
         operation["requestBody"] = body
-    return operation
+    return prediction_jobs.with_jobs(operation)
 
 
 def train(builder: _Builder, model: ModelWrapper) -> Operation | None:

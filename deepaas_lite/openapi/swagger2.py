@@ -26,6 +26,7 @@ from deepaas_lite import __version__
 from deepaas_lite.http_errors import Meaning, by_status
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.openapi import prediction_jobs
 from deepaas_lite.openapi.operation import API_TAG, RouteLike, placements
 from deepaas_lite.openapi.schemas import COMPONENTS
 
@@ -223,7 +224,7 @@ def predict(builder: _Builder, model: ModelWrapper) -> Operation | None:
                 or "Media type of the answer (also ?accept=)",
             }
         )
-    return operation
+    return prediction_jobs.with_jobs_swagger2(operation)
 
 
 def train(builder: _Builder, model: ModelWrapper) -> Operation | None:

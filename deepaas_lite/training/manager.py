@@ -140,17 +140,23 @@ class JobManager:
                 LOG.error("%s '%s' could not be marked interrupted: %s", self.kind.title, uuid, exc)
         await asyncio.gather(*(run.stop() for run, _ in running))
         await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+        await self._executor.close()
         await self._db.close()
         self._db_ = None
 
     # The interface.
 
     async def submit(
-        self, model_id: str, args: Mapping[str, Any], request_id: str | None = None
+        self,
+        model_id: str,
+        args: Mapping[str, Any],
+        request_id: str | None = None,
+        callback: str | None = None,
     ) -> dict[str, Any]:
         """Store a new job, its files copied; it starts when a slot is free.
 
-        ``request_id`` (of the request that submitted it) is kept on the record.
+        ``request_id`` (of the request that submitted it) and ``callback`` (where the
+        record goes when it ends, for ``_ended``) are kept on the record.
 
         On any failure nothing is left behind: no copied file, no record.
         """
@@ -168,6 +174,7 @@ class JobManager:
                 inputs.pack(kwargs),
                 self._queue_max,
                 request_id,
+                callback,
             )
         except BaseException as exc:
             await _finish_in_thread(shutil.rmtree, directory, True)

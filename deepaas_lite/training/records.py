@@ -101,7 +101,8 @@ CREATE TABLE IF NOT EXISTS {table} (
     output TEXT,
     message TEXT,
     progress TEXT,
-    request_id TEXT
+    request_id TEXT,
+    callback TEXT
 );
 CREATE INDEX IF NOT EXISTS {table}_by_model ON {table} (model_id, seq);
 CREATE INDEX IF NOT EXISTS {table}_by_status ON {table} (status, seq);
@@ -109,7 +110,7 @@ CREATE INDEX IF NOT EXISTS {table}_by_status ON {table} (status, seq);
 
 _COLUMNS = (
     "uuid, model_id, date, status, args, start_date, finish_date, "
-    "outcome, output, message, progress, request_id"
+    "outcome, output, message, progress, request_id, callback"
 )
 
 
@@ -164,6 +165,7 @@ class Record:
     message: str | None
     progress: str | None
     request_id: str | None = None  # of the request that started it
+    callback: str | None = None  # where the record goes when it ends (a webhook URL)
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Record:
@@ -200,6 +202,8 @@ class Record:
             record["progress"] = json.loads(self.progress)
         if self.request_id is not None:
             record["request_id"] = self.request_id
+        if self.callback is not None:
+            record["callback"] = self.callback
         return record
 
     def _result(self) -> dict[str, Any]:
@@ -213,11 +217,13 @@ class Record:
         return result
 
 
-def _add_request_id_column(db: sqlite3.Connection, table: str) -> None:
-    """A store written before records had ``request_id`` gets the column (empty)."""
+def _add_new_columns(db: sqlite3.Connection, table: str) -> None:
+    """A store written before records had ``request_id`` or ``callback`` gets them
+    (empty)."""
     columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-    if "request_id" not in columns:
-        db.execute(f"ALTER TABLE {table} ADD COLUMN request_id TEXT")
+    for column in ("request_id", "callback"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
 
 class Store:
@@ -233,7 +239,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA.format(table=self._table))
-            _add_request_id_column(self._db, self._table)
+            _add_new_columns(self._db, self._table)
         except BaseException:
             self._db.close()
             raise
@@ -316,6 +322,7 @@ class Store:
         kwargs: bytes,
         max_pending: int = 0,
         request_id: str | None = None,
+        callback: str | None = None,
     ) -> Record:
         """Store a new pending job.
 
@@ -327,9 +334,9 @@ class Store:
                 self._check_queue(db, max_pending)
             db.execute(
                 f"INSERT INTO {self._table} "
-                "(uuid, model_id, date, status, args, kwargs, request_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (uuid, model_id, now(), Status.PENDING, args, kwargs, request_id),
+                "(uuid, model_id, date, status, args, kwargs, request_id, callback) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (uuid, model_id, now(), Status.PENDING, args, kwargs, request_id, callback),
             )
         training = self.get(uuid)
         assert training is not None

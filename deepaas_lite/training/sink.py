@@ -27,7 +27,8 @@ Keep = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 class RecordSink:
     """The reports of job ``uuid``: on its record in ``db``, its output in ``log``."""
 
-    def __init__(self, db: Database, uuid: str, log: CappedLog, keep: Keep) -> None:
+    def __init__(self, db: Database, uuid: str, log: CappedLog | None, keep: Keep) -> None:
+        """``log`` ``None``: what the job prints is dropped (a kind that keeps no log)."""
         self._db = db
         self._uuid = uuid
         self._log = log
@@ -35,7 +36,7 @@ class RecordSink:
         self._closed = False
 
     def log(self, data: bytes) -> None:
-        if not self._closed:
+        if not self._closed and self._log is not None:
             self._log.write(data)
 
     async def progress(self, fraction: float, message: str) -> None:
@@ -55,4 +56,5 @@ class RecordSink:
     def close(self) -> None:
         """No more output: close the log file. Blocking."""
         self._closed = True
-        self._log.close()
+        if self._log is not None:
+            self._log.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import Counter as Tally
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector
@@ -19,8 +19,10 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from deepaas_lite.model.wrapper import ModelWrapper
+from deepaas_lite.training.manager import JobManager
 from deepaas_lite.training.records import Status
-from deepaas_lite.web.keys import MODELS, TRAININGS
+from deepaas_lite.web.keys import MODELS, PREDICTION_JOBS, TRAININGS
 from deepaas_lite.web.observed import Observer
 
 LATENCY_BUCKETS = (
@@ -56,7 +58,12 @@ class Metrics:
         self._counts: dict[tuple[str, str, str, str], int] = {}
         self._latency: dict[tuple[str, str, str], _Latency] = {}
         self.registry.register(_RequestCollector(self))
-        self.registry.register(_TrainingCollector(app))
+        self.registry.register(
+            _JobCollector(app, "deepaas_trainings", "Training records", _trainings)
+        )
+        self.registry.register(
+            _JobCollector(app, "deepaas_prediction_jobs", "Prediction jobs", _prediction_jobs)
+        )
         ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, memory, fds
 
     def observe(self, method: str, route: str, model: str, status: int, seconds: float) -> None:
@@ -113,22 +120,42 @@ class _RequestCollector(Collector):
 METRICS = web.AppKey("metrics", Metrics)
 
 
-class _TrainingCollector(Collector):
-    def __init__(self, app: web.Application) -> None:
+def _trainings(app: web.Application) -> tuple[JobManager | None, Callable[[ModelWrapper], bool]]:
+    return app.get(TRAININGS), lambda model: model.can_train
+
+
+def _prediction_jobs(
+    app: web.Application,
+) -> tuple[JobManager | None, Callable[[ModelWrapper], bool]]:
+    return app.get(PREDICTION_JOBS), lambda model: model.can_predict
+
+
+class _JobCollector(Collector):
+    """A kind of job's records by model and status (``jobs``: its manager, and which
+    models run it)."""
+
+    def __init__(
+        self,
+        app: web.Application,
+        name: str,
+        what: str,
+        jobs: Callable[[web.Application], tuple[JobManager | None, Callable[[ModelWrapper], bool]]],
+    ) -> None:
         self._app = app
+        self._name = name
+        self._what = what
+        self._jobs = jobs
 
     def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(
-            "deepaas_trainings",
-            "Training records by model and status",
-            labels=["model", "status"],
+            self._name, f"{self._what} by model and status", labels=["model", "status"]
         )
-        manager = self._app.get(TRAININGS)
+        manager, runs = self._jobs(self._app)
         if manager is not None:
-            # Every status of every model that trains, 0 included: a series that
+            # Every status of every model that runs them, 0 included: a series that
             # vanishes reads as "no data" (and an alert on it never resolves).
             for model_id, model in self._app[MODELS].items():
-                if not model.can_train:
+                if not runs(model):
                     continue
                 tally = Tally(manager.status_counts(model_id))
                 for status in sorted(Status):

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
-from deepaas_lite.web import models, parsing
+from deepaas_lite.web import models, parsing, prediction_jobs
 from deepaas_lite.web.connection import CANCEL_WHEN_GONE, client_gone
 from deepaas_lite.web.keys import PREDICTORS
 from deepaas_lite.web.models import model_of
@@ -26,6 +26,7 @@ ERRORS = (
     exceptions.NotImplementedByModel,
     exceptions.NotAcceptable,  # also for a model that answers JSON only
     *parsing.ERRORS,
+    *prediction_jobs.SUBMIT_ERRORS,
     exceptions.ModelNotReady,
     exceptions.ModelBusy,
     exceptions.PredictTimeout,
@@ -41,6 +42,8 @@ async def predict(request: web.Request) -> web.StreamResponse:
         raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement predict")
     if not model.accept_choices:
         choose(requested(request.query, request.headers), [JSON])
+    if prediction_jobs.PREFER in request.headers and prediction_jobs.wants_async(request):
+        return await prediction_jobs.submit(request)
     kwargs, uploads = await parse_arguments(request, model.predict_schema)
     try:
         if client_gone(request):  # nobody to answer: not run (logged 499)

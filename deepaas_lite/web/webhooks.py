@@ -154,3 +154,22 @@ class Webhooks:
                 return f"status {response.status}"
         except (aiohttp.ClientError, TimeoutError) as error:
             return f"{type(error).__name__}: {error}"
+
+
+class WebhookSetupError(Exception):
+    """The webhook options keep the server from starting; its message is one line."""
+
+
+def from_settings(allowed_hosts: Collection[str], secret_file: str | None) -> Webhooks | None:
+    """The webhooks the options ask for: ``None`` when no host is allowed."""
+    if not allowed_hosts:
+        return None
+    if not secret_file:
+        raise WebhookSetupError(
+            "--webhook-allowed-host needs --webhook-secret-file (webhooks are signed)"
+        )
+    try:
+        signer = read_secret(secret_file)
+    except (OSError, ValueError) as exc:
+        raise WebhookSetupError(f"--webhook-secret-file {secret_file}: {exc}") from exc
+    return Webhooks(allowed_hosts, signer)

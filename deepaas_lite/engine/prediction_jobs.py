@@ -1,0 +1,139 @@
+"""Prediction jobs: a ``JobExecutor`` whose jobs are predictions run on the model's own
+predictor (threads, worker processes or Ray actors), within its limits.
+
+A job's outcome is a ``PredictionOutput``: the answer's content type and bytes, and,
+for JSON, the value itself (the record shows it). Stopping a job cancels its call: on
+worker processes the worker that ran it is replaced, so no more of the plugin's code
+runs; on threads a running call cannot be stopped, its result is discarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from deepaas_lite import exceptions
+from deepaas_lite.engine.protocol import Job, JobSink, Outcome, Predictor
+from deepaas_lite.model import args as model_args
+from deepaas_lite.model.output import dumps, raw_bytes
+from deepaas_lite.model.wrapper import ModelWrapper
+
+LOG = logging.getLogger(__name__)
+
+JSON = "application/json"
+PREDICTION = "prediction"
+"""The kind of job (``Job.kind``) this executor runs."""
+
+_CANCELLED = -int(signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class PredictionOutput:
+    """What a prediction produced: ``body`` of ``content_type``; ``value`` is the JSON
+    value when the content type is JSON, else ``None``."""
+
+    content_type: str
+    body: bytes
+    value: Any = None
+
+
+def encode(model: ModelWrapper, kwargs: dict[str, Any] | Any, output: Any) -> PredictionOutput:
+    """``output`` of ``model`` as the synchronous predict would send it: JSON (checked
+    against the model's response schema when it has one), or the raw answer for a
+    non-JSON ``accept``. Blocking (it may read a file): run it in a thread."""
+    media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
+    if media_type != JSON:
+        if media_type.startswith("text/") and "charset=" not in media_type.lower():
+            media_type += "; charset=utf-8"
+        return PredictionOutput(media_type, raw_bytes(output))
+    value = model.validate_output(output) if model.response_schema is not None else output
+    return PredictionOutput(JSON, dumps(value).encode(), value)
+
+
+class PredictorJobs:
+    """Runs prediction jobs on the predictor ``predictor_of(model_id)`` gives."""
+
+    def __init__(self, predictor_of: Callable[[str], Predictor], busy_wait: float = 1.0) -> None:
+        self._predictor_of = predictor_of
+        self._busy_wait = busy_wait
+
+    def run(self, model: ModelWrapper, job: Job, sink: JobSink) -> PredictionRun:
+        return PredictionRun(self._predictor_of(model.id), model, job, sink, self._busy_wait)
+
+    def describe_exit(self, job: Job, exitcode: int) -> str:
+        if exitcode == _CANCELLED:
+            return "Prediction was stopped"
+        return f"Prediction ended without an outcome (code {exitcode})"
+
+    async def close(self) -> None:
+        """Nothing of its own to let go of: the predictors are the server's."""
+
+
+class PredictionRun:
+    """One prediction job on its model's predictor."""
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        model: ModelWrapper,
+        job: Job,
+        sink: JobSink,
+        busy_wait: float,
+    ) -> None:
+        self.job = job
+        self._predictor = predictor
+        self._model = model
+        self._sink = sink
+        self._busy_wait = busy_wait
+        self._task: asyncio.Task[int] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"deepaas {self.job.name}"
+        )
+
+    async def wait(self) -> int:
+        task = self._started()
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                return _CANCELLED
+            raise
+
+    async def stop(self) -> None:
+        self.kill()
+        await self.wait()
+
+    def kill(self) -> None:
+        self._started().cancel()
+
+    def _started(self) -> asyncio.Task[int]:
+        if self._task is None:
+            raise RuntimeError(f"{self.job.name} was not started")
+        return self._task
+
+    async def _run(self) -> int:
+        kwargs = dict(self.job.kwargs)
+        while True:
+            if not self._predictor.ready and self._predictor.reason is None:
+                await asyncio.sleep(self._busy_wait)  # still warming (a job resumed at start)
+                continue
+            try:
+                output = await self._predictor.predict(kwargs)
+                encoded = await asyncio.to_thread(encode, self._model, kwargs, output)
+            except exceptions.ModelBusy:  # the model's queue is full: wait a turn
+                await asyncio.sleep(self._busy_wait)
+                continue
+            except exceptions.DeepaasError as exc:
+                await self._sink.outcome(Outcome(error=exc.message))
+                return 0
+            except Exception as exc:  # the plugin's own error, raised by a thread predictor
+                await self._sink.outcome(Outcome(error=f"{type(exc).__name__}: {exc}"))
+                return 0
+            await self._sink.outcome(Outcome(output=encoded))
+            return 0

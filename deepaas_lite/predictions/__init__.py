@@ -1,0 +1,1 @@
+"""Prediction jobs: predictions submitted now and answered later (``Prefer: respond-async``)."""
