@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "deepaas_request_id", default=None
@@ -57,10 +57,38 @@ def escape(text: str) -> str:
 
 
 class TextFormatter(logging.Formatter):
-    """``logging.Formatter`` whose line (not the traceback after it) is ``escape``d."""
+    """``logging.Formatter`` whose line (not the traceback after it) is ``escape``d.
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+    The date of a second is worked out once (``formatTime``), not for every line.
+    """
+
+    _second: tuple[int, str] = (-1, "")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
         return escape(super().formatMessage(record))
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt is not None or self.converter is not time.localtime:
+            return super().formatTime(record, datefmt)
+        return self.asctime(record.created, record.msecs)
+
+    def asctime(self, created: float, msecs: float) -> str:
+        """``formatTime`` of a record made at ``created`` (``msecs`` its milliseconds),
+        with the default date format."""
+        second = int(created)
+        if self._second[0] != second:
+            text = time.strftime(self.default_time_format, time.localtime(second))
+            self._second = (second, text)
+        return f"{self._second[1]},{int(msecs):03d}"  # logging's default_msec_format
+
+    def standard(self) -> bool:
+        """Whether it writes ``TEXT_FORMAT`` lines with the default date."""
+        return self._fmt == TEXT_FORMAT and self.datefmt is None
+
+    def line(self, asctime: str, level: str, name: str, request_id: str, message: str) -> str:
+        """The line ``format`` writes for a record without a traceback, when
+        ``standard``: made without a record."""
+        return escape(f"{asctime} {level} {name} [{request_id}]: {message}")
 
 
 class RequestIdFilter(logging.Filter):
@@ -101,6 +129,19 @@ def handler(log_format: str = "text", stream: Any = None) -> logging.StreamHandl
     return out
 
 
+class Deferred(Protocol):
+    """A log line whose record is made by ``BackgroundHandler``'s thread, not by the
+    caller (``defer``): what the caller knew, kept in a tuple."""
+
+    def record(self) -> logging.LogRecord:
+        """The record the line stands for, as the caller would have logged it."""
+        ...
+
+    def text(self, formatter: TextFormatter) -> str:
+        """The line ``formatter`` (``standard``) writes for it."""
+        ...
+
+
 # Records formatted at a stretch: a batch of a busy server's access lines formatted in
 # one go would keep the event loop from the GIL for milliseconds.
 _SLICE = 16
@@ -122,12 +163,17 @@ class BackgroundHandler(logging.Handler):
         super().__init__()
         self._target = target
         self._delay = delay
-        self._records: deque[logging.LogRecord] = deque()
+        self._records: deque[logging.LogRecord | Deferred] = deque()
         self._wake = threading.Event()
         self._drain_lock = threading.Lock()
         self._closed = False
         for added in target.filters:
             self.addFilter(added)
+        # The filters only put request ids on records: a deferred line has its own.
+        self._plain = all(isinstance(f, RequestIdFilter) for f in self.filters)
+        formatter = target.formatter
+        standard = isinstance(formatter, TextFormatter) and formatter.standard()
+        self._text = formatter if standard and isinstance(formatter, TextFormatter) else None
         self._start()
         os.register_at_fork(after_in_child=self._start)
 
@@ -150,6 +196,29 @@ class BackgroundHandler(logging.Handler):
         if not self._wake.is_set():
             self._wake.set()
 
+    def takes(self, logger: logging.Logger) -> bool:
+        """Whether a record of ``logger`` reaches this handler and nothing else: no
+        handler or filter on its way up but this one on the root, and no filter here
+        but request ids. Then ``defer`` may stand for ``logger.handle``."""
+        while logger.parent is not None:
+            if logger.handlers or logger.filters or not logger.propagate or logger.disabled:
+                return False
+            logger = logger.parent
+        return logger.handlers == [self] and self.level == logging.NOTSET and self._plain
+
+    def defer(self, line: Deferred) -> None:
+        """Write ``line``; its record is made by the thread (see ``takes``)."""
+        self._records.append(line)
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def _format(self, item: logging.LogRecord | Deferred) -> str:
+        if isinstance(item, logging.LogRecord):
+            return self._target.format(item)
+        if self._text is not None:
+            return item.text(self._text)
+        return self._target.format(item.record())
+
     def _run(self) -> None:
         while not self._closed:
             self._wake.wait()
@@ -162,11 +231,13 @@ class BackgroundHandler(logging.Handler):
             records = self._records
             lines = []
             while records:
-                record = records.popleft()
+                item = records.popleft()
                 try:
-                    lines.append(self._target.format(record))
+                    lines.append(self._format(item))
                 except Exception:
-                    self._target.handleError(record)
+                    self._target.handleError(
+                        item if isinstance(item, logging.LogRecord) else item.record()
+                    )
                 if len(lines) % _SLICE == 0:
                     time.sleep(0)  # let the event loop have the GIL between slices
             if lines:

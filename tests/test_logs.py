@@ -75,3 +75,58 @@ def test_close_writes_what_is_left() -> None:
     background.close()
     assert '"message": "first words"' in out.getvalue()
     assert '"message": "last words"' in out.getvalue()
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_an_access_line_made_by_the_thread_is_the_line_its_record_gives(log_format: str) -> None:
+    from deepaas_lite.web.access_log import AccessLine
+
+    out = io.StringIO()
+    target = logs.handler(log_format, out)
+    background = logs.BackgroundHandler(target, delay=60)
+    thread = threading.current_thread()
+    lines = [
+        AccessLine(
+            1764680400.25, thread.ident, thread.name, "req-1", "POST", "/p", 200, 0.0012, "m"
+        ),
+        AccessLine(
+            1764680400.999, thread.ident, thread.name, "-", "GET", "/a\nb\x1b", 404, 2.5, None
+        ),
+    ]
+    for line in lines:
+        background.defer(line)
+    background.close()
+    assert out.getvalue().splitlines() == [target.format(line.record()) for line in lines]
+    record = lines[0].record()
+    assert (record.name, record.levelname, record.threadName) == (
+        logs.ACCESS_LOGGER,
+        "INFO",
+        thread.name,
+    )
+    assert (record.method, record.status, record.duration_ms, record.model) == (
+        "POST",
+        200,
+        1.2,
+        "m",
+    )
+
+
+def test_access_lines_are_deferred_only_when_the_thread_is_their_one_way_out() -> None:
+    from deepaas_lite.web import access_log
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    background = logs.BackgroundHandler(logs.handler("text", io.StringIO()), delay=60)
+    package = logging.getLogger("deepaas_lite")
+    try:
+        root.handlers[:] = [background]
+        assert access_log._sink() is background
+        other = logging.NullHandler()
+        package.addHandler(other)
+        assert access_log._sink() is None  # that handler must see a record
+        package.removeHandler(other)
+        root.handlers[:] = [background, logging.NullHandler()]
+        assert access_log._sink() is None
+    finally:
+        root.handlers[:] = saved
+        background.close()
