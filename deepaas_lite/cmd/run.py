@@ -16,6 +16,7 @@ from deepaas_lite.model import loading, plugin_files
 from deepaas_lite.model import store as model_store
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import state as training_state
+from deepaas_lite.web.authenticator import Authenticator
 
 LOG = logging.getLogger("deepaas_lite")
 
@@ -92,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         context = serve.ssl_context(conf.ssl_certfile, conf.ssl_keyfile)
         app = create_app(models, settings)
-    except (serve.StartupError, auth.TokenFileError) as exc:
+    except (serve.StartupError, auth.AuthSetupError) as exc:
         print(f"deepaas-run: {exc}", file=sys.stderr)
         return 2
 
@@ -103,19 +104,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.base_path,
             list(models),
             scheme="https" if context is not None else "http",
-            details=_details(settings, models),
+            details=_details(settings, models, app.get(auth.AUTHENTICATOR)),
         )
 
     try:
-        return serve.run(
-            app, conf.listen_ip, conf.listen_port, context, startup_banner, settings.auth_token_file
-        )
+        return serve.run(app, conf.listen_ip, conf.listen_port, context, startup_banner)
     finally:
         for executor in executors.in_use(settings):
             executor.close()
 
 
-def _details(settings: config.Settings, models: Mapping[str, ModelWrapper]) -> list[str]:
+def _details(
+    settings: config.Settings,
+    models: Mapping[str, ModelWrapper],
+    authenticator: Authenticator | None,
+) -> list[str]:
     """The banner's facts: version, models and where they run, state, access."""
     executor = executors.get(settings.predict_executor)
     served = []
@@ -125,11 +128,7 @@ def _details(settings: config.Settings, models: Mapping[str, ModelWrapper]) -> l
         if policy_for(model, options.max_batch_size, options.max_batch_delay) is not None:
             where += ", batched"
         served.append(f"{model_id} ({where})")
-    access = (
-        f"bearer tokens of {settings.auth_token_file}"
-        if settings.auth_token_file is not None
-        else "open (no --auth-token-file)"
-    )
+    access = "open (no --auth-token-file)" if authenticator is None else authenticator.describe()
     return [
         f"version: {__version__}",
         "models:  " + (", ".join(served) or "none"),

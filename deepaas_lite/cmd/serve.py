@@ -104,12 +104,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return bind(host, port)
 
 
-def exposure_warning(host: str, auth_token_file: Path | None) -> str | None:
-    """The warning for a server reachable from other machines without tokens."""
-    if auth_token_file is not None or hosts.is_loopback(host):
+def exposure_warning(host: str, authenticated: bool) -> str | None:
+    """The warning for a server reachable from other machines without authentication."""
+    if authenticated or hosts.is_loopback(host):
         return None
     return (
-        f"Listening on {host}, reachable from other machines, without --auth-token-file: "
+        f"Listening on {host}, reachable from other machines, without authentication "
+        "(--auth-token-file): "
         "anyone who can connect can predict, start and cancel trainings and read their "
         "records and logs. See docs/security.md."
     )
@@ -158,7 +159,6 @@ def run(
     port: int,
     context: ssl.SSLContext | None,
     banner: Callable[[int], str],
-    auth_token_file: Path | None = None,
 ) -> int:
     """Serve ``app`` until SIGTERM or SIGINT; the exit status."""
     server_log = logging.getLogger(SERVER_LOGGER)
@@ -170,7 +170,7 @@ def run(
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         print(f"deepaas-run: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
         return EXIT_BIND
-    return asyncio.run(_serve(app, sock, context, banner, host, auth_token_file))
+    return asyncio.run(_serve(app, sock, context, banner, host))
 
 
 async def _serve(
@@ -179,13 +179,13 @@ async def _serve(
     context: ssl.SSLContext | None,
     banner: Callable[[int], str],
     host: str,
-    auth_token_file: Path | None,
 ) -> int:
     loop = asyncio.get_running_loop()
     stopping: asyncio.Future[str] = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, _stop, stopping, sig.name)
-    from deepaas_lite.web.keys import SETTINGS  # the app's modules: imported by now
+    from deepaas_lite.web.auth import AUTHENTICATOR  # the app's modules: imported by now
+    from deepaas_lite.web.keys import SETTINGS
 
     settings = app[SETTINGS]
     limits = Limits(settings.header_timeout, settings.body_timeout, settings.idle_timeout)
@@ -211,7 +211,8 @@ async def _serve(
         )
         accepting = asyncio.create_task(acceptor.run(), name="accept connections")
         print(banner(sock.getsockname()[1]), flush=True)
-        for warning in [exposure_warning(host, auth_token_file), *startup_warnings(settings)]:
+        authenticated = AUTHENTICATOR in app
+        for warning in [exposure_warning(host, authenticated), *startup_warnings(settings)]:
             if warning is not None:
                 LOG.warning("%s", warning)
         accepting.add_done_callback(functools.partial(_accept_ended, stopping))

@@ -13,13 +13,18 @@ JSON = "application/json"
 BEARER = "bearer"
 
 
-def with_bearer_auth(document: dict[str, Any], operations: Collection[str]) -> dict[str, Any]:
+def with_bearer_auth(
+    document: dict[str, Any],
+    operations: Collection[str],
+    credentials: str = "a token of the server's --auth-token-file",
+) -> dict[str, Any]:
     """``document`` declaring the bearer scheme on the operations named ``operations``.
 
     ``operations`` are route operation names (``predict``, ``train``, ...); a model's
     operation id is ``<model id>.<operation>``. OpenAPI 3 gets
     ``components.securitySchemes``, Swagger 2.0 ``securityDefinitions``, so Swagger
-    UI's Authorize button asks for the token.
+    UI's Authorize button asks for the token. ``credentials`` says what the token is
+    (the authenticator's ``credentials``).
     """
     out = copy.deepcopy(document)
     if str(out.get("swagger", "")).startswith("2"):
@@ -27,14 +32,14 @@ def with_bearer_auth(document: dict[str, Any], operations: Collection[str]) -> d
             "type": "apiKey",
             "name": "Authorization",
             "in": "header",
-            "description": "'Bearer <token>', a token of the server's --auth-token-file",
+            "description": f"'Bearer <token>', {credentials}",
         }
         out.setdefault("securityDefinitions", {})[BEARER] = scheme
     else:
         scheme = {
             "type": "http",
             "scheme": "bearer",
-            "description": "A token of the server's --auth-token-file",
+            "description": credentials[:1].upper() + credentials[1:],
         }
         out.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER] = scheme
     unauthorized = _unauthorized(out)

@@ -26,7 +26,7 @@ from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.training.manager import TrainingManager
 from deepaas_lite.web import auth, inference, protections, reloads, ui
 from deepaas_lite.web.access_log import ACCESS_LOG
-from deepaas_lite.web.auth import auth_middleware
+from deepaas_lite.web.auth import Authenticator, auth_middleware
 from deepaas_lite.web.endpoints import enabled_routes
 from deepaas_lite.web.errors import error_middleware
 from deepaas_lite.web.keys import MODELS, PREDICTORS, SETTINGS, SPEC, SWAGGER, TRAININGS
@@ -40,9 +40,14 @@ LOG = logging.getLogger(__name__)
 
 
 def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Application:
-    """An application serving ``models``; nothing runs until it starts."""
+    """An application serving ``models``; nothing runs until it starts.
+
+    ``AuthSetupError`` when the authenticator the options name cannot start.
+    """
+    authenticator = auth.from_settings(settings)
     app = web.Application(
-        client_max_size=settings.client_max_size, middlewares=_middlewares(settings)
+        client_max_size=settings.client_max_size,
+        middlewares=_middlewares(settings, authenticator),
     )
     app[SETTINGS] = settings
     served = dict(models)
@@ -56,13 +61,12 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         routes, served, settings.base_path, serving=_serving_info(served, settings)
     )
     swagger = build_swagger2(routes, served, spec, settings.base_path)
-    if settings.auth_token_file is not None:
+    if authenticator is not None:
         protected = auth.protected_routes(routes, settings.metrics_auth)
-        auth.enable(app, settings.auth_token_file, settings.base_path, protected)
-        spec = with_bearer_auth(spec, {route.operation for route in protected if route.operation})
-        swagger = with_bearer_auth(
-            swagger, {route.operation for route in protected if route.operation}
-        )
+        auth.protect(app, authenticator, settings.base_path, protected)
+        operations = {route.operation for route in protected if route.operation}
+        spec = with_bearer_auth(spec, operations, authenticator.credentials)
+        swagger = with_bearer_auth(swagger, operations, authenticator.credentials)
     app[SPEC] = json.dumps(spec).encode()
     app[SWAGGER] = json.dumps(swagger).encode()
     app[TRAININGS] = TrainingManager(
@@ -87,7 +91,7 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     return app
 
 
-def _middlewares(settings: Settings) -> list[Middleware]:
+def _middlewares(settings: Settings, authenticator: Authenticator | None) -> list[Middleware]:
     """Outermost first; one with nothing to do under ``settings`` is left out.
 
     The request id is set before anything logs, and the access log and metrics see the
@@ -100,7 +104,7 @@ def _middlewares(settings: Settings) -> list[Middleware]:
         *([cors_middleware] if settings.cors_origins else []),
         error_middleware,
         guard(settings),
-        *([auth_middleware] if settings.auth_token_file is not None else []),
+        *([auth_middleware] if authenticator is not None else []),
     ]
 
 

@@ -1,128 +1,80 @@
-"""Bearer tokens (``--auth-token-file``): who may use the model routes.
+"""Access control: the routes that need credentials, and the authenticator that checks them.
 
-The token file holds one token a line; blank lines and ``#`` comments are skipped. It
-is read at start-up and again on SIGHUP (a file that cannot be read then keeps the
-tokens in force). Tokens are compared in constant time, each of them every time.
+A route says whether it needs credentials (``Route.protected``: predict, infer, the
+trainings, their records and logs, the model store; ``/metrics`` with
+``--metrics-auth``). The options choose at most one authenticator (``AUTHENTICATORS``;
+today bearer tokens from ``--auth-token-file``, ``web/tokens.py``); without one every
+route is open. With one, a request to a protected route that it does not allow is
+a 401 with its challenge. Open: the API index, the model list and descriptions, health,
+readiness, the spec documents and the UI.
 
-Protected: every route under ``/v2/models/{model_id}/`` (predict, train, the training
-records, their logs, cancel) and ``/metrics`` with ``--metrics-auth``. Open: the API
-index, the model list and descriptions, health, the spec documents and the UI.
+Another way to authenticate (OIDC/JWT...) is one module with an ``Authenticator``
+(``web/authenticator.py``) and its option, listed below.
 """
 
 from __future__ import annotations
 
-import hmac
-import logging
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from deepaas_lite.web import reloads
-from deepaas_lite.web.routes import MODEL, Route
+from deepaas_lite.config import Settings
+from deepaas_lite.http_errors import UNAUTHORIZED, WWW_AUTHENTICATE
+from deepaas_lite.web import tokens
+from deepaas_lite.web.authenticator import Authenticator, AuthSetupError
+from deepaas_lite.web.routes import METRICS, Route
 
-LOG = logging.getLogger(__name__)
+__all__ = ["AUTHENTICATORS", "AuthSetupError", "Authenticator", "from_settings"]
 
-CHALLENGE = 'Bearer realm="deepaas-lite"'
+# Each reads its own option; ``None`` when that option is not set.
+AUTHENTICATORS: tuple[Callable[[Settings], Authenticator | None], ...] = (tokens.from_settings,)
 
-
-class TokenFileError(Exception):
-    """The token file cannot be read or holds no token."""
-
-
-def read_tokens(path: Path) -> tuple[bytes, ...]:
-    """The tokens in ``path``; ``TokenFileError`` when unreadable or empty."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a BOM some editors write is no token
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TokenFileError(f"cannot read the token file {path}: {exc}") from exc
-    tokens = []
-    for line in text.splitlines():
-        token = line.split("#", 1)[0].strip()
-        if token:
-            tokens.append(token.encode())
-    if not tokens:
-        raise TokenFileError(f"the token file {path} holds no token")
-    return tuple(tokens)
-
-
-class Tokens:
-    """The tokens in force, read from a file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._tokens = read_tokens(path)
-
-    def __len__(self) -> int:
-        return len(self._tokens)
-
-    def reload(self) -> None:
-        """Read the file again; on failure, keep the tokens in force and log why."""
-        try:
-            self._tokens = read_tokens(self.path)
-        except TokenFileError as exc:
-            LOG.error("Tokens not reloaded, %d kept: %s", len(self._tokens), exc)
-            return
-        LOG.info("Tokens reloaded from %s: %d token(s)", self.path, len(self._tokens))
-
-    def accepts(self, authorization: str | None) -> bool:
-        """Whether an ``Authorization`` header value carries one of the tokens."""
-        if authorization is None:
-            return False
-        scheme, _, credentials = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        given = credentials.strip().encode()
-        found = False
-        for token in self._tokens:  # no early exit: the time does not tell which matched
-            found |= hmac.compare_digest(given, token)
-        return found
-
-
-TOKENS = web.AppKey("tokens", Tokens)
+AUTHENTICATOR = web.AppKey[Authenticator]("authenticator")
 PROTECTED = web.AppKey("protected_paths", frozenset[str])
 
 
+def from_settings(settings: Settings) -> Authenticator | None:
+    """The authenticator the options ask for; ``None``: every route is open."""
+    chosen = [found for factory in AUTHENTICATORS if (found := factory(settings)) is not None]
+    if len(chosen) > 1:
+        raise AuthSetupError("more than one way to authenticate is configured; choose one")
+    return chosen[0] if chosen else None
+
+
 def protected_routes(routes: Iterable[Route], metrics_auth: bool = False) -> list[Route]:
-    """The routes that need a token: the model's own ones, ``/metrics`` if asked."""
-    return [
-        route
-        for route in routes
-        if route.path.startswith(MODEL + "/") or (metrics_auth and route.path == "/metrics")
-    ]
+    """The routes that need credentials: the protected ones, ``/metrics`` if asked."""
+    return [route for route in routes if route.protected or (metrics_auth and route.doc is METRICS)]
 
 
-def enable(
-    app: web.Application, tokens_file: Path, base_path: str, routes: Iterable[Route]
+def protect(
+    app: web.Application, authenticator: Authenticator, base_path: str, routes: Iterable[Route]
 ) -> None:
-    """Require a token on ``routes`` of ``app`` (``auth_middleware``); SIGHUP reloads."""
-    app[TOKENS] = Tokens(tokens_file)
+    """Have ``authenticator`` check ``routes`` of ``app`` (``auth_middleware``)."""
+    app[AUTHENTICATOR] = authenticator
     paths = set()
     for route in routes:
         full = base_path + route.path
         paths.update({full, full + "/"})
     app[PROTECTED] = frozenset(paths)
-    reloads.register(app, app[TOKENS].reload)
+    authenticator.attach(app)
 
 
-def _needs_token(request: web.Request) -> bool:
+def _needs_credentials(request: web.Request) -> bool:
     resource = request.match_info.route.resource
     return resource is not None and resource.canonical in request.app[PROTECTED]
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """A protected route without a valid token is a 401 (when tokens are configured)."""
-    tokens = request.app.get(TOKENS)
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A protected route without credentials the authenticator allows is a 401."""
+    authenticator = request.app.get(AUTHENTICATOR)
     if (
-        tokens is not None
-        and _needs_token(request)
-        and not tokens.accepts(request.headers.get("Authorization"))
+        authenticator is not None
+        and _needs_credentials(request)
+        and not authenticator.allows(request)
     ):
         raise web.HTTPUnauthorized(
-            text="A valid bearer token is required (Authorization: Bearer <token>)",
-            headers={"WWW-Authenticate": CHALLENGE},
+            text=UNAUTHORIZED.example, headers={WWW_AUTHENTICATE: authenticator.challenge}
         )
-    response: web.StreamResponse = await handler(request)
-    return response
+    return await handler(request)

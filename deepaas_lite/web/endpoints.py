@@ -15,25 +15,17 @@ from aiohttp import web
 
 from deepaas_lite import exceptions
 from deepaas_lite.config import Settings
-from deepaas_lite.web.routes import Handler, Route
-
-PREDICT = frozenset({"predict", "infer", "version_infer"})
-TRAIN = frozenset({"train", "trainings", "training", "cancel", "log"})
-DOCS = frozenset({"/swagger.json", "/openapi.json", "/ui", "/api"})
-
-
-def _switch(route: Route) -> str | None:
-    """The option that covers ``route``, if any."""
-    if route.operation in PREDICT:
-        return "predict-endpoint"
-    if route.operation in TRAIN:
-        return "train-endpoint"
-    if route.path in DOCS:
-        return "doc-endpoint"
-    return None
+from deepaas_lite.web.routes import (
+    DOC_SWITCH,
+    PREDICT_SWITCH,
+    TRAIN_SWITCH,
+    Handler,
+    Route,
+    Switch,
+)
 
 
-def _disabled(option: str) -> Handler:
+def _disabled(option: Switch) -> Handler:
     what = option.removesuffix("-endpoint")
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -46,16 +38,15 @@ def _disabled(option: str) -> Handler:
 
 def enabled_routes(routes: Iterable[Route], settings: Settings) -> list[Route]:
     """``routes`` with those of disabled endpoints answering 404, undocumented."""
-    off = {
-        "predict-endpoint": not settings.predict_endpoint,
-        "train-endpoint": not settings.train_endpoint,
-        "doc-endpoint": not settings.doc_endpoint,
+    off: dict[Switch, bool] = {
+        PREDICT_SWITCH: not settings.predict_endpoint,
+        TRAIN_SWITCH: not settings.train_endpoint,
+        DOC_SWITCH: not settings.doc_endpoint,
     }
     out = []
     for route in routes:
-        option = _switch(route)
-        if option is not None and off[option]:
+        if route.switch is not None and off[route.switch]:
             disabled = (exceptions.EndpointDisabled,)
-            route = replace(route, handler=_disabled(option), doc=None, raises=disabled)
+            route = replace(route, handler=_disabled(route.switch), doc=None, raises=disabled)
         out.append(route)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from aiohttp import web
 
@@ -31,6 +32,12 @@ from deepaas_lite.web.keys import OPEN_INFERENCE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# DEEPaaS's endpoint switches (--nopredict-endpoint ...), by the option's name.
+Switch = Literal["predict-endpoint", "train-endpoint", "doc-endpoint"]
+PREDICT_SWITCH: Switch = "predict-endpoint"
+TRAIN_SWITCH: Switch = "train-endpoint"
+DOC_SWITCH: Switch = "doc-endpoint"
+
 
 @dataclass(frozen=True)
 class Route:
@@ -41,6 +48,9 @@ class Route:
     handler answers with (declared next to it, as ``ERRORS``); the documents list
     their statuses, with the middlewares' refusals (``errors``). ``open_inference``:
     a route of the Open Inference Protocol, whose error answers also carry ``"error"``.
+    ``protected``: it needs credentials when the server has an authenticator
+    (``web/auth.py``). ``switch``: the endpoint option that can turn it off
+    (``web/endpoints.py``).
     """
 
     method: str
@@ -49,6 +59,8 @@ class Route:
     doc: Operation | None = None
     raises: tuple[type[exceptions.DeepaasError], ...] = ()
     open_inference: bool = False
+    protected: bool = False
+    switch: Switch | None = None
 
     @property
     def operation(self) -> str | None:
@@ -106,28 +118,99 @@ ROUTES: list[Route] = [
     Route("GET", "/v2", inference.get_v2, VERSION, open_inference=True),
     Route("GET", "/v2/models", models.list_models, MODELS),
     Route("GET", MODEL, inference.get_model, MODEL_INFO, models.ERRORS, open_inference=True),
-    Route("POST", MODEL + "/predict", predict.predict, PREDICT, predict.ERRORS),
-    Route("POST", MODEL + "/train", train.start_training, TRAIN, train.START_ERRORS),
-    Route("GET", MODEL + "/train", train.list_trainings, TRAININGS, train.LIST_ERRORS),
-    Route("GET", TRAINING, train.get_training, GET_TRAINING, train.RECORD_ERRORS),
-    Route("DELETE", TRAINING, train.cancel_training, CANCEL, train.DELETE_ERRORS),
-    Route("GET", TRAINING + "/log", train.training_log, LOG, train.RECORD_ERRORS),
-    Route("GET", MODEL + "/store", store.get_store, STORE, store.STORE_ERRORS),
-    Route("PUT", MODEL + "/store/current", store.make_current, MAKE_CURRENT, store.CURRENT_ERRORS),
+    Route(
+        "POST",
+        MODEL + "/predict",
+        predict.predict,
+        PREDICT,
+        predict.ERRORS,
+        protected=True,
+        switch=PREDICT_SWITCH,
+    ),
+    Route(
+        "POST",
+        MODEL + "/train",
+        train.start_training,
+        TRAIN,
+        train.START_ERRORS,
+        protected=True,
+        switch=TRAIN_SWITCH,
+    ),
+    Route(
+        "GET",
+        MODEL + "/train",
+        train.list_trainings,
+        TRAININGS,
+        train.LIST_ERRORS,
+        protected=True,
+        switch=TRAIN_SWITCH,
+    ),
+    Route(
+        "GET",
+        TRAINING,
+        train.get_training,
+        GET_TRAINING,
+        train.RECORD_ERRORS,
+        protected=True,
+        switch=TRAIN_SWITCH,
+    ),
+    Route(
+        "DELETE",
+        TRAINING,
+        train.cancel_training,
+        CANCEL,
+        train.DELETE_ERRORS,
+        protected=True,
+        switch=TRAIN_SWITCH,
+    ),
+    Route(
+        "GET",
+        TRAINING + "/log",
+        train.training_log,
+        LOG,
+        train.RECORD_ERRORS,
+        protected=True,
+        switch=TRAIN_SWITCH,
+    ),
+    Route("GET", MODEL + "/store", store.get_store, STORE, store.STORE_ERRORS, protected=True),
+    Route(
+        "PUT",
+        MODEL + "/store/current",
+        store.make_current,
+        MAKE_CURRENT,
+        store.CURRENT_ERRORS,
+        protected=True,
+    ),
     Route("GET", HEALTH + "live", health.live, LIVE, open_inference=True),
     Route("GET", HEALTH + "ready", health.ready, READY, health.ERRORS, open_inference=True),
     Route("GET", MODEL + "/ready", inference.model_ready, MODEL_READY, _READY_ERRORS, True),
-    Route("POST", MODEL + "/infer", inference.infer, INFER, _INFER_ERRORS, True),
+    Route(
+        "POST",
+        MODEL + "/infer",
+        inference.infer,
+        INFER,
+        _INFER_ERRORS,
+        open_inference=True,
+        protected=True,
+        switch=PREDICT_SWITCH,
+    ),
     Route("GET", VERSIONED, inference.get_model, VERSION_INFO, inference.METADATA_ERRORS, True),
     Route("GET", VERSIONED + "/ready", inference.model_ready, VERSION_READY, _READY_ERRORS, True),
     Route(
-        "POST", VERSIONED + "/infer", inference.infer, VERSION_INFER, inference.INFER_ERRORS, True
+        "POST",
+        VERSIONED + "/infer",
+        inference.infer,
+        VERSION_INFER,
+        inference.INFER_ERRORS,
+        open_inference=True,
+        protected=True,
+        switch=PREDICT_SWITCH,
     ),
     Route("GET", "/metrics", metrics.metrics, METRICS),
-    Route("GET", "/swagger.json", documents.swagger),
-    Route("GET", "/openapi.json", documents.openapi),
-    Route("GET", "/ui", ui.page),
-    Route("GET", "/api", ui.redirect),
+    Route("GET", "/swagger.json", documents.swagger, switch=DOC_SWITCH),
+    Route("GET", "/openapi.json", documents.openapi, switch=DOC_SWITCH),
+    Route("GET", "/ui", ui.page, switch=DOC_SWITCH),
+    Route("GET", "/api", ui.redirect, switch=DOC_SWITCH),
     Route("GET", "/app", webapp.page),
     Route("GET", "/app/static/{name}", webapp.asset),
 ]

@@ -166,11 +166,11 @@ def test_an_unusable_token_file_stops_the_start(
 
 
 def test_exposure_warning() -> None:
-    assert exposure_warning("127.0.0.1", None) is None
-    assert exposure_warning("localhost", None) is None
-    assert exposure_warning("::1", None) is None
-    assert exposure_warning("0.0.0.0", Path("tokens")) is None
-    warning = exposure_warning("0.0.0.0", None)
+    assert exposure_warning("127.0.0.1", False) is None
+    assert exposure_warning("localhost", False) is None
+    assert exposure_warning("::1", False) is None
+    assert exposure_warning("0.0.0.0", True) is None
+    warning = exposure_warning("0.0.0.0", False)
     assert warning is not None and "--auth-token-file" in warning
 
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
-from deepaas_lite.web.auth import TokenFileError, Tokens, read_tokens
+from deepaas_lite.web.tokens import TokenFileError, Tokens, read_tokens
 from tests.conftest import ClientFactory
 from tests.e2e.server import Server, running
 
