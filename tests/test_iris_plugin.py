@@ -36,7 +36,7 @@ def _schema(fields: dict[str, Any]) -> Schema:
 
 
 def test_predict_before_training_says_to_train(model_dir: Path) -> None:
-    with pytest.raises(plugin.ModelNotTrainedError, match="train/ first"):
+    with pytest.raises(plugin.ModelNotTrainedError, match="train it first"):
         plugin.predict(data=SETOSA)
     assert isinstance(plugin.ModelNotTrainedError("x"), deepaas_lite.ModelNotReady)
 
@@ -185,8 +185,8 @@ async def test_predict_before_training_is_503_and_not_logged_as_an_error(
     body = await response.json()
     assert response.status == 503
     assert body["code"] == 503
-    assert "train/ first" in body["message"]
-    mine = [r for r in caplog.records if "train/ first" in r.getMessage()]
+    assert "train it first" in body["message"]
+    mine = [r for r in caplog.records if "train it first" in r.getMessage()]
     assert mine, "the refusal is logged"
     assert all(r.levelno < logging.ERROR and r.exc_info is None for r in mine), [
         (r.levelname, r.getMessage()) for r in mine

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import shutil
+import shlex
 import sys
 import uuid
 from collections.abc import Sequence
@@ -89,11 +89,17 @@ def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=text, description=text, allow_abbrev=False)
+        return commands.add_parser(
+            name,
+            help=text,
+            description=text,
+            allow_abbrev=False,
+            formatter_class=schema_arguments.Formatter,
+        )
 
-    command("get_metadata", "Print the model's metadata as JSON.")
-    schema = command("schema", "Print the model's arguments as JSON Schema.")
-    schema.add_argument(
+    metadata = command("get_metadata", "Print the model's metadata as JSON.")
+    schema_command = command("schema", "Print the model's arguments as JSON Schema.")
+    schema_command.add_argument(
         "which",
         nargs="?",
         choices=["predict", "train"],
@@ -109,6 +115,20 @@ def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
     if model is not None:
         schema_arguments.add_options(predict, model.predict_schema)
         schema_arguments.add_options(train, model.train_schema)
+    for sub, schema in [
+        (predict, None if model is None else model.predict_schema),
+        (train, None if model is None else model.train_schema),
+        (schema_command, None),
+        (metadata, None),
+    ]:
+        keys = (
+            () if schema is None else (model_args.data_key(*item) for item in schema.fields.items())
+        )
+        if "output" not in keys:
+            # --output after the command too, unless the model has an argument of that name.
+            sub.add_argument(
+                "--output", metavar="FILE", default=argparse.SUPPRESS, help="As before the command."
+            )
     return parser
 
 
@@ -166,7 +186,7 @@ def run(argv: Sequence[str]) -> Result:
     known, _ = first.parse_known_args(argv)
     files = plugin_files.parse_all(known.plugin)
     plugin_files.export(files)
-    model_store.export(Path(known.state_dir).expanduser())
+    model_store.export(Path(known.state_dir).expanduser() / "models")
     name = known.model_name or (next(iter(files)) if len(files) == 1 else None)
     model = loading.load_model(name) if name else None
     namespace = _parser(model).parse_args(argv)
@@ -179,8 +199,14 @@ def run(argv: Sequence[str]) -> Result:
     kwargs = _arguments(model, namespace.command, namespace)
     if namespace.command == "train":
         return Result(_train(model, kwargs), target=target)
-    model.warm()
-    output = model.predict(kwargs)
+    try:
+        model.warm()
+        output = model.predict(kwargs)
+    except exceptions.ModelNotReady as exc:
+        if not model.can_train:
+            raise
+        hint = shlex.join(["deepaas-cli", *_model_options(known), "train"])
+        raise exceptions.ModelNotReady(f"{exc.message}\ntrain it with: {hint}") from exc
     media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
     if media_type == JSON:
         output = model.validate_output(output)
@@ -204,43 +230,73 @@ def _train(model: ModelWrapper, kwargs: dict[str, Any]) -> Any:
     return output
 
 
-def _write_raw(output: Any, out: IO[bytes]) -> None:
-    """bytes, text (never read as a path), an open binary file or a ``Path``."""
+def _model_options(known: argparse.Namespace) -> list[str]:
+    """The options that chose the model, to show a command for the same model."""
+    chosen = [part for path in known.plugin for part in ("--plugin", path)]
+    if known.model_name:
+        chosen += ["--model-name", known.model_name]
+    if known.state_dir != DEFAULT_STATE_DIR:
+        chosen += ["--state-dir", known.state_dir]
+    return chosen
+
+
+def _write_raw(output: Any, out: IO[bytes]) -> bytes:
+    """bytes, text (never read as a path), an open binary file or a ``Path``; returns
+    the last byte written (``b""`` when none)."""
     if isinstance(output, bytes | bytearray | memoryview):
-        out.write(bytes(output))
-    elif isinstance(output, str):
-        out.write(output.encode())
-    elif isinstance(output, Path):
-        with output.open("rb") as f:
-            shutil.copyfileobj(f, out)
-    elif isinstance(output, io.IOBase) or hasattr(output, "read"):
+        data = bytes(output)
+        out.write(data)
+        return data[-1:]
+    if isinstance(output, str):
+        data = output.encode()
+        out.write(data)
+        return data[-1:]
+    if isinstance(output, Path):
+        output = output.open("rb")
+    if isinstance(output, io.IOBase) or hasattr(output, "read"):
+        last = b""
         with output:
             while chunk := output.read(1 << 16):
-                out.write(chunk.encode() if isinstance(chunk, str) else chunk)
-    else:
-        raise exceptions.InvalidResponse(
-            f"A non-JSON answer must be bytes, str, a binary file or a path, "
-            f"not {type(output).__name__}"
-        )
+                data = chunk.encode() if isinstance(chunk, str) else chunk
+                out.write(data)
+                last = data[-1:]
+        return last
+    raise exceptions.InvalidResponse(
+        f"A non-JSON answer must be bytes, str, a binary file or a path, "
+        f"not {type(output).__name__}"
+    )
 
 
 def write(result: Result) -> None:
-    """JSON (with a final newline) or the raw answer, to its target or standard output."""
+    """JSON or the raw answer, to its target or standard output.
+
+    At a terminal, JSON is indented with its text as is (not \\u-escaped), and text
+    ends with a newline; elsewhere (a pipe, a file), JSON is one line and the answer
+    is written as the model gave it.
+    """
     with ExitStack() as stack:
         if result.target is None:
             sys.stdout.flush()
             out: IO[bytes] = sys.stdout.buffer
+            terminal = sys.stdout.isatty()
         else:
             out = stack.enter_context(open(result.target, "wb"))
+            terminal = False
         if result.media_type == JSON:
-            out.write((dumps(result.output) + "\n").encode())
+            text = dumps(result.output)
+            if terminal:
+                text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            out.write((text + "\n").encode())
         else:
-            _write_raw(result.output, out)
+            last = _write_raw(result.output, out)
+            if terminal and result.media_type.startswith("text/") and last not in (b"", b"\n"):
+                out.write(b"\n")
         out.flush()
 
 
 def _error(message: str) -> None:
-    print(f"deepaas-cli: {message}", file=sys.stderr)
+    for line in message.splitlines() or [""]:
+        print(f"deepaas-cli: {line}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,8 @@ import argparse
 import json
 import mimetypes
 import os
-from collections.abc import Mapping
+import weakref
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
@@ -122,6 +123,8 @@ def _default(field: fields.Field[Any]) -> str | None:
         return "true" if default else "false"
     if default is None:
         return "none"
+    if isinstance(default, str) and not default:
+        return '""'  # not an empty "default: "
     return json.dumps(default) if isinstance(default, dict | list) else str(default)
 
 
@@ -156,17 +159,48 @@ def _metavar(field: fields.Field[Any]) -> str:
     return _type_name(field).upper().replace(" ", "_").replace("-", "_")
 
 
+_SHOWN_REQUIRED: weakref.WeakSet[argparse.Action] = weakref.WeakSet()
+
+
+class Formatter(argparse.HelpFormatter):
+    """Usage shows a required argument without brackets, as required.
+
+    argparse itself does not require it: ``--input-json`` may give it, and a missing
+    one is reported with the other invalid arguments.
+    """
+
+    def _format_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None,
+    ) -> str:
+        actions = list(actions)
+        shown = [action for action in actions if action in _SHOWN_REQUIRED]
+        for action in shown:
+            action.required = True
+        try:
+            return super()._format_usage(usage, actions, groups, prefix)
+        finally:
+            for action in shown:
+                action.required = False
+
+
 def add_options(parser: argparse.ArgumentParser, schema: Schema) -> None:
-    """One ``--<name>`` option per argument of ``schema``."""
+    """One ``--<name>`` option per argument of ``schema``; the required ones apart."""
+    required = parser.add_argument_group("required arguments (here or in --input-json)")
     for name, field in schema.fields.items():
         key = model_args.data_key(name, field)
-        parser.add_argument(
+        action = (required if field.required else parser).add_argument(
             f"--{key}",
             dest=DEST_PREFIX + key,
             action="append" if _is_list(field) else "store",
             metavar=_metavar(field),
             help=help_text(field),
         )
+        if field.required:
+            _SHOWN_REQUIRED.add(action)
 
 
 def from_namespace(schema: Schema, namespace: argparse.Namespace) -> dict[str, Any]:

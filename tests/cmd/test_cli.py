@@ -279,3 +279,125 @@ def test_json_schema_bounds_and_nullable_are_json_schema_s() -> None:
     assert list(validator.iter_errors({"ratio": 0.5, "low": 0.1, "maybe": None})) == []
     for bad in [{"ratio": 1}, {"low": 0}, {"maybe": "x"}]:
         assert list(validator.iter_errors(bad)), bad
+
+
+def _at_a_terminal(*argv: str) -> str:
+    """deepaas-cli run with its standard output on a terminal (a pseudo-terminal), as a
+    person sees it; the terminal's CR LF read back as LF."""
+    import os
+    import pty
+
+    main, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "deepaas_lite.cmd.cli", *argv],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    finally:
+        os.close(main)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def _piped(*argv: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepaas_lite.cmd.cli", *argv],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    return proc.stdout.decode()
+
+
+def test_json_is_pretty_utf8_at_a_terminal_and_one_line_when_piped() -> None:
+    argv = ["--model-name", "echo", "predict", "--data", "1", "--label", "größe"]
+    shown = _at_a_terminal(*argv)
+    assert '\n  "label": "größe",\n' in shown, shown
+    assert json.loads(shown)["label"] == "größe"
+    piped = _piped(*argv)
+    assert piped.count("\n") == 1 and piped.endswith("\n")
+    assert json.loads(piped) == json.loads(shown)
+
+
+def test_raw_text_ends_with_a_newline_at_a_terminal_only() -> None:
+    argv = ["--model-name", "echo", "predict", "--data", "1", "--accept", "text/plain"]
+    shown = _at_a_terminal(*argv)
+    assert shown.endswith("}\n") and json.loads(shown)["data"] == [1.0]
+    assert _piped(*argv).endswith("}")  # as the model returned it
+
+
+def test_not_trained_yet_names_the_cli_command(tmp_path: Path) -> None:
+    plugin = tmp_path / "untrained.py"
+    plugin.write_text(
+        "import deepaas_lite\n"
+        "def train(): return {}\n"
+        "def predict(): raise deepaas_lite.ModelNotReady('not trained yet: train it first')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepaas_lite.cmd.cli", "--plugin", str(plugin), "predict"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "deepaas-cli: not trained yet: train it first",
+        f"deepaas-cli: train it with: deepaas-cli --plugin {plugin} train",
+    ]
+
+
+def test_iris_not_trained_yet_names_the_cli_command(tmp_path: Path) -> None:
+    argv = ["--model-name", "iris-deepaas", "--state-dir", str(tmp_path)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepaas_lite.cmd.cli", *argv, "predict", *["--data", "1"] * 4],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "POST" not in proc.stderr and "train it first" in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        f"deepaas-cli: train it with: deepaas-cli --model-name iris-deepaas "
+        f"--state-dir {tmp_path} train"
+    )
+
+
+def test_required_arguments_show_as_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--model-name", "echo", "predict", "--help"])
+    text = capsys.readouterr().out
+    usage = " ".join(text.split("\n\n")[0].split())
+    assert "--data FLOAT" in usage and "[--data FLOAT]" not in usage, usage
+    assert "[--mode {plain,upper}]" in usage
+    required = text.split("required arguments (here or in --input-json):\n")[1]
+    assert required.split("\n\n")[0].split()[0:2] == ["--data", "FLOAT"], text
+    # Still given by --input-json, or reported with the other invalid ones.
+    assert cli.main(["--model-name", "echo", "predict", "--count", "99"]) == 2
+    assert set(json.loads(capsys.readouterr().err)["errors"]) == {"data", "count"}
+
+
+def test_output_after_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.json"
+    argv = ["--model-name", "echo", "predict", "--data", "1", "--output", str(out)]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out == ""
+    assert json.loads(out.read_text())["data"] == [1.0]
+
+
+def test_an_empty_string_default_is_shown_quoted(capsys: pytest.CaptureFixture[str]) -> None:
+    from deepaas_lite.cmd import schema_arguments
+
+    text = schema_arguments.help_text(fields.Str(load_default=""))
+    assert text == '[str; default: ""]'

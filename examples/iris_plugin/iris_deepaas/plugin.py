@@ -123,7 +123,7 @@ def _current_model(path: Path | None = None) -> Any:
         st = path.stat()
     except FileNotFoundError:
         raise ModelNotTrainedError(
-            f"No trained model yet (looked for {path}): POST /v2/models/{MODEL_ID}/train/ first"
+            f"No trained model yet (looked for {path}): train it first"
         ) from None
     with _lock:
         loaded = _loaded.get(str(path))
