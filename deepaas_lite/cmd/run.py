@@ -16,6 +16,7 @@ from deepaas_lite.model import loading, plugin_files
 from deepaas_lite.model import store as model_store
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training import state as training_state
+from deepaas_lite.web import webhooks
 from deepaas_lite.web.authenticator import Authenticator
 
 LOG = logging.getLogger("deepaas_lite")
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         context = serve.ssl_context(conf.ssl_certfile, conf.ssl_keyfile)
         app = create_app(models, settings)
-    except (serve.StartupError, auth.AuthSetupError) as exc:
+    except (serve.StartupError, auth.AuthSetupError, webhooks.WebhookSetupError) as exc:
         print(f"deepaas-run: {exc}", file=sys.stderr)
         return 2
 

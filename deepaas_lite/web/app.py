@@ -23,13 +23,22 @@ from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi.openapi3 import ServingInfo, build_openapi3
 from deepaas_lite.openapi.security import with_bearer_auth
 from deepaas_lite.openapi.swagger2 import build_swagger2
+from deepaas_lite.predictions.manager import PredictionJobManager
 from deepaas_lite.training.manager import TrainingManager
-from deepaas_lite.web import auth, inference, protections, reloads, ui
+from deepaas_lite.web import auth, inference, protections, reloads, ui, webhooks
 from deepaas_lite.web.access_log import ACCESS_LOG
 from deepaas_lite.web.auth import Authenticator, auth_middleware
 from deepaas_lite.web.endpoints import enabled_routes
 from deepaas_lite.web.errors import error_middleware
-from deepaas_lite.web.keys import MODELS, PREDICTORS, SETTINGS, SPEC, SWAGGER, TRAININGS
+from deepaas_lite.web.keys import (
+    MODELS,
+    PREDICTION_JOBS,
+    PREDICTORS,
+    SETTINGS,
+    SPEC,
+    SWAGGER,
+    TRAININGS,
+)
 from deepaas_lite.web.metrics import METRICS, REQUEST_METRICS, Metrics
 from deepaas_lite.web.observed import observing
 from deepaas_lite.web.origins import cors_middleware, guard
@@ -80,12 +89,26 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         executor=executors.get(settings.train_executor).jobs(),
     )
     app[PREDICTORS] = {}
+    app[PREDICTION_JOBS] = PredictionJobManager(
+        served,
+        settings.state_dir,
+        lambda model_id: app[PREDICTORS][model_id],
+        workers=settings.predict_jobs_workers,
+        history=settings.prediction_history,
+        queue_max=settings.predict_jobs_max,
+        output_max_bytes=settings.prediction_output_max_bytes,
+        notifier=webhooks.from_settings(
+            settings.webhook_allowed_hosts,
+            None if settings.webhook_secret_file is None else str(settings.webhook_secret_file),
+        ),
+    )
     app[inference.SIGNATURES] = inference.signatures(served)
     add_routes(app, settings.base_path, routes)
     if settings.doc_endpoint:
         ui.add_static(app, settings.base_path)
     app.cleanup_ctx.append(_predictors)
     app.cleanup_ctx.append(_trainings)
+    app.cleanup_ctx.append(_prediction_jobs)
     app.cleanup_ctx.append(reloads.reload_on_sighup)
     protections.protect(app)
     return app
@@ -178,3 +201,14 @@ async def _trainings(app: web.Application) -> AsyncIterator[None]:
     await manager.start()
     yield
     await manager.close()
+
+
+async def _prediction_jobs(app: web.Application) -> AsyncIterator[None]:
+    """After the predictors (the jobs run on them), before them at the stop."""
+    manager = app[PREDICTION_JOBS]
+    await manager.start()
+    yield
+    await manager.close()
+    notifier = manager.notifier
+    if isinstance(notifier, webhooks.Webhooks):
+        await notifier.close()

@@ -12,6 +12,7 @@ from deepaas_lite import exceptions, http_errors
 from deepaas_lite.http_errors import Meaning
 from deepaas_lite.openapi import inference as oip
 from deepaas_lite.openapi import openapi3, swagger2
+from deepaas_lite.openapi import prediction_jobs as jobs_doc
 from deepaas_lite.openapi import store as store_doc
 from deepaas_lite.openapi.operation import Operation
 from deepaas_lite.web import (
@@ -22,6 +23,7 @@ from deepaas_lite.web import (
     metrics,
     models,
     predict,
+    prediction_jobs,
     store,
     train,
     ui,
@@ -83,6 +85,7 @@ class Route:
 MODEL = "/v2/models/{model_id}"
 HEALTH = "/v2/health/"
 TRAINING = MODEL + "/train/{uuid}"
+PREDICTION = MODEL + "/predictions/{uuid}"
 VERSIONED = MODEL + "/versions/{version}"
 
 VERSIONS = Operation("versions", "List the API versions", openapi3.versions)
@@ -95,6 +98,12 @@ TRAININGS = Operation("trainings", "List trainings", openapi3.trainings)
 GET_TRAINING = Operation("training", "Get a training", openapi3.training)
 CANCEL = Operation("cancel", "Cancel or remove a training", openapi3.cancel)
 LOG = Operation("log", "Read a training's log", openapi3.log)
+JOBS = Operation("prediction_jobs", "List prediction jobs", jobs_doc.jobs)
+GET_JOB = Operation("prediction_job", "Get a prediction job", jobs_doc.job)
+JOB_OUTPUT = Operation("prediction_output", "Get a prediction job's output", jobs_doc.output)
+DELETE_JOB = Operation(
+    "delete_prediction_job", "Cancel or remove a prediction job", jobs_doc.delete
+)
 STORE = Operation("store", "List the model's versions", store_doc.store, store_doc.store_swagger2)
 MAKE_CURRENT = Operation(
     "make_current",
@@ -107,11 +116,19 @@ READY = Operation("ready", "Is every model serving", openapi3.ready)
 METRICS = Operation("metrics", "Prometheus metrics", openapi3.metrics)
 MODEL_READY = oip.operation("model_ready", "Is the model ready", oip.model_ready)
 INFER = oip.operation("infer", "Infer (Open Inference Protocol)", oip.infer)
-VERSION_INFO = oip.operation("version_metadata", "Describe a version", oip.model_metadata)
-VERSION_READY = oip.operation("version_ready", "Is the version ready", oip.model_ready)
-VERSION_INFER = oip.operation("version_infer", "Infer with a version", oip.infer)
+VERSION_INFO = oip.operation(
+    "version_metadata", "Describe a version", oip.versioned(oip.model_metadata)
+)
+VERSION_READY = oip.operation(
+    "version_ready", "Is the version ready", oip.versioned(oip.model_ready)
+)
+VERSION_INFER = oip.operation("version_infer", "Infer with a version", oip.versioned(oip.infer))
 _READY_ERRORS = (*inference.METADATA_ERRORS, exceptions.ModelNotReady)
 _INFER_ERRORS = inference.INFER_ERRORS
+
+_JOB_LIST_ERRORS = prediction_jobs.LIST_ERRORS
+_JOB_ERRORS = prediction_jobs.RECORD_ERRORS
+_OUTPUT_ERRORS = prediction_jobs.OUTPUT_ERRORS
 
 ROUTES: list[Route] = [
     Route("GET", "", versions.list_versions, VERSIONS),
@@ -171,6 +188,15 @@ ROUTES: list[Route] = [
         train.RECORD_ERRORS,
         protected=True,
         switch=TRAIN_SWITCH,
+    ),
+    *(
+        Route(method, path, handler, doc, errors, protected=True, switch=PREDICT_SWITCH)
+        for method, path, handler, doc, errors in (
+            ("GET", MODEL + "/predictions", prediction_jobs.list_jobs, JOBS, _JOB_LIST_ERRORS),
+            ("GET", PREDICTION, prediction_jobs.get_job, GET_JOB, _JOB_ERRORS),
+            ("GET", PREDICTION + "/output", prediction_jobs.job_output, JOB_OUTPUT, _OUTPUT_ERRORS),
+            ("DELETE", PREDICTION, prediction_jobs.delete_job, DELETE_JOB, _JOB_ERRORS),
+        )
     ),
     Route("GET", MODEL + "/store", store.get_store, STORE, store.STORE_ERRORS, protected=True),
     Route(

@@ -44,7 +44,7 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             client_max_body_size 100m;
-            proxy_read_timeout 1h;
+            proxy_read_timeout {read_timeout};
         }}
     }}
 }}
@@ -52,11 +52,11 @@ http {{
 
 
 @contextlib.contextmanager
-def nginx(tmp: Path, backend: int) -> Iterator[str]:
+def nginx(tmp: Path, backend: int, read_timeout: str = "1h") -> Iterator[str]:
     assert NGINX
     port = free_port()
     conf = tmp / "nginx.conf"
-    conf.write_text(CONFIG.format(tmp=tmp, port=port, backend=backend))
+    conf.write_text(CONFIG.format(tmp=tmp, port=port, backend=backend, read_timeout=read_timeout))
     process = subprocess.Popen(
         [NGINX, "-p", str(tmp), "-e", str(tmp / "error.log"), "-c", str(conf)],
         stdout=subprocess.DEVNULL,
