@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not _state_usable(settings):
         return 2
     # Before joining a cluster: its tasks and actors are told where the store is.
-    model_store.export(settings.state_dir)
+    model_store.export(settings.model_store)
     if not _executors_connected(settings):
         return 2
     try:

@@ -17,6 +17,10 @@ def _expanded(path: str) -> Path:
     return Path(path).expanduser()
 
 
+def _expanded_or_none(path: str | None) -> Path | None:
+    return None if not path else Path(path).expanduser()
+
+
 STATE_DIR = cfg.StrOpt(
     "state-dir",
     default=DEFAULT_STATE_DIR,
@@ -56,6 +60,13 @@ TRAIN_LOG_MAX_BYTES = cfg.IntOpt(
     help="Largest training log, in bytes: beyond it the log keeps its beginning and "
     "its latest output, with a line saying how much was cut. 0 means no limit.",
 )
+MODEL_STORE_DIR = cfg.StrOpt(
+    "model-store-dir",
+    help="Directory of the model store: the model versions trainings write "
+    "(deepaas_lite.model_dir()) and predictions read. On a Ray cluster of several "
+    "machines, a directory every node reads and writes under the same path (a shared "
+    "file system). Default: models/ in --state-dir.",
+)
 RESET_STATE = cfg.BoolOpt(
     "reset-state",
     default=False,
@@ -71,6 +82,7 @@ OPTS: list[cfg.Opt] = [
     TRAIN_TIMEOUT,
     TRAIN_QUEUE_MAX,
     TRAIN_LOG_MAX_BYTES,
+    MODEL_STORE_DIR,
     RESET_STATE,
 ]
 
@@ -84,3 +96,9 @@ class TrainingSettings:
     train_queue_max: int = setting(TRAIN_QUEUE_MAX)
     train_log_max_bytes: int = setting(TRAIN_LOG_MAX_BYTES)
     reset_state: bool = setting(RESET_STATE)
+    model_store_dir: Path | None = setting(MODEL_STORE_DIR, _expanded_or_none)
+
+    @property
+    def model_store(self) -> Path:
+        """Where the model store is: ``--model-store-dir``, else ``models/`` in the state."""
+        return self.model_store_dir or self.state_dir / "models"

@@ -1,7 +1,8 @@
 """The model store: each model's trained versions, and which one is current.
 
-A model's store is ``<state dir>/models/<id>/``: one directory per version under
-``versions/`` (named by the uuid of the training that wrote it), and ``store.json``,
+A model's store is ``<store>/<id>/`` (``--model-store-dir``, default
+``<state dir>/models``): one directory per version under ``versions/`` (named by the
+uuid of the training that wrote it), and ``store.json``,
 which lists the finished versions and names the current one. The server is its only
 writer; it replaces ``store.json`` atomically (a temporary file, then ``os.replace``), so
 every reader, in any process, sees the old current version or the new one.
@@ -157,9 +158,8 @@ class ModelStore:
             raise
 
 
-def export(state_dir: Path) -> Path:
-    """Tell this process and those it starts where the store is; the store's root."""
-    root = state_dir / "models"
+def export(root: Path) -> Path:
+    """Tell this process and those it starts where the store is (``root``)."""
     os.environ[ENV] = str(root)
     return root
 

@@ -203,3 +203,15 @@ def test_rollback_failures_and_deleting_versions(tmp_path: Path) -> None:
 
 def record_path(record: dict[str, Any]) -> str:
     return f"/v2/models/{MODEL}/train/{record['uuid']}"
+
+
+def test_the_store_may_live_outside_the_state_directory(tmp_path: Path) -> None:
+    store = tmp_path / "shared" / "store"
+    args = ["--state-dir", str(tmp_path / "state"), "--model-store-dir", str(store)]
+    with running([*args, "--plugin", f"{MODEL}={PLUGIN}"], tmp_path / "server.log") as server:
+        record = train(server, tag="elsewhere")
+        until("served", lambda: served(server) == record["uuid"])
+        status, body = server.json("POST", PREDICT)
+        assert status == 200, body
+        assert body["predictions"]["model_dir"] == str(store / MODEL / "versions" / record["uuid"])
+    assert not (tmp_path / "state" / "models").exists()
