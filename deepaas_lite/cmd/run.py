@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from collections.abc import Mapping, Sequence
+
+from oslo_config import cfg
 
 from deepaas_lite import __version__, config, exceptions, logs
 from deepaas_lite.cmd import serve
@@ -51,9 +54,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     oslo_log.apply(conf)
     if not _environment_usable():
         return 2
-    from deepaas_lite.web import auth  # after the check: they import webargs
-    from deepaas_lite.web.app import create_app
-
     names = model_variable.model_names(conf)
     try:
         files = plugin_files.parse_all(conf.plugin)
@@ -69,8 +69,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             conf.listen_port,
             reload.watched(files, names),
         )
+    # The port first: taken, it is one line and an exit before any plugin is imported.
+    try:
+        sock = serve.listening_socket(conf.listen_ip, conf.listen_port)
+    except OSError as exc:
+        print(serve.cannot_listen(conf.listen_ip, conf.listen_port, exc), file=sys.stderr)
+        return serve.EXIT_BIND
+    with sock:  # closed on every way out; serving closes it too
+        return _serve(conf, files, [*names, *files], sock)
+
+
+def _serve(
+    conf: cfg.ConfigOpts,
+    files: Mapping[str, plugin_files.PluginFile],
+    names: list[str],
+    sock: socket.socket,
+) -> int:
+    """Load the models, check the settings, serve on ``sock``."""
+    from deepaas_lite.web import auth  # after the environment's check: they import webargs
+    from deepaas_lite.web.app import create_app
+
     plugin_files.export(files)
-    names = [*names, *files]
     try:
         models = loading.load_models(names or None)
     except exceptions.UnknownModelNames as exc:
@@ -109,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     try:
-        return serve.run(app, conf.listen_ip, conf.listen_port, context, startup_banner)
+        return serve.run(app, conf.listen_ip, conf.listen_port, context, startup_banner, sock)
     finally:
         for executor in executors.in_use(settings):
             executor.close()

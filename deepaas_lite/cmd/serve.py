@@ -159,18 +159,26 @@ def run(
     port: int,
     context: ssl.SSLContext | None,
     banner: Callable[[int], str],
+    sock: socket.socket | None = None,
 ) -> int:
-    """Serve ``app`` until SIGTERM or SIGINT; the exit status."""
+    """Serve ``app`` until SIGTERM or SIGINT; the exit status. ``sock``: already bound
+    (``deepaas-run`` binds it before loading any model), else bound here."""
     server_log = logging.getLogger(SERVER_LOGGER)
     if not any(isinstance(f, RejectedRequests) for f in server_log.filters):
         server_log.addFilter(RejectedRequests())
-    try:
-        sock = listening_socket(host, port)
-    except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        print(f"deepaas-run: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
-        return EXIT_BIND
+    if sock is None:
+        try:
+            sock = listening_socket(host, port)
+        except OSError as exc:
+            print(cannot_listen(host, port, exc), file=sys.stderr)
+            return EXIT_BIND
     return asyncio.run(_serve(app, sock, context, banner, host))
+
+
+def cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """The one line said when ``host:port`` cannot be bound."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return f"deepaas-run: cannot listen on {host}:{port}: {reason}"
 
 
 async def _serve(

@@ -61,3 +61,35 @@ def test_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Call each model's warm() before reporting ready. (default: true)" in text
     # Options whose help already explains their default keep it as it is.
     assert "Default: every installed model. (default" not in text
+
+
+def test_a_busy_port_exits_before_any_model_starts(tmp_path: Path) -> None:
+    """The port is bound first: with it taken, no plugin is imported or made (a plugin
+    that loads its weights there took 10 s before the one-line failure)."""
+    import socket
+
+    started = tmp_path / "started"
+    plugin = tmp_path / "slow_start.py"
+    plugin.write_text(
+        "from pathlib import Path\n"
+        f"Path({str(started)!r}).write_text('imported')\n"
+        "def predict():\n    return 1\n"
+    )
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = ["--plugin", str(plugin), "--listen-port", str(port)]
+        proc = subprocess.run(
+            [deepaas_run(), *args, "--state-dir", str(tmp_path / "state")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"deepaas-run: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert not started.exists()
+    assert not (tmp_path / "state").exists()  # nor any state made
+
