@@ -3,6 +3,9 @@
     python3 benchmarks/bench_cli.py                  # 7 rounds, this Python's environment
     python3 benchmarks/bench_cli.py --rounds 15 --python /work/venv/bin/python
 
+The floor is the plugin's own work without deepaas-lite: ``python -c`` loading the
+saved SVC with joblib (scikit-learn, SciPy) and classifying the flower.
+
 Each round runs every command once, in turn (so that a busy machine slows them all
 alike); the report gives the median and the fastest of each. The iris example is
 trained first into a temporary ``DEEPAAS_IRIS_MODEL_DIR``. Then one
@@ -29,6 +32,15 @@ def _cli(python: Path) -> list[str]:
     return [str(python), "-m", "deepaas_lite.cmd.cli", "--model-name", "iris-deepaas"]
 
 
+# The plugin's own work, without deepaas-lite: load the saved SVC (which imports
+# scikit-learn, SciPy and joblib) and classify the flower. deepaas-cli predict's floor.
+_FLOOR = (
+    "import os, joblib; "
+    "model = joblib.load(os.path.join(os.environ['DEEPAAS_IRIS_MODEL_DIR'], 'iris-svc.joblib')); "
+    "print(model.predict([[5.1, 3.5, 1.4, 0.2]]))"
+)
+
+
 def _commands(python: Path) -> dict[str, list[str]]:
     cli = _cli(python)
     return {
@@ -39,6 +51,7 @@ def _commands(python: Path) -> dict[str, list[str]]:
             "-c",
             "import sklearn.svm",
         ],
+        "python -c 'joblib.load(svc); predict' (the floor)": [str(python), "-c", _FLOOR],
         "deepaas-cli get_metadata": [*cli, "get_metadata"],
         "deepaas-cli predict": [*cli, "predict", *FLOWER],
         "deepaas-cli predict --help": [*cli, "predict", "--help"],

@@ -3,7 +3,7 @@
 ``Signature`` is a model's inputs and outputs (``model/tensors.py``), worked out once.
 ``Signature.arguments`` reads a ``$inference_request`` into the keyword arguments of
 one call, or of one call per row when the inputs carry a leading batch dimension.
-``Signature.outputs`` makes a call's output tensors: the fields of the plugin's
+``Signature.tensors`` makes a call's output tensors: the fields of the plugin's
 ``schema``; else the keys of a dict whose values are all tensors; else one ``BYTES``
 tensor, ``predictions``, holding the output as JSON. No HTTP here.
 """
@@ -42,7 +42,7 @@ class Signature:
     model: ModelWrapper
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...] | None  # None: known from each output only
-    version: str | None = None  # the version served: its metadata's ``version``
+    version: str | None = None  # the plugin's own version (its metadata's)
 
     @classmethod
     def of(cls, model: ModelWrapper) -> Signature:

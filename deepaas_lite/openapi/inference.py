@@ -89,6 +89,32 @@ def operation(name: str, summary: str, build: Build) -> Operation:
     return Operation(name, summary, build, tag=TAG, deepaas=False)
 
 
+def versioned(build: Build) -> Build:
+    """``build`` for a path under ``/versions/{version}``: its parameter lists the
+    plugin's own version (the model store's current one is accepted too)."""
+
+    def build_versioned(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
+        operation = build(builder, model)
+        if operation is None:
+            return None
+        version = Signature.of(model).version
+        schema: dict[str, Any] = {"type": "string"}
+        if version is not None:
+            schema["enum"] = [version]
+        parameter = {
+            "name": "version",
+            "in": "path",
+            "required": True,
+            "schema": schema,
+            "description": "The version the model serves: the plugin's own, or the model "
+            "store's current one (a training's uuid)",
+        }
+        operation["parameters"] = [parameter, *operation.get("parameters", [])]
+        return operation
+
+    return build_versioned
+
+
 def _ok(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {
         "responses": {"200": {"description": description, "content": {JSON: {"schema": schema}}}}

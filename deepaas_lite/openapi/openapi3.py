@@ -319,13 +319,6 @@ live = _simple(_STATUS, "The server is up")
 ready = _simple(_STATUS, "Every model is warmed and serving")
 
 _PATH_PARAMETERS = {
-    "version": {
-        "name": "version",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "The model's version (its metadata's `version`)",
-    },
     "uuid": {
         "name": "uuid",
         "in": "path",
