@@ -14,6 +14,7 @@ from typing import Any
 from deepaas_lite.model.wrapper import ModelWrapper
 
 JSON = "application/json"
+CALLBACK = "Callback-URL"
 
 RECORD: dict[str, Any] = {
     "type": "object",
@@ -66,7 +67,7 @@ HEADERS: list[dict[str, Any]] = [
         "schema": {"type": "string", "enum": ["respond-async"]},
     },
     {
-        "name": "Callback-URL",
+        "name": CALLBACK,
         "in": "header",
         "required": False,
         "description": "With Prefer: respond-async, where the job's record is POSTed, "
@@ -128,3 +129,15 @@ def delete(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
     if not model.can_predict:
         return None
     return _json(RECORD, "Cancelled, or removed with its output when it had ended")
+
+
+def without_webhooks(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI 3 ``document`` of a server whose webhooks are off: no ``Callback-URL``
+    (a client that sent one would get 422)."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "parameters" in operation:
+                operation["parameters"] = [
+                    p for p in operation["parameters"] if p.get("name") != CALLBACK
+                ]
+    return document

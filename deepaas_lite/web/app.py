@@ -21,6 +21,7 @@ from deepaas_lite.engine.versions import Switcher
 from deepaas_lite.model import store as model_store
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi.openapi3 import ServingInfo, build_openapi3
+from deepaas_lite.openapi.prediction_jobs import without_webhooks
 from deepaas_lite.openapi.security import with_bearer_auth
 from deepaas_lite.openapi.swagger2 import build_swagger2
 from deepaas_lite.predictions.manager import PredictionJobManager
@@ -61,7 +62,7 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     app[SETTINGS] = settings
     served = dict(models)
     app[MODELS] = served
-    store_root = model_store.export(settings.model_store)
+    store_root = model_store.export(settings.state_dir)
     for model_id, model in served.items():
         model.attach(model_store.ModelStore(store_root, model_id))
     app[METRICS] = Metrics(app)
@@ -76,6 +77,9 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         operations = {route.operation for route in protected if route.operation}
         spec = with_bearer_auth(spec, operations, authenticator.credentials)
         swagger = with_bearer_auth(swagger, operations, authenticator.credentials)
+    notifier = webhooks.from_settings(settings.webhook_allowed_hosts, settings.webhook_secret_file)
+    if notifier is None:
+        spec = without_webhooks(spec)
     app[SPEC] = json.dumps(spec).encode()
     app[SWAGGER] = json.dumps(swagger).encode()
     app[TRAININGS] = TrainingManager(
@@ -97,10 +101,7 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         history=settings.prediction_history,
         queue_max=settings.predict_jobs_max,
         output_max_bytes=settings.prediction_output_max_bytes,
-        notifier=webhooks.from_settings(
-            settings.webhook_allowed_hosts,
-            None if settings.webhook_secret_file is None else str(settings.webhook_secret_file),
-        ),
+        notifier=notifier,
     )
     app[inference.SIGNATURES] = inference.signatures(served)
     add_routes(app, settings.base_path, routes)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -160,7 +161,9 @@ class WebhookSetupError(Exception):
     """The webhook options keep the server from starting; its message is one line."""
 
 
-def from_settings(allowed_hosts: Collection[str], secret_file: str | None) -> Webhooks | None:
+def from_settings(
+    allowed_hosts: Collection[str], secret_file: str | os.PathLike[str] | None
+) -> Webhooks | None:
     """The webhooks the options ask for: ``None`` when no host is allowed."""
     if not allowed_hosts:
         return None
@@ -169,7 +172,7 @@ def from_settings(allowed_hosts: Collection[str], secret_file: str | None) -> We
             "--webhook-allowed-host needs --webhook-secret-file (webhooks are signed)"
         )
     try:
-        signer = read_secret(secret_file)
+        signer = read_secret(os.fspath(secret_file))
     except (OSError, ValueError) as exc:
         raise WebhookSetupError(f"--webhook-secret-file {secret_file}: {exc}") from exc
     return Webhooks(allowed_hosts, signer)

@@ -280,8 +280,20 @@ async def test_both_documents_show_the_202_and_the_job_routes(client: Client, pa
     assert "202" in predict["responses"]
     headers = {p["name"] for p in predict.get("parameters", []) if p["in"] == "header"}
     if path == "/openapi.json":
-        assert {"Prefer", "Callback-URL"} <= headers
+        assert "Prefer" in headers
+        assert "Callback-URL" not in headers  # webhooks are off: it would be a 422
     else:
         assert "Prefer" not in headers  # DEEPaaS clients make an input of every parameter
     assert f"/v2/models/slow/predictions/{{uuid}}/output{slash}" in document["paths"]
     assert "delete" in document["paths"][f"/v2/models/slow/predictions/{{uuid}}{slash}"]
+
+
+async def test_callback_url_is_documented_when_webhooks_are_on(
+    make_client: Any, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("a secret")
+    client = await make_client(webhook_allowed_hosts=("127.0.0.1",), webhook_secret_file=secret)
+    document = await (await client.get("/openapi.json")).json()
+    predict = document["paths"]["/v2/models/slow/predict"]["post"]
+    assert {"Prefer", "Callback-URL"} <= {p["name"] for p in predict["parameters"]}
