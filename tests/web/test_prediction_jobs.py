@@ -297,3 +297,25 @@ async def test_callback_url_is_documented_when_webhooks_are_on(
     document = await (await client.get("/openapi.json")).json()
     predict = document["paths"]["/v2/models/slow/predict"]["post"]
     assert {"Prefer", "Callback-URL"} <= {p["name"] for p in predict["parameters"]}
+
+
+async def test_with_tokens_every_job_route_needs_one(make_client: Any, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens"
+    tokens.write_text("s3cret-token\n")
+    client = await make_client(auth_token_file=tokens)
+    good = {"Authorization": "Bearer s3cret-token"}
+    refused = await client.post("/v2/models/slow/predict/", json={"tag": "x"}, headers=ASYNC)
+    assert refused.status == 401
+    resp = await client.post(
+        "/v2/models/slow/predict/", json={"tag": "x"}, headers={**ASYNC, **good}
+    )
+    assert resp.status == 202
+    location = resp.headers["Location"]
+    for method, path in [
+        ("GET", "/v2/models/slow/predictions/"),
+        ("GET", location),
+        ("GET", location + "/output"),
+        ("DELETE", location),
+    ]:
+        assert (await client.request(method, path)).status == 401, (method, path)
+    assert (await client.get(location, headers=good)).status == 200
