@@ -46,10 +46,16 @@ TRAINING: dict[str, Any] = {
         "message": {"type": "string", "description": "Why it failed"},
         "progress": {
             "type": "object",
+            "description": "What train() reported last (report_progress); 1.0 once done",
             "properties": {
                 "fraction": {"type": "number", "minimum": 0, "maximum": 1},
                 "message": {"type": "string"},
             },
+        },
+        "request_id": {
+            "type": "string",
+            "description": "The X-Request-ID of the request that submitted the training "
+            "(its log lines carry it), not of the request reading the record",
         },
     },
 }

@@ -198,7 +198,9 @@ class Record:
         }
         if self.status is Status.ERROR and self.message is not None:
             record["message"] = self.message
-        if self.progress is not None:
+        if self.status is Status.DONE and self.progress is not None:
+            record["progress"] = {"fraction": 1.0, "message": ""}  # not its last report
+        elif self.progress is not None:
             record["progress"] = json.loads(self.progress)
         if self.request_id is not None:
             record["request_id"] = self.request_id

@@ -239,3 +239,21 @@ def test_each_kind_of_job_has_its_own_records_and_queue(store: Store) -> None:
             store.check_queue(2)
     finally:
         others.close()
+
+
+def test_a_done_training_shows_its_progress_complete(store: Store) -> None:
+    """A training that reported 0.8 "saving" last and then returned is done: its
+    progress reads 1.0, not the last value it reported. An error keeps the last value."""
+    for uuid, raised in (("ok", None), ("failed", "disk full")):
+        add(store, uuid)
+        assert store.start(uuid)
+        store.set_progress(uuid, 0.8, "saving")
+        store.save_outcome(uuid, output="{}" if raised is None else None, message=raised)
+        store.finish_from_outcome(uuid, "exited")
+    done = store.get("ok")
+    failed = store.get("failed")
+    assert done is not None and failed is not None
+    assert done.as_dict()["status"] == "done"
+    assert done.as_dict()["progress"] == {"fraction": 1.0, "message": ""}
+    assert failed.as_dict()["status"] == "error"
+    assert failed.as_dict()["progress"] == {"fraction": 0.8, "message": "saving"}
