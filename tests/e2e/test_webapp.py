@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -381,5 +382,56 @@ def test_cancel_delete_and_compare(
     page.set_viewport_size(PHONE)  # type: ignore[arg-type]
     assert not overflows(page)
     page.screenshot(path=shots / "trainings-phone.png", full_page=True)
+    assert requests.undocumented(document) == []
+    assert unexpected(page_errors) == []
+
+
+def _jobs(server: Server) -> list[dict[str, Any]]:
+    status, jobs = server.json("GET", "/v2/models/gallery/predictions/")
+    assert status == 200
+    return list(jobs)
+
+
+def test_a_long_prediction_is_a_job_that_can_be_cancelled(
+    page: Page,
+    page_errors: PageErrors,
+    server: Server,
+    requests: RequestLog,
+    document: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    open_model(page, server, "gallery", "predict")
+    before = len(_jobs(server))
+    page.get_by_label("wait_for").fill(str(tmp_path / "never"))
+    page.get_by_role("button", name="Predict", exact=True).click()
+    cancel = page.get_by_role("button", name="Cancel", exact=True)
+    expect(cancel).to_be_visible()
+    expect(page.locator(".busy .spinner")).to_be_visible()
+    for _ in range(600):  # the job reaches the plugin
+        jobs = _jobs(server)
+        if len(jobs) > before and jobs[-1]["status"] == "running":
+            break
+        time.sleep(0.05)
+    assert jobs[-1]["status"] == "running", jobs
+    cancel.click()
+    expect(page.locator("section.result .alert")).to_have_text("Cancelled.")
+    expect(cancel).to_be_hidden()
+    for _ in range(600):
+        if _jobs(server)[-1]["status"] == "cancelled":
+            break
+        time.sleep(0.05)
+    assert _jobs(server)[-1]["status"] == "cancelled"
+    (tmp_path / "never").touch()  # let the plugin's thread go
+
+    # One that ends: its output, read from the job, is rendered as a direct answer is.
+    gate = tmp_path / "gate"
+    page.get_by_label("wait_for").fill(str(gate))
+    page.get_by_role("button", name="Predict", exact=True).click()
+    expect(cancel).to_be_visible()
+    gate.touch()
+    expect(page.locator("section.result table.scores tbody tr")).to_have_count(2)
+    expect(cancel).to_be_hidden()
+    paths = [path for _, path in requests.seen]
+    assert any(re.fullmatch(r"/v2/models/gallery/predictions/\w+/output", p) for p in paths)
     assert requests.undocumented(document) == []
     assert unexpected(page_errors) == []

@@ -697,8 +697,21 @@
     form.append(h("div", { class: "submit" }, submit, " ", abort, " ", busy));
     const result = h("section", { class: "result", "aria-live": "polite", "aria-label": "Prediction" });
     panel.append(result);
+    // Long predictions: with the server's prediction jobs (documented for this model),
+    // predict is asked to answer at once (Prefer: respond-async, 202) and the job is
+    // read until it ends; Cancel then cancels the job on the server too.
+    const jobs = !!operation(doc, `/v2/models/${model.id}/predictions/{uuid}`, "get");
     let controller = null;
-    abort.addEventListener("click", () => controller && controller.abort());
+    let job = null; // the path of the job in flight
+    abort.addEventListener("click", async () => {
+      if (controller) controller.abort();
+      if (job) {
+        const cancelled = job;
+        job = null;
+        const response = await api("DELETE", cancelled);
+        status(response.ok ? "The prediction job was cancelled on the server." : "The job could not be cancelled.");
+      }
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       result.replaceChildren();
@@ -717,9 +730,14 @@
       busy.hidden = false;
       const started = performance.now();
       try {
-        const response = await api("POST", path, { headers: request.headers, body: request.body, signal: controller.signal });
+        const headers = jobs ? { ...request.headers, Prefer: "respond-async" } : request.headers;
+        let response = await api("POST", path, { headers, body: request.body, signal: controller.signal });
+        if (response.status === 202) response = await followJob(model, await response.json(), controller.signal, (p) => (job = p));
+        job = null;
         const seconds = ((performance.now() - started) / 1000).toFixed(2);
-        if (!response.ok) {
+        if (response.ended) {
+          result.append(h("p", { class: "alert", role: "alert", text: response.ended }));
+        } else if (!response.ok) {
           const error = await readError(response);
           const unplaced = generated.showErrors(error.errors);
           result.append(alertBox(error));
@@ -729,7 +747,7 @@
           await renderOutput(result, response);
         }
       } catch (error) {
-        if (error.name === "AbortError") result.append(h("p", { class: "alert", role: "alert", text: "Cancelled: the prediction was abandoned." }));
+        if (error.name === "AbortError") result.append(h("p", { class: "alert", role: "alert", text: jobs ? "Cancelled." : "Cancelled: the prediction was abandoned." }));
         else result.append(h("p", { class: "alert", role: "alert", text: `The request failed: ${error.message}` }));
       } finally {
         submit.disabled = false;
@@ -739,6 +757,41 @@
       }
       result.append(snippetBox(snippets("POST", path, request)));
     });
+  }
+
+  const sleep = (ms, signal) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(new DOMException("Aborted", "AbortError"));
+      });
+    });
+
+  // A prediction job read until it ends; its output (a Response), or {ended: why}.
+  async function followJob(model, record, signal, track) {
+    const jobPath = `/v2/models/${encodeURIComponent(model.id)}/predictions/${encodeURIComponent(record.uuid)}`;
+    track(jobPath);
+    let delay = 100;
+    while (ACTIVE.has(record.status)) {
+      await sleep(delay, signal);
+      delay = Math.min(1000, delay * 2);
+      const response = await api("GET", jobPath, { signal });
+      if (!response.ok) return response;
+      record = await response.json();
+    }
+    if (record.status !== "done") {
+      const why = record.message ? `: ${record.message}` : "";
+      return { ended: `The prediction job ended ${record.status}${why}` };
+    }
+    const output = await api("GET", `${jobPath}/output`, { signal });
+    if (output.ok) {
+      // Read it now, then remove the ended job: the browser keeps what it shows.
+      const body = await output.blob();
+      api("DELETE", jobPath).catch(() => {});
+      return new Response(body, { status: 200, headers: { "Content-Type": output.headers.get("Content-Type") || "" } });
+    }
+    return output;
   }
 
   // --- outputs by type -----------------------------------------------------------------------

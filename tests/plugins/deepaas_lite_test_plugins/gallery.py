@@ -3,7 +3,8 @@ a training that reports progress one gated step at a time.
 
 ``gallery`` takes every kind of argument (``kinds``'s) and answers, by ``accept``:
 JSON (a dict of label to score and what it received), a real PNG image, a WAV sound,
-a PDF, or text. ``steps`` trains in ``epochs`` steps; before each step it waits until
+a PDF, or text; given ``wait_for``, only once that file exists. ``steps`` trains in
+``epochs`` steps; before each step it waits until
 the file ``<gate>.<step>`` exists (no gate: it does not wait), then prints a log line
 and reports its progress, so a test moves it on one step at a time; what it learnt is
 written to the model store (a new version, current once the training is done).
@@ -87,10 +88,16 @@ class Gallery:
             validate=validate.OneOf(ACCEPT),
             metadata={"description": "Media type of the answer"},
         )
+        args["wait_for"] = fields.Str(
+            metadata={"description": "Answer once this file exists (a long prediction)"}
+        )
         return args
 
     def predict(self, **kwargs: Any) -> Any:
         accept = kwargs.pop("accept", ACCEPT[0])
+        wait_for = kwargs.pop("wait_for", None)
+        while wait_for and not Path(wait_for).exists():
+            time.sleep(0.05)
         level = kwargs.get("level", 1)
         if accept == "image/png":
             return png(16 * level, 12 * level)
