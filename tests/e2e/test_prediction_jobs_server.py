@@ -3,14 +3,18 @@ with -9, cancelling in a worker process, and a proxy whose timeout a job outlast
 
 from __future__ import annotations
 
+import base64
 import http.client
+import http.server
 import json
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.server import Server, running, start, stop, wait_ready
 from tests.e2e.test_reverse_proxy import NGINX, nginx
@@ -168,3 +172,53 @@ def test_behind_a_proxy_that_times_out_a_job_outlasts_it(tmp_path: Path) -> None
             time.sleep(0.5)
         assert job["status"] == "done", job
         assert job["result"]["output"]["tag"] == "long"
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    got: list[tuple[bytes, dict[str, str]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).got.append((body, dict(self.headers)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_webhook_reaches_an_allowed_receiver_signed(tmp_path: Path) -> None:
+    secret = "whsec_" + base64.b64encode(b"the webhook secret of this test!").decode()
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(secret + "\n")
+    _Receiver.got = []
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    extra = ("--webhook-allowed-host", "127.0.0.1", "--webhook-secret-file", str(secret_file))
+    try:
+        with running(args(tmp_path / "state", *extra), tmp_path / "server.log") as server:
+            body = json.dumps({"tag": "hooked"}).encode()
+            status, _, answer = server.request(
+                "POST",
+                "/v2/models/slow/predict/",
+                body,
+                {**ASYNC, "Callback-URL": "http://localhost:1/elsewhere"},
+            )
+            assert status == 422 and b"callback" in answer  # localhost is not listed
+            status, headers, _ = server.request(
+                "POST", "/v2/models/slow/predict/", body, {**ASYNC, "Callback-URL": hook}
+            )
+            assert status == 202
+            done = wait_ended(server, headers["Location"])
+            deadline = time.monotonic() + 30
+            while not _Receiver.got:
+                assert time.monotonic() < deadline, server.output()
+                time.sleep(0.05)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    [(sent, sent_headers)] = _Receiver.got
+    assert Webhook(secret).verify(sent, sent_headers) == done
+    assert done["callback"] == hook
