@@ -32,18 +32,23 @@ def banner(
     model_ids: Sequence[str],
     *,
     scheme: str = "http",
-    details: Sequence[str] = (),
+    details: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """Where the UI, the spec and the API are; ``details`` are lines shown before them."""
+    """Where the UI, the spec and the API are; ``details`` are (label, value) lines shown
+    before them. The values start in one column."""
     shown = f"[{host}]" if ":" in host else host
     root = f"{scheme}://{shown}:{port}{base_path}"
+    lines = [
+        *details,
+        ("UI", f"{root}/ui"),
+        ("spec", f"{root}/openapi.json (OpenAPI 3), {root}/swagger.json (Swagger 2.0)"),
+        ("v2", f"{root}/v2/"),
+    ]
+    width = max(len(label) for label, _ in lines) + 1
     return "\n".join(
         [
             "deepaas-lite is serving " + (", ".join(model_ids) or "no models"),
-            *(f"  {line}" for line in details),
-            f"  UI:   {root}/ui",
-            f"  spec: {root}/openapi.json (OpenAPI 3), {root}/swagger.json (Swagger 2.0)",
-            f"  v2:   {root}/v2/",
+            *(f"  {label + ':':<{width}} {value}" for label, value in lines),
         ]
     )
 
@@ -138,7 +143,7 @@ def _details(
     settings: config.Settings,
     models: Mapping[str, ModelWrapper],
     authenticator: Authenticator | None,
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """The banner's facts: version, models and where they run, state, access."""
     executor = executors.get(settings.predict_executor)
     served = []
@@ -150,10 +155,10 @@ def _details(
         served.append(f"{model_id} ({where})")
     access = "open (no --auth-token-file)" if authenticator is None else authenticator.describe()
     return [
-        f"version: {__version__}",
-        "models:  " + (", ".join(served) or "none"),
-        f"state:   {settings.state_dir}",
-        f"access:  {access}",
+        ("version", __version__),
+        ("models", ", ".join(served) or "none"),
+        ("state", str(settings.state_dir)),
+        ("access", access),
     ]
 
 

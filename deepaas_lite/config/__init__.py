@@ -17,6 +17,7 @@ from oslo_config import cfg
 from deepaas_lite import __version__
 from deepaas_lite.compat import oslo_log
 from deepaas_lite.config import (
+    command_line,
     executors,
     jobs,
     limits,
@@ -58,15 +59,23 @@ __all__ = [
     "register_model_groups",
 ]
 
-OPTS: list[cfg.Opt] = [
-    *server.OPTS,
-    *limits.OPTS,
-    *predictions.OPTS,
-    *jobs.OPTS,
-    *trainings.OPTS,
-    *security.OPTS,
-    *log.OPTS,
-    *executors.OPTS,
+# The options by concern, in the order of the sample and of --help's sections.
+CONCERNS: dict[str, list[cfg.Opt]] = {
+    "server": server.OPTS,
+    "limits": limits.OPTS,
+    "predictions": predictions.OPTS,
+    "prediction jobs": jobs.OPTS,
+    "trainings": trainings.OPTS,
+    "security": security.OPTS,
+    "logging": log.OPTS,
+    "executors": executors.OPTS,
+}
+OPTS: list[cfg.Opt] = [opt for opts in CONCERNS.values() for opt in opts]
+
+# DEEPaaS's oslo.log flags, apart in --help.
+_COMPAT_SECTIONS: list[command_line.Section] = [
+    ("DEEPaaS (oslo.log) logging options", oslo_log.HONOURED),
+    ("accepted for DEEPaaS (oslo.log) compatibility and ignored", oslo_log.IGNORED),
 ]
 
 
@@ -79,18 +88,24 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 
 
 def parse(argv: Sequence[str] | None = None, prog: str = "deepaas-run") -> cfg.ConfigOpts:
-    """Parse flags and config files into a fresh ``ConfigOpts``."""
+    """Parse flags and config files into a fresh ``ConfigOpts``.
+
+    A mistake in the flags is one line on stderr and ``SystemExit`` (``command_line``).
+    """
     conf = cfg.ConfigOpts()
     conf.register_cli_opts([_with_default_in_help(opt) for opt in OPTS])
     conf.register_cli_opts(oslo_log.OPTS)
-    conf(
-        list(argv) if argv is not None else None,
-        project="deepaas-lite",
-        prog=prog,
-        version=__version__,
-        default_config_files=[],
-        default_config_dirs=[],
-    )
+    sections = [*((f"{title} options", opts) for title, opts in CONCERNS.items())]
+    with command_line.worded(prog, [*sections, *_COMPAT_SECTIONS]):
+        conf(
+            list(argv) if argv is not None else None,
+            project="deepaas-lite",
+            prog=prog,
+            version=__version__,
+            usage=command_line.USAGE,
+            default_config_files=[],
+            default_config_dirs=[],
+        )
     oslo_log.normalise(conf)
     return conf
 

@@ -93,3 +93,86 @@ def test_a_busy_port_exits_before_any_model_starts(tmp_path: Path) -> None:
     assert not started.exists()
     assert not (tmp_path / "state").exists()  # nor any state made
 
+def test_the_banner_is_aligned() -> None:
+    details = [("version", "0.1.0"), ("models", "echo (threads)"), ("access", "open")]
+    lines = banner("127.0.0.1", 5000, "", ["echo"], details=details).splitlines()[1:]
+    columns = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in lines}
+    assert len(columns) == 1, lines  # every value starts in the same column
+    assert "  access:  open" in lines
+
+
+def _parse_fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    with pytest.raises(SystemExit) as stopped:
+        config.parse(argv)
+    assert stopped.value.code not in (0, None)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return captured.err.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["--train-workers", "0"],
+            "deepaas-run: --train-workers: invalid value '0' (an integer, at least 1)",
+        ),
+        (
+            ["--listen-port", "99999"],
+            "deepaas-run: --listen-port: invalid value '99999' (an integer from 0 to 65535)",
+        ),
+        (
+            ["--log-format", "xml"],
+            "deepaas-run: --log-format: invalid value 'xml' (one of: text, json)",
+        ),
+        (
+            ["--predict-timeout", "soon"],
+            "deepaas-run: --predict-timeout: invalid value 'soon' (a number, at least 0)",
+        ),
+        (["--train-workers"], "deepaas-run: --train-workers: expected one argument"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_option(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _parse_fails(argv, capsys) == [line]
+
+
+def test_an_unknown_option_is_one_line_and_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _parse_fails(["--trian-workers", "2"], capsys) == [
+        "deepaas-run: unknown option --trian-workers",
+        "deepaas-run: did you mean --train-workers? (deepaas-run --help lists every option)",
+    ]
+    assert _parse_fails(["--zzz"], capsys) == [
+        "deepaas-run: unknown option --zzz",
+        "deepaas-run: deepaas-run --help lists every option",
+    ]
+
+
+def _sections(help_text: str) -> dict[str, list[str]]:
+    """``--help``'s sections: each title, and the options listed under it."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in help_text.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            current = sections.setdefault(line[:-1], [])
+        elif line.startswith("  -"):
+            current.append(line.split()[0].rstrip(","))
+    return sections
+
+
+def test_help_groups_the_deepaas_compatibility_flags_apart(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        config.parse(["--help"])
+    out = capsys.readouterr().out
+    sections = _sections(out)
+    compat = sections["DEEPaaS (oslo.log) logging options"]
+    ignored = sections["accepted for DEEPaaS (oslo.log) compatibility and ignored"]
+    assert {"--log-file", "--log-dir", "--use-json", "--nouse-json"} <= set(compat)
+    assert {"--use-syslog", "--nouse-syslog", "--log-config-append"} <= set(ignored)
+    own = [name for title, names in sections.items() if "DEEPaaS" not in title for name in names]
+    assert "--listen-port" in own and "--nowarm" in own
+    assert not set(own) & set(compat + ignored)
+    assert len(out.split("\n\n")[0].splitlines()) == 1  # a short usage line
