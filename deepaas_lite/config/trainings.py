@@ -60,6 +60,14 @@ TRAIN_LOG_MAX_BYTES = cfg.IntOpt(
     help="Largest training log, in bytes: beyond it the log keeps its beginning and "
     "its latest output, with a line saying how much was cut. 0 means no limit.",
 )
+TRAIN_STANDBY = cfg.BoolOpt(
+    "train-standby",
+    default=True,
+    help="Once a model has trained, keep a training process for its next training "
+    "started ahead, its plugin loaded, so that the training starts at once (each "
+    "process is used once; local trainings only). --notrain-standby starts each "
+    "training's process when the training starts, and keeps no idle process.",
+)
 MODEL_STORE_DIR = cfg.StrOpt(
     "model-store-dir",
     help="Directory of the model store: the model versions trainings write "
@@ -83,6 +91,7 @@ OPTS: list[cfg.Opt] = [
     TRAIN_QUEUE_MAX,
     TRAIN_LOG_MAX_BYTES,
     MODEL_STORE_DIR,
+    TRAIN_STANDBY,
     RESET_STATE,
 ]
 
@@ -95,6 +104,7 @@ class TrainingSettings:
     train_timeout: float = setting(TRAIN_TIMEOUT)  # 0 is no limit
     train_queue_max: int = setting(TRAIN_QUEUE_MAX)
     train_log_max_bytes: int = setting(TRAIN_LOG_MAX_BYTES)
+    train_standby: bool = setting(TRAIN_STANDBY)
     reset_state: bool = setting(RESET_STATE)
     model_store_dir: Path | None = setting(MODEL_STORE_DIR, _expanded_or_none)
 

@@ -71,15 +71,21 @@ def answer(model: ModelWrapper, method: str, payload: Any) -> tuple[bool, Any]:
 
 
 def run_job(
-    model_id: str, kind: str, arguments: Callable[[], Mapping[str, Any]], uuid: str | None = None
+    model_id: str,
+    kind: str,
+    arguments: Callable[[], Mapping[str, Any]],
+    uuid: str | None = None,
+    *,
+    load: Callable[[str], ModelWrapper] = load_model,
 ) -> Outcome:
-    """A job's call where the job runs: load the plugin, get the arguments, call it.
-    What fails on the way is printed (to the job's log) and is the outcome's error.
-    A training writes the model store's version ``uuid`` (its ``model_dir()``)."""
+    """A job's call where the job runs: load the plugin (``load``: it may have been
+    loaded ahead), get the arguments, call it. What fails on the way is printed (to the
+    job's log) and is the outcome's error. A training writes the model store's version
+    ``uuid`` (its ``model_dir()``)."""
     try:
         if kind != TRAINING:
             raise ValueError(f"no job of kind {kind!r}")
-        model = load_model(model_id)
+        model = load(model_id)
         return Outcome(output=train_to_json(model, arguments(), uuid))
     except BaseException as exc:
         traceback.print_exc()

@@ -56,8 +56,8 @@ class Executor(Protocol):
         """Where a model's predictions run, for the banner: ``2 worker processes``."""
         ...
 
-    def jobs(self) -> JobExecutor:
-        """What runs the jobs (trainings)."""
+    def jobs(self, settings: Settings) -> JobExecutor:
+        """What runs the jobs (trainings), as ``settings`` say."""
         ...
 
 

@@ -1,6 +1,7 @@
 """The local executor: predictions in threads of the server (``threads.py``) or in
 ``--predict-workers`` worker processes (``processes/predictor.py``), each job in a
-process of its own (``processes/jobs.py``). It has nothing to connect to."""
+process of its own (``processes/jobs.py``; with ``--train-standby``, started ahead).
+It has nothing to connect to."""
 
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ class LocalExecutor:
             return "threads"
         return f"{workers} worker process{'es' if workers > 1 else ''}"
 
-    def jobs(self) -> JobExecutor:
-        return LocalJobs()
+    def jobs(self, settings: Settings) -> JobExecutor:
+        return LocalJobs(standby=settings.train_standby)
 
 
 EXECUTOR = LocalExecutor()

@@ -129,3 +129,8 @@ class JobExecutor(Protocol):
     def describe_exit(self, job: Job, exitcode: int) -> str:
         """Why ``job``, ended with ``exitcode``, reported no outcome."""
         ...
+
+    async def close(self) -> None:
+        """Once no job of it runs any more: let go of what it keeps (processes started
+        ahead)."""
+        ...

@@ -90,7 +90,7 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
         queue_max=settings.train_queue_max,
         timeouts=settings.train_timeouts(served),
         log_max_bytes=settings.train_log_max_bytes,
-        executor=executors.get(settings.train_executor).jobs(),
+        executor=executors.get(settings.train_executor).jobs(settings),
     )
     app[PREDICTORS] = {}
     app[PREDICTION_JOBS] = PredictionJobManager(

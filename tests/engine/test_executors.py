@@ -41,7 +41,7 @@ class Watched:
     def serving(self, options: ModelOptions) -> str:
         return "watched threads"
 
-    def jobs(self) -> JobExecutor:
+    def jobs(self, settings: Settings) -> JobExecutor:
         return LocalJobs()
 
 

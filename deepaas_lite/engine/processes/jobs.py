@@ -1,12 +1,18 @@
 """Jobs in local processes: the local executor of jobs (a ``JobExecutor``).
 
-Each job is a child process (``children.py``) running ``job_main.py``. What it prints
-comes through a pipe (``output.py``), what it reports (progress, then its outcome)
-through a socket; both reach the job's sink here, in the order they happened. It
-leads its own process group: stopping it signals the whole group, so whatever the
-plugin started goes too, and once it has ended, what it left behind in its group is
-killed before it is reaped (until then its zombie keeps the group id from being
-reused).
+Each job runs in a child process of its own (``children.py``) running ``job_main.py``,
+used once. What it prints comes through a pipe (``output.py``), what it reports
+(progress, then its outcome) through a socket; both reach the job's sink here, in
+the order they happened. It leads its own process group: stopping it signals the
+whole group, so whatever the plugin started goes too, and once it has ended, what it
+left behind in its group is killed before it is reaped (until then its zombie keeps
+the group id from being reused).
+
+With ``standby``, once a model's job has started (its plugin loaded: the next process
+does not compete with that), a process for its next job is started ahead and loads
+the plugin while nobody waits: that job starts at once (``_Spawned`` is such a
+process, waiting for its job). Without, each job's process is started when the job
+is.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import Callable
 from multiprocessing import reduction
 from typing import Any
 
@@ -38,37 +45,74 @@ def describe_exit(job: Job, exitcode: int) -> str:
 
 
 class LocalJobs:
-    """Runs each job in a local process of its own."""
+    """Runs each job in a local process of its own; with ``standby``, one started
+    ahead for each model that has run a job."""
+
+    def __init__(self, standby: bool = False) -> None:
+        self.standby = standby
+        self._ahead: dict[str, _Spawned] = {}
+        self._closing = False
 
     def run(self, model: ModelWrapper, job: Job, sink: JobSink) -> JobProcess:
-        return JobProcess(job, sink)
+        return JobProcess(job, sink, self._take, self._prepare)
 
     def describe_exit(self, job: Job, exitcode: int) -> str:
         return describe_exit(job, exitcode)
 
+    async def close(self) -> None:
+        """End the processes started ahead (no job is lost: they had none)."""
+        self._closing = True
+        ahead, self._ahead = list(self._ahead.values()), {}
+        await asyncio.gather(*(spawned.discard() for spawned in ahead))
 
-class JobProcess:
-    """The process that runs one job."""
+    def _take(self, model_id: str) -> _Spawned:
+        """A process for ``model_id``'s job: the one started ahead, else a new one."""
+        spawned = self._ahead.pop(model_id, None)
+        if spawned is None or not spawned.child.alive:
+            spawned = _Spawned(model_id)
+        return spawned
 
-    def __init__(self, job: Job, sink: JobSink) -> None:
-        self.job = job
-        self._sink = sink
-        self._child: Child | None = None
-        self._done: asyncio.Task[int] | None = None
+    def _prepare(self, model_id: str) -> None:
+        """With ``standby``: start a process ahead for ``model_id``'s next job."""
+        if not self.standby or self._closing or model_id in self._ahead:
+            return
+        try:
+            self._ahead[model_id] = _Spawned(model_id, ahead=self._forget)
+        except Exception as exc:  # no job waits for it: only log
+            LOG.warning("Model '%s': no process could be started ahead: %r", model_id, exc)
 
-    def start(self) -> None:
+    def _forget(self, gone: _Spawned) -> None:
+        """A process started ahead ended before it had a job: reap it."""
+        if self._ahead.get(gone.model_id) is gone:
+            del self._ahead[gone.model_id]
+        LOG.warning(
+            "Model '%s': the process started ahead for its next job ended (%s)",
+            gone.model_id,
+            describe_child_exit(gone.child.reap()),
+        )
+        gone.close()
+
+
+class _Spawned:
+    """A started job process of ``model_id``, loading its plugin, waiting for its job.
+
+    ``ahead``: called if it ends before it is given a job.
+    """
+
+    def __init__(self, model_id: str, ahead: Callable[[_Spawned], None] | None = None) -> None:
+        self.model_id = model_id
         read_fd, write_fd = os.pipe()
         ours, theirs = socket.socketpair()
         try:
-            child = Child(
+            self.child = Child(
                 SPAWN.Process(
                     target=job_main.main,
-                    args=(self.job, _InheritedFd(write_fd), theirs, os.getpid()),
-                    name=f"deepaas-{self.job.kind}-{self.job.uuid}",
+                    args=(model_id, _InheritedFd(write_fd), theirs, os.getpid()),
+                    name=f"deepaas-job-{model_id}",
                 ),
                 group=True,
             )
-            child.start()
+            self.child.start()
         except BaseException:
             os.close(read_fd)
             ours.close()
@@ -76,11 +120,62 @@ class JobProcess:
         finally:
             os.close(write_fd)
             theirs.close()
-        self._child = child
-        output = OutputPump(read_fd, self._sink.log, self.job.name)
+        self.output_fd = read_fd
+        self.sock = ours
+        self._given = False
+        if ahead is not None:
+            self.child.exited.add_done_callback(lambda _: None if self._given else ahead(self))
+
+    def given(self) -> None:
+        """It has its job: its end is its job's, no longer ours."""
+        self._given = True
+
+    def close(self) -> None:
+        """Close the server's ends of its pipe and socket."""
+        self.sock.close()
+        with contextlib.suppress(OSError):
+            os.close(self.output_fd)
+
+    async def discard(self) -> None:
+        """End it without a job, and reap it."""
+        self._given = True
+        self.sock.close()  # it exits once it has loaded the plugin
+        if not await self.child.wait(TERM_GRACE):
+            await self.child.stop(TERM_GRACE)
+        self.child.kill()  # what it may have left in its group
+        self.child.reap()
+        with contextlib.suppress(OSError):
+            os.close(self.output_fd)
+
+
+class JobProcess:
+    """The process that runs one job; ``take`` gives it (started, perhaps ahead), and
+    ``started(model_id)`` is called once the job has started in it."""
+
+    def __init__(
+        self,
+        job: Job,
+        sink: JobSink,
+        take: Callable[[str], _Spawned],
+        started: Callable[[str], None],
+    ) -> None:
+        self.job = job
+        self._sink = sink
+        self._take = take
+        self._started = started
+        self._child: Child | None = None
+        self._done: asyncio.Task[int] | None = None
+
+    def start(self) -> None:
+        frame = wire.dumps(self.job)
+        spawned: _Spawned = self._take(self.job.model_id)
+        spawned.given()
+        self._child = spawned.child
+        output = OutputPump(spawned.output_fd, self._sink.log, self.job.name)
         output.start()
         self._done = asyncio.get_running_loop().create_task(
-            self._supervise(child, output, ours), name=f"deepaas-{self.job.kind}-{self.job.uuid}"
+            self._supervise(spawned, output, frame),
+            name=f"deepaas-{self.job.kind}-{self.job.uuid}",
         )
 
     async def wait(self) -> int:
@@ -100,10 +195,14 @@ class JobProcess:
         if self._child is not None:
             self._child.kill()
 
-    async def _supervise(self, child: Child, output: OutputPump, sock: socket.socket) -> int:
-        reader, writer = await asyncio.open_connection(sock=sock)
+    async def _supervise(self, spawned: _Spawned, output: OutputPump, frame: bytes) -> int:
+        child = spawned.child
+        reader, writer = await asyncio.open_connection(sock=spawned.sock)
         reports = asyncio.ensure_future(self._read_reports(reader, writer))
         try:
+            writer.write(frame)  # its job; it reads it once its plugin is loaded
+            with contextlib.suppress(ConnectionError):  # it died: its exit tells
+                await writer.drain()
             await child.wait()
             child.kill()
             exitcode = child.reap()
@@ -137,7 +236,9 @@ class JobProcess:
                 writer.close()  # its next report fails, rather than blocking it
                 return
             try:
-                if kind == job_main.PROGRESS:
+                if kind == job_main.STARTED:
+                    self._started(self.job.model_id)
+                elif kind == job_main.PROGRESS:
                     await self._sink.progress(*value)
                 elif kind == job_main.OUTCOME:
                     await self._sink.outcome(value)
