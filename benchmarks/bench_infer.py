@@ -4,7 +4,8 @@
 Usage: ``python3 benchmarks/bench_infer.py [--rounds 3] [--duration 8] [--connections 16]``.
 One server (the iris example, trained first into a temporary directory), the same
 flower as a JSON body to each endpoint, wrk's load alternated between them round by
-round; the ratio infer/predict of requests a second is printed for each round and
+round; the ratio infer/predict of requests a second, and of the server's CPU time a
+request (less sensitive to other load on the machine), is printed for each round and
 overall (medians). The server runs on 127.0.0.1 in its own process group and is
 stopped before the script ends, whatever happens.
 """
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import psutil  # noqa: E402
 from bench_load import LoadResult, run_wrk  # noqa: E402
 
 from tests.e2e.server import running  # noqa: E402
@@ -76,10 +78,13 @@ def main() -> int:
                     body=body,
                 )
             results: dict[str, list[LoadResult]] = {name: [] for name in BODIES}
+            cpu: dict[str, list[float]] = {name: [] for name in BODIES}  # us a request
+            process = psutil.Process(server.process.pid)
             for round_no in range(args.rounds):
                 order = list(BODIES) if round_no % 2 == 0 else list(reversed(BODIES))
                 for name in order:
                     path, body = BODIES[name]
+                    before = _cpu_s(process)
                     result = run_wrk(
                         wrk,
                         server.url + path,
@@ -88,14 +93,19 @@ def main() -> int:
                         threads=1,
                         body=body,
                     )
+                    used = _cpu_s(process) - before
                     assert result.errors == 0, (name, result)
                     results[name].append(result)
+                    cpu[name].append(used / result.requests * 1e6)
                     time.sleep(0.5)
                 infer, predict = results["infer"][-1], results["predict"][-1]
                 print(
                     f"round {round_no + 1}: predict {predict.rps:8.0f} req/s "
                     f"(p50 {predict.p50_ms:.2f} ms), infer {infer.rps:8.0f} req/s "
-                    f"(p50 {infer.p50_ms:.2f} ms), infer/predict {infer.rps / predict.rps:.3f}"
+                    f"(p50 {infer.p50_ms:.2f} ms), infer/predict {infer.rps / predict.rps:.3f}; "
+                    f"CPU a request: predict {cpu['predict'][-1]:.0f} us, "
+                    f"infer {cpu['infer'][-1]:.0f} us, infer/predict "
+                    f"{cpu['infer'][-1] / cpu['predict'][-1]:.3f}"
                 )
     ratios = [i.rps / p.rps for i, p in zip(results["infer"], results["predict"], strict=True)]
     print(
@@ -105,7 +115,27 @@ def main() -> int:
         + ", ".join(f"{r:.3f}" for r in ratios)
         + ")"
     )
+    cpu_ratios = [i / p for i, p in zip(cpu["infer"], cpu["predict"], strict=True)]
+    print(
+        f"median CPU a request: predict {statistics.median(cpu['predict']):.0f} us, "
+        f"infer {statistics.median(cpu['infer']):.0f} us, infer/predict "
+        f"{statistics.median(cpu_ratios):.3f} (rounds: "
+        + ", ".join(f"{r:.3f}" for r in cpu_ratios)
+        + ")"
+    )
     return 0
+
+
+def _cpu_s(process: psutil.Process) -> float:
+    """User and system CPU seconds of the server and its children so far."""
+    total = 0.0
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 if __name__ == "__main__":
