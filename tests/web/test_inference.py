@@ -280,3 +280,23 @@ async def test_documents(client: Client) -> None:
     swagger = await (await client.get("/swagger.json")).json()
     assert not any(p.endswith(("/infer/", "/ready/")) and "models" in p for p in swagger["paths"])
     assert "/v2/models/kinds/versions/{version}/" not in swagger["paths"]
+
+
+async def test_tokens_as_on_predict(make_client: Any, tmp_path: Any) -> None:
+    """With tokens, inferring needs one (401 in the protocol's shape); the metadata
+    and readiness are open, like the model's description."""
+    tokens = tmp_path / "tokens"
+    tokens.write_text("s3cret-token\n")
+    client = await make_client(auth_token_file=tokens)
+    body = {"inputs": [tensor("valid", "BOOL", [1], [True])]}
+    for path in ("/v2/models/schema-output/infer", "/v2/models/schema-output/infer/"):
+        resp = await client.post(path, json=body)
+        answer = await resp.json()
+        assert resp.status == 401 and answer["error"] == answer["message"]
+        resp = await client.post(path, json=body, headers={"Authorization": "Bearer s3cret-token"})
+        assert resp.status == 200
+    assert (await client.get("/v2/models/schema-output/ready")).status == 200
+    assert (await client.get("/v2/models/schema-output")).status == 200
+    openapi = await (await client.get("/openapi.json")).json()
+    infer_op = openapi["paths"]["/v2/models/schema-output/infer"]["post"]
+    assert infer_op["security"] and "401" in infer_op["responses"]
