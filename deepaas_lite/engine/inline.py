@@ -1,12 +1,13 @@
-"""Quick calls on the event loop itself: no thread, so no trade of the GIL.
+"""Very quick calls on the event loop itself: no thread, so no trade of the GIL.
 
 A call in a thread costs the event loop two hand-overs of the GIL (to the thread and
-back), and each is a wake-up that the operating system schedules: on a busy machine
-that wait, not the work, sets a quick model's pace (an IRIS SVC: 0.24 ms of work,
-about 1 ms a request, the process idle half the time). A call that holds the GIL all
-along leaves the loop waiting meanwhile anyway, in a thread or not (the interpreter
-hands the GIL over every 5 ms at best); a thread only helps a call that lets the GIL
-go (it waits for I/O, a lock, a native library) or one that takes long.
+back), and each is a wake-up that the operating system schedules: for a call that
+does next to nothing (a no-op model: about 10 us of its own), that costs more than
+the call. A call that does real work (an IRIS SVC: 0.24 ms) is better off in its
+thread: measured on a busy 2-core machine, such a call on the loop cost the request
+1.5 times the CPU it cost with the thread (the loop's and the model's code no longer
+keep to one core's caches each, and the process has one thread to be scheduled
+instead of two), while a no-op model's request cost 1-28% less on the loop.
 
 ``QuickCalls`` watches one model's calls and says when they may run on the loop:
 - in threads, its calls are timed, ``TRIAL`` at a time; when at least
@@ -15,14 +16,13 @@ go (it waits for I/O, a lock, a native library) or one that takes long.
   loop;
 - on the loop, it goes back to threads after a call that used more than ``BLOCK_S``
   of CPU or took longer than ``LONG_S``, or when its calls use more than ``QUICK_S``
-  of CPU on average, or wait (take ``QUICK_S`` longer than the CPU they use) half the
+  of CPU on average, or wait (take ``WAIT_S`` longer than the CPU they use) half the
   time. The process being descheduled for a moment (a busy machine) looks like a wait
   now and then, not half the time. The trial that follows is twice as long as the
   last one (up to ``TRIAL_MAX``) when it had run fewer than ``SETTLED`` calls on
   the loop.
-So a model whose calls are slow or wait never settles on the loop, one that is
-sometimes slow ends up in threads, and one that is quick runs on the loop; a surprise
-costs the loop one call's time.
+So a model whose calls do work, are slow or wait stays in threads, and one whose calls
+do next to nothing runs on the loop; a surprise costs the loop one call's time.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# CPU a call on the loop may use, on average: well below the interpreter's switch
-# interval (5 ms), the longest that a thread holding the GIL keeps the loop waiting.
-QUICK_S = 0.001
+# CPU a call on the loop may use, on average: about what a round trip to a thread
+# costs the process (two hand-overs of the GIL, two wake-ups).
+QUICK_S = 0.0001
 # CPU one call on the loop may use.
 BLOCK_S = 0.005
+# Time beyond its CPU after which a call on the loop is taken for one that waited.
+WAIT_S = 0.001
 # Time one call may take, on the loop or in a thread (where it may wait for the GIL).
 LONG_S = 0.05
 # Calls in threads that decide whether the model is tried on the loop.
@@ -102,7 +104,7 @@ class QuickCalls:
         self._calls += 1
         self._last = took
         self._cpu += ALPHA * (cpu - self._cpu)
-        self._waits += ALPHA * ((took - cpu > QUICK_S) - self._waits)
+        self._waits += ALPHA * ((took - cpu > WAIT_S) - self._waits)
         if cpu > BLOCK_S or took > LONG_S or self._cpu > QUICK_S or self._waits > 0.5:
             self.on_loop = False
             settled = self._calls >= SETTLED
