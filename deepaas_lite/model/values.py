@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 from deepaas_lite.model.args import data_key
 
@@ -46,6 +46,9 @@ def _json_value(field: fields.Field[Any], value: Any) -> Any:
             return None if value.is_integer() else _invalid(field)
         return None
     if isinstance(field, fields.List) and isinstance(value, list):
+        length = _length_error(field, value)
+        if length:  # said before any item is looked at: a list far too long costs nothing
+            return length
         items = {str(i): _json_value(field.inner, item) for i, item in enumerate(value)}
         return {i: e for i, e in items.items() if e} or None
     if isinstance(field, fields.Dict) and isinstance(value, dict) and field.value_field:
@@ -60,6 +63,18 @@ def _json_value(field: fields.Field[Any], value: Any) -> Any:
         if not field.many and isinstance(value, dict):
             return json_errors(nested, value) or None
     return None
+
+
+def _length_error(field: fields.List[Any], value: list[Any]) -> list[str] | None:
+    """The messages of the list's ``Length`` validators that ``value`` fails."""
+    messages: list[str] = []
+    for check in field.validators:
+        if isinstance(check, validate.Length):
+            try:
+                check(value)
+            except ValidationError as exc:
+                messages.extend(str(message) for message in exc.messages)
+    return messages or None
 
 
 def json_errors(schema: Schema, data: Any) -> Errors:

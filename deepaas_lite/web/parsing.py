@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import shutil
+import sys
 import tempfile
 import weakref
 from collections.abc import AsyncIterator, Mapping
@@ -290,6 +291,7 @@ OFF_LOOP_BYTES = 64 * 1024
 # cost in memory is bounded by these, times the limit of --json-max-size.
 LARGE_AT_ONCE = 1
 LARGE_WAITING = 4
+LARGE_SWITCH_INTERVAL = 0.0005  # seconds
 
 ERRORS = (
     exceptions.MalformedBody,
@@ -369,7 +371,12 @@ async def _large_body_turn() -> AsyncIterator[None]:
         await turns.semaphore.acquire()
     finally:
         turns.waiting -= 1
+    # Meanwhile threads trade the GIL every LARGE_SWITCH_INTERVAL, not every 5 ms: the
+    # event loop, waking from each poll, would wait up to that long for the decoder.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, LARGE_SWITCH_INTERVAL))
     try:
         yield
     finally:
+        sys.setswitchinterval(previous)
         turns.semaphore.release()

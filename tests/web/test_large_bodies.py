@@ -58,3 +58,14 @@ async def test_malformed_large_json_body_is_400(make_client: ClientFactory) -> N
         "/v2/models/echo/predict/", data=body, headers={"Content-Type": "application/json"}
     )
     assert resp.status == 400, await resp.text()
+
+
+async def test_a_list_of_the_wrong_length_is_refused_before_its_items_are_read(
+    make_client: ClientFactory,
+) -> None:
+    """iris's data is exactly 4 numbers: 100,000 items that are no numbers are one
+    length error, found without reading them."""
+    client = await make_client()
+    resp = await client.post("/v2/models/iris-deepaas/predict/", json={"data": ["x"] * 100_000})
+    assert resp.status == 422, await resp.text()
+    assert (await resp.json())["errors"] == {"data": ["Length must be 4."]}
