@@ -63,8 +63,10 @@ HEADERS: list[dict[str, Any]] = [
         "in": "header",
         "required": False,
         "description": "respond-async: run the prediction as a job and answer 202 at once "
-        "(for predictions that outlast a proxy's timeout)",
-        "schema": {"type": "string", "enum": ["respond-async"]},
+        "(for predictions that outlast a proxy's timeout). Other preferences are ignored, "
+        "as RFC 7240 says.",
+        "schema": {"type": "string"},
+        "example": "respond-async",
     },
     {
         "name": CALLBACK,
