@@ -28,7 +28,8 @@ from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.web import models, predict, versions
 from deepaas_lite.web.body import json_object, send_continue
 from deepaas_lite.web.errors import error_response
-from deepaas_lite.web.keys import PREDICTORS
+from deepaas_lite.web.keys import PREDICTORS, SETTINGS
+from deepaas_lite.web.parsing import OFF_LOOP_BYTES
 from deepaas_lite.web.responses import json_response
 
 SERVER_NAME = "deepaas-lite"
@@ -121,7 +122,8 @@ async def infer(request: web.Request) -> web.Response:
     if not model.can_predict:
         raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement predict")
     await send_continue(request)
-    body, binary = _split(request, await request.read())
+    header, binary = _split(request, await request.read())
+    body = await _json(request, header)
     files = SavedFiles()
     try:
         calls, batched = signature.arguments(body, _binary_inputs(body, binary), files.save)
@@ -133,11 +135,11 @@ async def infer(request: web.Request) -> web.Response:
     return _answer(model, signature, body, _requested(body, tensors))
 
 
-def _split(request: web.Request, raw: bytes) -> tuple[dict[str, Any], bytes]:
-    """The JSON object of the body and the binary data after it."""
+def _split(request: web.Request, raw: bytes) -> tuple[bytes, bytes]:
+    """The JSON of the body and the binary data after it."""
     length_text = request.headers.get(HEADER_LENGTH)
     if length_text is None:
-        return json_object(raw), b""
+        return raw, b""
     try:
         length = int(length_text)
     except ValueError:
@@ -146,7 +148,23 @@ def _split(request: web.Request, raw: bytes) -> tuple[dict[str, Any], bytes]:
         raise exceptions.MalformedBody(
             f"{HEADER_LENGTH} is {length_text!r}, the body holds {len(raw)} bytes"
         )
-    return json_object(raw[:length]), raw[length:]
+    return raw[:length], raw[length:]
+
+
+async def _json(request: web.Request, raw: bytes) -> dict[str, Any]:
+    """The request's JSON object: at most ``--json-max-size`` bytes (tensors of any size
+    go as binary data), decoded in a thread when large, as on the DEEPaaS routes."""
+    limit = request.app[SETTINGS].json_max_size
+    if limit and len(raw) > limit:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit,
+            actual_size=len(raw),
+            text=f"The JSON of an inference request may be at most {limit} bytes "
+            "(--json-max-size): send large tensors as binary data (binary_data_size)",
+        )
+    if len(raw) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(json_object, raw, True)
+    return json_object(raw)
 
 
 def _binary_inputs(body: Mapping[str, Any], binary: bytes) -> dict[str, bytes]:

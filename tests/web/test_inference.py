@@ -300,3 +300,19 @@ async def test_tokens_as_on_predict(make_client: Any, tmp_path: Any) -> None:
     openapi = await (await client.get("/openapi.json")).json()
     infer_op = openapi["paths"]["/v2/models/schema-output/infer"]["post"]
     assert infer_op["security"] and "401" in infer_op["responses"]
+
+
+async def test_json_size_limit_and_large_json(make_client: Any) -> None:
+    """The JSON of a request is held to --json-max-size (413 naming binary data); a
+    large one within it is read (in a thread) and answered."""
+    client = await make_client(json_max_size=100_000)
+    numbers = [0.5] * 20_000  # about 100 KB of JSON
+    body = {"inputs": [tensor("numbers", "FP64", [len(numbers)], numbers)]}
+    resp = await client.post("/v2/models/kinds/infer", json=body)
+    answer = await resp.json()
+    assert resp.status == 413 and "binary data" in answer["error"]
+    body = {"inputs": [tensor("numbers", "FP64", [9_000], [0.25] * 9_000)]}
+    status, answer = await infer(client, "kinds", body)
+    assert status == 200, answer
+    (output,) = [o for o in answer["outputs"] if o["name"] == "numbers"]
+    assert output["shape"] == [9_000] and output["data"] == [0.25] * 9_000
