@@ -73,7 +73,7 @@ class ModelWrapper:
             if callable(load):
                 load(self.store.path(version))
             else:
-                self.warm()
+                self._warm_plugin()
         self._serve(version)
 
     def start_loading(self, version: str | None) -> tuple[int, str]:
@@ -148,15 +148,13 @@ class ModelWrapper:
         return result
 
     def warm(self) -> None:
-        """Run the plugin's ``warm()``, if it has one, serving the current version."""
-        if BOUND.get() is None:  # the first warm of this process
-            self._serve(None if self.store is None else self.store.current())
-            token = BOUND.set(self._binding)
-            try:
-                self.warm()
-            finally:
-                BOUND.reset(token)
-            return
+        """Serve the current version: run the plugin's ``warm()``, if it has one, with
+        ``model_dir()`` its directory."""
+        self._serve(None if self.store is None else self.store.current())
+        with bound(self.store, self.version):
+            self._warm_plugin()
+
+    def _warm_plugin(self) -> None:
         warm = getattr(self.plugin, "warm", None)
         if warm is not None:
             warm()
