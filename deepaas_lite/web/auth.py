@@ -72,7 +72,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if (
         authenticator is not None
         and _needs_credentials(request)
-        and not authenticator.allows(request)
+        and not await authenticator.allows(request)
     ):
         raise web.HTTPUnauthorized(
             text=UNAUTHORIZED.example, headers={WWW_AUTHENTICATE: authenticator.challenge}

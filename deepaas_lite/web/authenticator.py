@@ -31,8 +31,9 @@ class Authenticator(Protocol):
         """One line for the start-up banner, e.g. "bearer tokens of /etc/tokens"."""
         ...
 
-    def allows(self, request: web.Request) -> bool:
-        """Whether ``request`` carries credentials this authenticator accepts."""
+    async def allows(self, request: web.Request) -> bool:
+        """Whether ``request`` carries credentials this authenticator accepts (a verifier
+        may await what it needs, e.g. an identity provider's keys)."""
         ...
 
     def attach(self, app: web.Application) -> None:

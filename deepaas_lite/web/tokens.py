@@ -55,7 +55,7 @@ class Tokens:
     def describe(self) -> str:
         return f"bearer tokens of {self.path}"
 
-    def allows(self, request: web.Request) -> bool:
+    async def allows(self, request: web.Request) -> bool:
         return self.accepts(request.headers.get("Authorization"))
 
     def attach(self, app: web.Application) -> None:
