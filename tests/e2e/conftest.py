@@ -1,6 +1,6 @@
 """Browser fixtures: Debian's Chromium driven by Playwright (no browser download).
 
-``browser`` is one headless Chromium for the whole session; ``page`` is a fresh tab
+``browser`` is one headless Chromium a test module; ``page`` is a fresh tab
 (its own context: cookies, storage) at 1280x800 that records the page's console
 errors and uncaught exceptions in ``page_errors``; ``shots`` is where a test saves
 its screenshots (``$DEEPAAS_UI_SHOTS`` or the test's temporary directory; printed).
@@ -37,8 +37,10 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium a module: while Playwright's sync API is on, the thread counts as
+    running its event loop, so it is stopped before the next module's async tests."""
     assert CHROMIUM, "CI must have Chromium: .ci/run installs it"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
