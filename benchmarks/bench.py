@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         metavar="KEY=FLAGS",
         help="extra server flags for one variant, e.g. "
-        "'batch.lite-batch=--predict-batch-size 32' (replaces its defaults)",
+        "'batch.lite-batch=--max-batch-size 32' (replaces its defaults)",
     )
     p.add_argument("--quick", action="store_true", help="smoke run: 1 round of 2 s, no warm-up")
     p.add_argument(

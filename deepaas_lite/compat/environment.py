@@ -69,7 +69,8 @@ def problems(
                 f"the DEEPaaS distribution (deepaas {deepaas}) is installed beside "
                 "deepaas-lite; plugins still get deepaas-lite's deepaas.model.v2 modules, "
                 "but its deepaas-run may have replaced ours; run: pip uninstall -y deepaas "
-                f"&& pip install --force-reinstall --no-deps deepaas-lite ({REPAIR})",
+                "&& pip install --force-reinstall --no-deps <deepaas-lite's source tree or wheel> "
+                f"({REPAIR})",
                 fatal=False,
             )
         )
@@ -78,7 +79,8 @@ def problems(
         found.append(
             Problem(
                 f"the deepaas-run on PATH ({script}) is not deepaas-lite's (DEEPaaS's?); "
-                "run: pip install --force-reinstall --no-deps deepaas-lite, or start "
+                "run: pip install --force-reinstall --no-deps <deepaas-lite's source tree or "
+                "wheel>, or start "
                 f"deepaas-lite with: python -m deepaas_lite.cmd.run ({REPAIR})",
                 fatal=False,
             )
