@@ -84,10 +84,10 @@ def test_token_then_predict_and_train_behind_nginx(
     assert requests.seen, "the page's requests went through the proxy"
     assert requests.undocumented(document, BASE) == []
     assert unexpected(page_errors, 401) == []
-    # The refused prediction and the accepted one reached the server through nginx.
+    # The refused prediction and the accepted one (a job: 202) reached the server via nginx.
     predicted = [
         line
         for line in server.output().splitlines()
         if "POST /deepaas/v2/models/gallery/predict" in line
     ]
-    assert [line.split("predict/ ")[1].split()[0] for line in predicted] == ["401", "200"]
+    assert [line.split("predict/ ")[1].split()[0] for line in predicted] == ["401", "202"]
