@@ -126,6 +126,11 @@ def _fields_by_key(schema: Schema) -> dict[str, fields.Field[Any]]:
     return {data_key(name, field): field for name, field in schema.fields.items()}
 
 
+def keys_of(schema: Schema) -> frozenset[str]:
+    """The keys clients send a schema's arguments under."""
+    return frozenset(_fields_by_key(schema))
+
+
 def from_text(schema: Schema, data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
     """``data`` from a query string or form, with booleans and objects read from text."""
     by_key = _fields_by_key(schema)

@@ -31,10 +31,12 @@ from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import values
 from deepaas_lite.model.uploads import UploadedFile
+from deepaas_lite.web import json_process
 from deepaas_lite.web.body import (
     MULTIPART,
     URLENCODED,
     check_body,
+    is_json,
     is_text_body,
     json_object,
     read_text_body,
@@ -79,6 +81,8 @@ UPLOADS = web.RequestKey("uploads", Uploads)
 
 BODY = web.RequestKey("text_body", bytes)
 """A JSON or urlencoded body, read (within its limit) before the arguments."""
+DECODED = web.RequestKey("decoded_body", dict[str, Any])
+"""A large JSON body's object, decoded in the worker process (``json_process``)."""
 
 
 class _Arguments(Parser[web.Request]):
@@ -102,7 +106,9 @@ class _Arguments(Parser[web.Request]):
             _set_aside(req, data, _accept_in(form))
         elif raw is not None:
             data = self._text_dict(req, query, schema)
-            body = json_object(raw, stepwise=len(raw) > OFF_LOOP_BYTES) if raw.strip() else {}
+            body = req.get(DECODED)
+            if body is None:
+                body = json_object(raw) if raw.strip() else {}
             _set_aside(req, body, {**values.json_errors(schema, body), **_accept_in(body)})
             data.update(body)
         else:
@@ -285,7 +291,8 @@ def _check_files(schema: Schema, data: Mapping[str, Any]) -> None:
 PARSER = RequestParser()
 _THREAD_PARSER = _ThreadParser()
 
-# A JSON or urlencoded body larger than this is decoded and validated in a thread.
+# A JSON or urlencoded body larger than this is decoded in a worker process (JSON) or a
+# thread (urlencoded), and validated in a thread.
 OFF_LOOP_BYTES = 64 * 1024
 # Large bodies decoded at once, and waiting for their turn (beyond: 503): what they
 # cost in memory is bounded by these, times the limit of --json-max-size.
@@ -307,7 +314,8 @@ async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[st
     """Validated arguments and the request's uploads (the caller cleans them up).
 
     A JSON or urlencoded body is read whole first, within its limit; a large one is
-    decoded and validated in a thread, one at a time (``LARGE_AT_ONCE``).
+    decoded in a worker process (``json_process``; urlencoded: in a thread) and
+    validated in a thread, one at a time (``LARGE_AT_ONCE``).
     """
     json_max_size = request.app[SETTINGS].json_max_size
     check_body(request, json_max_size)
@@ -325,6 +333,8 @@ async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[st
         raw = request.get(BODY)
         if raw is not None and len(raw) > OFF_LOOP_BYTES:
             async with _large_body_turn():
+                if is_json(request.content_type):
+                    await _decode_large(request, raw, schema)
                 data = await asyncio.to_thread(_parse_read, schema, request)
         else:
             data = await PARSER.parse(schema, request, location="request", unknown=RAISE)
@@ -339,6 +349,20 @@ async def parse_arguments(request: web.Request, schema: Schema) -> tuple[dict[st
         uploads.cleanup()
         raise
     return dict(data), uploads
+
+
+async def _decode_large(request: web.Request, raw: bytes, schema: Schema) -> None:
+    """Decode a large JSON body in the worker process; its keys that no argument has
+    are a 422 at once, before its object ever reaches this process."""
+    known = [*values.keys_of(schema), model_args.ACCEPT]
+    decoded, unknown = await json_process.decode(raw, known)
+    if unknown:
+        raise exceptions.InvalidArguments(_bounded({key: [UNKNOWN_FIELD] for key in unknown}))
+    assert decoded is not None
+    request[DECODED] = decoded
+
+
+UNKNOWN_FIELD = "Unknown field."  # marshmallow's own words
 
 
 def _parse_read(schema: Schema, request: web.Request) -> Any:

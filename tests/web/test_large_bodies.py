@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from typing import Any
 
 import pytest
 
-from deepaas_lite.web import parsing
+from deepaas_lite.web import json_process, parsing
 from tests.conftest import ClientFactory
 
 
 @pytest.fixture
 def decoded_in(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """For each JSON body decoded: whether it was on the event loop's thread."""
+    """For each JSON body decoded in this process: whether it was on the loop's thread."""
     on_loop: list[bool] = []
     real = parsing.json_object
 
@@ -26,7 +27,7 @@ def decoded_in(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return on_loop
 
 
-async def test_large_json_body_is_decoded_off_the_loop(
+async def test_large_json_body_is_decoded_in_another_process(
     make_client: ClientFactory, decoded_in: list[bool]
 ) -> None:
     client = await make_client()
@@ -36,7 +37,21 @@ async def test_large_json_body_is_decoded_off_the_loop(
         resp = await client.post("/v2/models/echo/predict/", json=body)
         assert resp.status == 200, await resp.text()
         assert (await resp.json())["predictions"]["data"] == body["data"]
-    assert decoded_in == [True, False]
+    assert decoded_in == [True]  # the small one here, on the loop; the large one elsewhere
+    worker = json_process._executor()
+    pids = [process.pid for process in worker._processes.values()]
+    assert pids and os.getpid() not in pids
+
+
+async def test_a_large_body_with_unknown_keys_is_422_from_the_worker(
+    make_client: ClientFactory, decoded_in: list[bool]
+) -> None:
+    client = await make_client()
+    body = {"data": [1.5], "padding": [1.5] * parsing.OFF_LOOP_BYTES}
+    resp = await client.post("/v2/models/echo/predict/", json=body)
+    assert resp.status == 422, await resp.text()
+    assert (await resp.json())["errors"] == {"padding": ["Unknown field."]}
+    assert decoded_in == []
 
 
 async def test_large_urlencoded_body_is_read_off_the_loop(make_client: ClientFactory) -> None:
