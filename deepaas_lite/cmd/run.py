@@ -34,12 +34,13 @@ def banner(
     scheme: str = "http",
     details: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """Where the UI, the spec and the API are; ``details`` are (label, value) lines shown
+    """Where the app, the UI, the spec and the API are; ``details`` are (label, value) lines shown
     before them. The values start in one column."""
     shown = f"[{host}]" if ":" in host else host
     root = f"{scheme}://{shown}:{port}{base_path}"
     lines = [
         *details,
+        ("app", f"{root}/app"),
         ("UI", f"{root}/ui"),
         ("spec", f"{root}/openapi.json (OpenAPI 3), {root}/swagger.json (Swagger 2.0)"),
         ("v2", f"{root}/v2/"),

@@ -12,6 +12,7 @@ from tests.e2e.server import deepaas_run
 
 def test_banner() -> None:
     text = banner("127.0.0.1", 5000, "/x", ["a", "b"])
+    assert "http://127.0.0.1:5000/x/app" in text
     assert "http://127.0.0.1:5000/x/ui" in text
     assert "http://127.0.0.1:5000/x/swagger.json" in text
     assert "http://127.0.0.1:5000/x/v2/" in text
