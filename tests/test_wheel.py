@@ -1,5 +1,6 @@
-"""deepaas-lite is installed from its source tree or from a wheel built there (it is on no
-package index): the wheel builds, installs into a fresh virtualenv and runs.
+"""The wheel: what it ships besides Python modules (the web app's assets and the
+templates), and that it installs into a fresh virtualenv and runs (deepaas-lite is on
+no package index: it is installed from its source tree or from a wheel built there).
 
 Kept quick: the wheel is built without build isolation (with this environment's
 setuptools) and installed with ``--no-deps``; the fresh environment reaches
@@ -15,11 +16,31 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["deepaas_lite", "setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in"]
 JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
+
+def test_the_wheel_ships_the_web_app(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building leaves build/ and egg-info behind
+    source.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in"):
+        shutil.copy(ROOT / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copytree(ROOT / "deepaas_lite", source / "deepaas_lite", ignore=ignore)
+    dist = tmp_path / "dist"
+    build = f"from setuptools import build_meta; build_meta.build_wheel({str(dist)!r})"
+    subprocess.run(
+        [sys.executable, "-c", build], cwd=source, check=True, capture_output=True, timeout=300
+    )
+    (wheel,) = dist.glob("deepaas_lite-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for asset in sorted((ROOT / "deepaas_lite" / "web" / "static").iterdir()):
+        assert f"deepaas_lite/web/static/{asset.name}" in names
+    assert "deepaas_lite/web/webapp.py" in names
 
 
 def _run(*argv: str | Path, cwd: Path) -> str:
