@@ -226,6 +226,9 @@ def test_invalid_arguments_are_shown_next_to_their_fields(
     # The first field in error has the focus.
     expect(numbers.get_by_role("button", name="Add an item to numbers")).to_be_focused()
     page.screenshot(path=shots / "predict-422.png", full_page=True)
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    assert not overflows(page)
+    page.screenshot(path=shots / "predict-422-phone.png", full_page=True)
     # A JSON editor says when its text is not an object, before anything is sent.
     page.get_by_label("point").fill('{"x": ')
     expect(field(page, "point").locator(".field-error")).to_contain_text("Not a valid JSON object")
@@ -433,5 +436,29 @@ def test_a_long_prediction_is_a_job_that_can_be_cancelled(
     expect(cancel).to_be_hidden()
     paths = [path for _, path in requests.seen]
     assert any(re.fullmatch(r"/v2/models/gallery/predictions/\w+/output", p) for p in paths)
+    assert requests.undocumented(document) == []
+    assert unexpected(page_errors) == []
+
+
+def test_many_models_can_be_filtered(
+    page: Page, page_errors: PageErrors, tmp_path: Path, shots: Path
+) -> None:
+    names = ["echo", "kinds", "bare", "bare-predict", "schema-output", "gallery", "steps"]
+    args = ["--state-dir", str(tmp_path / "state")]
+    for name in names:
+        args += ["--model-name", name]
+    with running(args, tmp_path / "server.log") as server:
+        requests = RequestLog(server.url).watch(page)
+        page.goto(server.url + "/app")
+        cards = page.locator("li.card")
+        expect(cards).to_have_count(len(names))
+        page.get_by_label("Filter the models").fill("every kind")  # their descriptions
+        expect(cards.locator("visible=true")).to_have_count(2)  # kinds, gallery
+        expect(page.locator("li.card[data-model=kinds]")).to_be_visible()
+        page.get_by_label("Filter the models").fill("")
+        expect(cards.locator("visible=true")).to_have_count(len(names))
+        page.screenshot(path=shots / "many-models.png", full_page=True)
+        assert unlabelled(page) == []
+        document = server.json("GET", "/openapi.json")[1]
     assert requests.undocumented(document) == []
     assert unexpected(page_errors) == []

@@ -224,6 +224,16 @@
       return;
     }
     const list = h("ul", { class: "cards" });
+    if (models.length > 6) {
+      // Many models: a filter on their names and descriptions.
+      const id = newId("filter");
+      const filter = h("input", { id, type: "search", autocomplete: "off" });
+      filter.addEventListener("input", () => {
+        const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+        for (const card of list.children) card.hidden = !words.every((w) => card.textContent.toLowerCase().includes(w));
+      });
+      main.append(h("p", { class: "filter" }, h("label", { for: id, text: "Filter the models " }), filter));
+    }
     for (const model of models) {
       const reason = waiting[model.id];
       const readiness = !readyKnown
@@ -847,21 +857,21 @@
     else if (value && typeof value === "object" && !Array.isArray(value)) {
       for (const [key, inner] of Object.entries(value)) if (isScores(inner)) target.append(scoresTable(inner, key));
     }
-    target.append(h("div", { class: "tree", role: "tree", "aria-label": "The output as JSON" }, tree(value, "output", 0)));
+    target.append(h("div", { class: "tree", "aria-label": "The output as JSON" }, tree(value, "output", 0)));
   }
 
   function tree(value, key, depth) {
     if (value !== null && typeof value === "object") {
       const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
       const summary = Array.isArray(value) ? `${key}: [${entries.length}]` : `${key}: {${entries.length}}`;
-      const details = h("details", { open: depth < 3, role: "treeitem" }, h("summary", { text: summary }));
-      const list = h("ul", { role: "group" });
+      const details = h("details", { open: depth < 3 }, h("summary", { text: summary }));
+      const list = h("ul");
       for (const [k, v] of entries) list.append(h("li", {}, tree(v, k, depth + 1)));
       details.append(list);
       return details;
     }
     const kind = value === null ? "null" : typeof value;
-    return h("span", { class: "leaf", role: "treeitem" }, h("span", { class: "key", text: `${key}: ` }), h("span", { class: `value value-${kind}`, text: JSON.stringify(value) }));
+    return h("span", { class: "leaf" }, h("span", { class: "key", text: `${key}: ` }), h("span", { class: `value value-${kind}`, text: JSON.stringify(value) }));
   }
 
   // --- the trainings tab ----------------------------------------------------------------------
