@@ -462,3 +462,31 @@ def test_many_models_can_be_filtered(
         document = server.json("GET", "/openapi.json")[1]
     assert requests.undocumented(document) == []
     assert unexpected(page_errors) == []
+
+
+def test_a_file_dropped_on_its_field(
+    page: Page,
+    page_errors: PageErrors,
+    server: Server,
+    requests: RequestLog,
+    document: dict[str, Any],
+) -> None:
+    open_model(page, server, "gallery", "predict")
+    # What the browser hands the page when a file is dropped on it.
+    dropped = page.evaluate_handle(
+        """() => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File(['dropped text'], 'dropped.txt', {type: 'text/plain'}));
+            return transfer;
+        }"""
+    )
+    zone = field(page, "upload").locator(".drop")
+    zone.dispatch_event("dragover", {"dataTransfer": dropped})
+    zone.dispatch_event("drop", {"dataTransfer": dropped})
+    expect(field(page, "upload").locator("figcaption")).to_have_text("dropped.txt (12 B)")
+    page.get_by_role("button", name="Predict", exact=True).click()
+    upload = page.locator("section.result .tree details", has_text="original_filename").first
+    expect(upload).to_contain_text('"dropped.txt"')
+    expect(upload).to_contain_text("size: 12")
+    assert requests.undocumented(document) == []
+    assert unexpected(page_errors) == []
