@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 import tritonclient.http as triton
@@ -203,10 +204,15 @@ def test_a_batch_of_kinds(server: Server, client: triton.InferenceServerClient) 
 
 
 def test_open_inference_openapi_client(server: Server) -> None:
-    from open_inference.openapi import InferenceRequest, RequestInput
     from open_inference.openapi.client import OpenInferenceClient
 
-    client = OpenInferenceClient(base_url=server.url)
+    with httpx.Client(timeout=60) as http:
+        _open_inference_calls(OpenInferenceClient(base_url=server.url, httpx_client=http), server)
+
+
+def _open_inference_calls(client: Any, server: Server) -> None:
+    from open_inference.openapi import InferenceRequest, RequestInput
+
     client.check_server_readiness()
     client.check_model_readiness(IRIS)
     assert client.read_server_metadata().name == "deepaas-lite"
