@@ -17,21 +17,33 @@ _VERSION = {
         "current": {"type": "boolean"},
     },
 }
-STORE: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "current": {
-            "type": "string",
-            "description": "The current version (null before the first training that writes one)",
+
+
+def _store(nullable: dict[str, Any]) -> dict[str, Any]:
+    """The store's schema; ``nullable`` marks a string that may be null (OpenAPI 3:
+    ``nullable``; Swagger 2.0: ``x-nullable``)."""
+    return {
+        "type": "object",
+        "properties": {
+            "current": {
+                "type": "string",
+                **nullable,
+                "description": "The current version (null before the first training "
+                "that writes one)",
+            },
+            "served": {
+                "type": "string",
+                **nullable,
+                "description": "The version the predictions use now (the previous one "
+                "while a new current version loads; null before any)",
+            },
+            "versions": {"type": "array", "items": _VERSION, "description": "Oldest first"},
         },
-        "served": {
-            "type": "string",
-            "description": "The version the predictions use now (the previous one while "
-            "a new current version loads)",
-        },
-        "versions": {"type": "array", "items": _VERSION, "description": "Oldest first"},
-    },
-}
+    }
+
+
+STORE = _store({"nullable": True})
+STORE_SWAGGER2 = _store({"x-nullable": True})
 _DESCRIPTION = "The model store: its versions, the current one and the one served"
 _MADE_CURRENT = "The store, the version current (served once it has loaded)"
 _QUERY = {
@@ -45,17 +57,17 @@ _QUERY = {
 def store(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
     if not model.can_train:
         return None
-    return {
-        "responses": {"200": {"description": _DESCRIPTION, "content": {JSON: {"schema": STORE}}}}
-    }
+    content = {JSON: {"schema": STORE}}
+    return {"responses": {"200": {"description": _DESCRIPTION, "content": content}}}
 
 
 def make_current(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
     if not model.can_train:
         return None
+    content = {JSON: {"schema": STORE}}
     return {
-        "parameters": [{**_QUERY, "schema": {"type": "string"}}],
-        "responses": {"200": {"description": _MADE_CURRENT, "content": {JSON: {"schema": STORE}}}},
+        "parameters": [{**_QUERY, "schema": {"type": "string", "minLength": 1}}],
+        "responses": {"200": {"description": _MADE_CURRENT, "content": content}},
     }
 
 
@@ -64,7 +76,7 @@ def store_swagger2(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
         return None
     return {
         "produces": [JSON],
-        "responses": {"200": {"description": _DESCRIPTION, "schema": STORE}},
+        "responses": {"200": {"description": _DESCRIPTION, "schema": STORE_SWAGGER2}},
     }
 
 
@@ -73,6 +85,6 @@ def make_current_swagger2(builder: Any, model: ModelWrapper) -> dict[str, Any] |
         return None
     return {
         "produces": [JSON],
-        "parameters": [{**_QUERY, "type": "string"}],
-        "responses": {"200": {"description": _MADE_CURRENT, "schema": STORE}},
+        "parameters": [{**_QUERY, "type": "string", "minLength": 1}],
+        "responses": {"200": {"description": _MADE_CURRENT, "schema": STORE_SWAGGER2}},
     }
