@@ -71,11 +71,19 @@
 
   function alertBox(error) {
     const message = /[.!?)]$/.test(error.message) ? error.message : `${error.message}.`;
-    const box = h("div", { class: "alert", role: "alert" }, h("strong", { text: `${error.status}` }), " ", message);
+    const box = h(
+      "div",
+      { class: "alert", role: "alert" },
+      h("strong", { text: `${error.status}` }),
+      " ",
+      message,
+    );
     if (error.status === 401) {
       box.append(
         " ",
-        h("span", { text: "Enter a token in the API token field at the top of the page, then try again." })
+        h("span", {
+          text: "Enter a token in the API token field at the top of the page, then try again.",
+        }),
       );
       document.getElementById("token").focus();
     }
@@ -104,7 +112,10 @@
   function resolve(doc, schema) {
     if (!schema) return {};
     if (schema.$ref) {
-      const target = schema.$ref.replace(/^#\//, "").split("/").reduce((o, k) => (o || {})[k], doc);
+      const target = schema.$ref
+        .replace(/^#\//, "")
+        .split("/")
+        .reduce((o, k) => (o || {})[k], doc);
       return resolve(doc, target);
     }
     if (schema.allOf) {
@@ -118,7 +129,8 @@
 
   function formSchema(doc, op) {
     const content = ((op || {}).requestBody || {}).content || {};
-    const media = content["multipart/form-data"] || content["application/json"] || Object.values(content)[0];
+    const media =
+      content["multipart/form-data"] || content["application/json"] || Object.values(content)[0];
     return resolve(doc, (media || {}).schema || { properties: {} });
   }
 
@@ -230,9 +242,12 @@
       const filter = h("input", { id, type: "search", autocomplete: "off" });
       filter.addEventListener("input", () => {
         const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
-        for (const card of list.children) card.hidden = !words.every((w) => card.textContent.toLowerCase().includes(w));
+        for (const card of list.children)
+          card.hidden = !words.every((w) => card.textContent.toLowerCase().includes(w));
       });
-      main.append(h("p", { class: "filter" }, h("label", { for: id, text: "Filter the models " }), filter));
+      main.append(
+        h("p", { class: "filter" }, h("label", { for: id, text: "Filter the models " }), filter),
+      );
     }
     for (const model of models) {
       const reason = waiting[model.id];
@@ -247,35 +262,80 @@
         ["Author", "author"],
         ["License", "license"],
       ]) {
-        if (model[key] !== undefined && model[key] !== "") facts.append(h("dt", { text: label }), h("dd", { text: String(model[key]) }));
+        if (model[key] !== undefined && model[key] !== "")
+          facts.append(h("dt", { text: label }), h("dd", { text: String(model[key]) }));
       }
       const store = model.store;
       if (store && Array.isArray(store.versions) && store.versions.length) {
-        facts.append(h("dt", { text: "Trained versions" }), h("dd", { text: String(store.versions.length) }));
-        if (store.served || store.current) facts.append(h("dt", { text: "Serving" }), h("dd", { class: "uuid", title: store.served || store.current, text: (store.served || store.current).slice(0, 8) }));
+        facts.append(
+          h("dt", { text: "Trained versions" }),
+          h("dd", { text: String(store.versions.length) }),
+        );
+        if (store.served || store.current)
+          facts.append(
+            h("dt", { text: "Serving" }),
+            h("dd", {
+              class: "uuid",
+              title: store.served || store.current,
+              text: (store.served || store.current).slice(0, 8),
+            }),
+          );
       }
       const links = [];
       for (const key of ["url", "home_page", "homepage", "Home-page", "documentation"]) {
         const url = model[key];
         if (typeof url === "string" && /^https?:\/\//.test(url)) {
-          links.push(h("a", { href: url, rel: "noopener", target: "_blank", text: key === "documentation" ? "Documentation" : "Home page" }));
+          links.push(
+            h("a", {
+              href: url,
+              rel: "noopener",
+              target: "_blank",
+              text: key === "documentation" ? "Documentation" : "Home page",
+            }),
+          );
         }
       }
       const actions = h("p", { class: "actions" });
-      if (linkOf(model, "predict")) actions.append(h("a", { class: "button", href: `#/models/${encodeURIComponent(model.id)}/predict`, text: "Predict" }));
-      if (linkOf(model, "train")) actions.append(h("a", { class: "button", href: `#/models/${encodeURIComponent(model.id)}/train`, text: "Train" }));
+      if (linkOf(model, "predict"))
+        actions.append(
+          h("a", {
+            class: "button",
+            href: `#/models/${encodeURIComponent(model.id)}/predict`,
+            text: "Predict",
+          }),
+        );
+      if (linkOf(model, "train"))
+        actions.append(
+          h("a", {
+            class: "button",
+            href: `#/models/${encodeURIComponent(model.id)}/train`,
+            text: "Train",
+          }),
+        );
       list.append(
         h(
           "li",
           { class: "card", "data-model": model.id },
-          h("h2", {}, h("a", { href: `#/models/${encodeURIComponent(model.id)}/predict` }, model.name || model.id)),
-          model.name && model.name !== model.id ? h("p", { class: "muted", text: `id: ${model.id}` }) : null,
+          h(
+            "h2",
+            {},
+            h(
+              "a",
+              { href: `#/models/${encodeURIComponent(model.id)}/predict` },
+              model.name || model.id,
+            ),
+          ),
+          model.name && model.name !== model.id
+            ? h("p", { class: "muted", text: `id: ${model.id}` })
+            : null,
           h("p", {}, readiness),
-          model.description ? h("p", { class: "description", text: String(model.description) }) : null,
+          model.description
+            ? h("p", { class: "description", text: String(model.description) })
+            : null,
           facts,
           links.length ? h("p", { class: "links" }, links) : null,
-          actions
-        )
+          actions,
+        ),
       );
     }
     main.append(list);
@@ -293,14 +353,33 @@
     const tabs = h("nav", { class: "tabs", "aria-label": "Model" });
     const canPredict = linkOf(model, "predict");
     const canTrain = linkOf(model, "train");
-    if (canPredict) tabs.append(h("a", { href: `${base}/predict`, "aria-current": tab === "predict" ? "page" : null, text: "Predict" }));
-    if (canTrain) tabs.append(h("a", { href: `${base}/train`, "aria-current": tab === "train" ? "page" : null, text: "Trainings" }));
+    if (canPredict)
+      tabs.append(
+        h("a", {
+          href: `${base}/predict`,
+          "aria-current": tab === "predict" ? "page" : null,
+          text: "Predict",
+        }),
+      );
+    if (canTrain)
+      tabs.append(
+        h("a", {
+          href: `${base}/train`,
+          "aria-current": tab === "train" ? "page" : null,
+          text: "Trainings",
+        }),
+      );
     put(
       main,
       h("p", { class: "crumbs" }, h("a", { href: "#/", text: "Models" }), " / ", model.id),
-      h("h1", {}, model.name || model.id, model.version ? h("span", { class: "muted", text: ` ${model.version}` }) : null),
+      h(
+        "h1",
+        {},
+        model.name || model.id,
+        model.version ? h("span", { class: "muted", text: ` ${model.version}` }) : null,
+      ),
       model.description ? h("p", { class: "description", text: String(model.description) }) : null,
-      tabs
+      tabs,
     );
     const panel = h("section", { class: "panel" });
     main.append(panel);
@@ -321,8 +400,10 @@
     if (low !== undefined || high !== undefined) {
       const lowSign = schema.exclusiveMinimum === true ? "<" : "≤";
       const highSign = schema.exclusiveMaximum === true ? "<" : "≤";
-      if (low !== undefined && high !== undefined) parts.push(`${low} ${lowSign} value ${highSign} ${high}`);
-      else if (low !== undefined) parts.push(`at least ${low}${schema.exclusiveMinimum === true ? " (excluded)" : ""}`);
+      if (low !== undefined && high !== undefined)
+        parts.push(`${low} ${lowSign} value ${highSign} ${high}`);
+      else if (low !== undefined)
+        parts.push(`at least ${low}${schema.exclusiveMinimum === true ? " (excluded)" : ""}`);
       else parts.push(`at most ${high}${schema.exclusiveMaximum === true ? " (excluded)" : ""}`);
     }
     if (schema.maxLength !== undefined) parts.push(`at most ${schema.maxLength} characters`);
@@ -344,9 +425,13 @@
     // One value: a select for an enum, a number input with its range, or text.
     if (Array.isArray(schema.enum)) {
       const select = h("select", { id, "aria-label": label });
-      for (const choice of schema.enum) select.append(h("option", { value: String(choice), text: String(choice) }));
+      for (const choice of schema.enum)
+        select.append(h("option", { value: String(choice), text: String(choice) }));
       if (value !== undefined) select.value = String(value);
-      return { el: select, get: () => (select.value === "" ? undefined : typed(schema, select.value)) };
+      return {
+        el: select,
+        get: () => (select.value === "" ? undefined : typed(schema, select.value)),
+      };
     }
     if (schema.type === "integer" || schema.type === "number") {
       const input = h("input", {
@@ -361,7 +446,12 @@
       if (value !== undefined) input.value = String(value);
       return { el: input, get: () => (input.value === "" ? undefined : Number(input.value)) };
     }
-    const input = h("input", { id, type: "text", maxlength: schema.maxLength, "aria-label": label });
+    const input = h("input", {
+      id,
+      type: "text",
+      maxlength: schema.maxLength,
+      "aria-label": label,
+    });
     if (value !== undefined) input.value = String(value);
     return { el: input, get: () => (input.value === "" ? undefined : input.value) };
   }
@@ -380,17 +470,36 @@
       const url = URL.createObjectURL(file);
       preview.urls.push(url);
       let media = null;
-      if (file.type.startsWith("image/")) media = h("img", { src: url, alt: `Preview of ${file.name}` });
-      else if (file.type.startsWith("audio/")) media = h("audio", { controls: true, src: url, "aria-label": `Listen to ${file.name}` });
-      else if (file.type.startsWith("video/")) media = h("video", { controls: true, src: url, "aria-label": `Watch ${file.name}` });
-      preview.append(h("figure", { class: "file" }, media, h("figcaption", { text: `${file.name} (${formatBytes(file.size)})` })));
+      if (file.type.startsWith("image/"))
+        media = h("img", { src: url, alt: `Preview of ${file.name}` });
+      else if (file.type.startsWith("audio/"))
+        media = h("audio", { controls: true, src: url, "aria-label": `Listen to ${file.name}` });
+      else if (file.type.startsWith("video/"))
+        media = h("video", { controls: true, src: url, "aria-label": `Watch ${file.name}` });
+      preview.append(
+        h(
+          "figure",
+          { class: "file" },
+          media,
+          h("figcaption", { text: `${file.name} (${formatBytes(file.size)})` }),
+        ),
+      );
     }
   }
 
   function fileInput(id, multiple, label) {
     const input = h("input", { id, type: "file", multiple, "aria-label": label });
     const preview = h("div", { class: "previews" });
-    const zone = h("div", { class: "drop" }, input, h("span", { class: "muted", text: multiple ? " or drop files here" : " or drop a file here" }), preview);
+    const zone = h(
+      "div",
+      { class: "drop" },
+      input,
+      h("span", {
+        class: "muted",
+        text: multiple ? " or drop files here" : " or drop a file here",
+      }),
+      preview,
+    );
     input.addEventListener("change", () => previewFiles(input, preview));
     zone.addEventListener("dragover", (event) => {
       event.preventDefault();
@@ -428,7 +537,13 @@
 
   function jsonEditor(doc, schema, id, value, label, message) {
     const text = value === undefined ? "" : JSON.stringify(value, null, 2);
-    const area = h("textarea", { id, rows: 4, spellcheck: "false", "aria-label": label, placeholder: JSON.stringify(skeleton(doc, schema)) });
+    const area = h("textarea", {
+      id,
+      rows: 4,
+      spellcheck: "false",
+      "aria-label": label,
+      placeholder: JSON.stringify(skeleton(doc, schema)),
+    });
     area.value = text;
     const check = () => {
       if (area.value.trim() === "") {
@@ -438,7 +553,8 @@
       }
       try {
         const parsed = JSON.parse(area.value);
-        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("an object {...} is expected");
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+          throw new Error("an object {...} is expected");
         area.removeAttribute("aria-invalid");
         message.textContent = "";
         return parsed;
@@ -468,7 +584,12 @@
         entry.remove.setAttribute("aria-label", `Remove item ${i + 1} of ${label}`);
       });
     };
-    const addButton = h("button", { type: "button", class: "small", "aria-label": `Add an item to ${label}`, text: "Add" });
+    const addButton = h("button", {
+      type: "button",
+      class: "small",
+      "aria-label": `Add an item to ${label}`,
+      text: "Add",
+    });
     const add = (value) => {
       const control = scalarInput(itemSchema, newId(`${id}-item`), value, label);
       const remove = h("button", { type: "button", class: "small", text: "Remove" });
@@ -504,7 +625,12 @@
       const id = newId("field");
       const hintId = `${id}-hint`;
       const errorId = `${id}-error`;
-      const label = h("label", { for: id }, name, required.has(name) ? h("span", { class: "required", title: "required", text: " *" }) : null);
+      const label = h(
+        "label",
+        { for: id },
+        name,
+        required.has(name) ? h("span", { class: "required", title: "required", text: " *" }) : null,
+      );
       const hint = h("p", { class: "hint", id: hintId, text: describe(prop) });
       const message = h("p", { class: "field-error", id: errorId, "aria-live": "polite" });
       let control;
@@ -526,21 +652,36 @@
       } else {
         control = scalarInput(prop, id, initial(prop), name);
       }
-      const target = control.input || control.el.querySelector?.("input, select, textarea") || control.el;
+      const target =
+        control.input || control.el.querySelector?.("input, select, textarea") || control.el;
       for (const el of [control.input, control.el, target]) {
-        if (el && el.matches && el.matches("input, select, textarea")) el.setAttribute("aria-describedby", `${hintId} ${errorId}`);
+        if (el && el.matches && el.matches("input, select, textarea"))
+          el.setAttribute("aria-describedby", `${hintId} ${errorId}`);
       }
-      if (kind === "value" && control.el.matches("input, select, textarea")) control.el.removeAttribute("aria-label");
+      if (kind === "value" && control.el.matches("input, select, textarea"))
+        control.el.removeAttribute("aria-label");
       if (kind !== "value") (control.input || control.el).removeAttribute("aria-label");
       const wrapper = h(
         "div",
-        { class: `field field-${kind === "value" ? prop.type || "value" : "file"}`, "data-field": name },
-        prop.type === "boolean" ? h("div", { class: "check" }, control.el, label) : [label, control.el],
+        {
+          class: `field field-${kind === "value" ? prop.type || "value" : "file"}`,
+          "data-field": name,
+        },
+        prop.type === "boolean"
+          ? h("div", { class: "check" }, control.el, label)
+          : [label, control.el],
         hint,
-        message
+        message,
       );
       form.append(wrapper);
-      fields.push({ name, kind, control, message, wrapper, focus: () => (wrapper.querySelector("input, select, textarea, button") || wrapper).focus() });
+      fields.push({
+        name,
+        kind,
+        control,
+        message,
+        wrapper,
+        focus: () => (wrapper.querySelector("input, select, textarea, button") || wrapper).focus(),
+      });
     }
     return {
       fields,
@@ -583,7 +724,9 @@
     if (typeof messages === "string") return [messages];
     if (Array.isArray(messages)) return messages.flatMap(flattenMessages);
     if (messages && typeof messages === "object") {
-      return Object.entries(messages).flatMap(([key, value]) => flattenMessages(value).map((m) => `${key}: ${m}`));
+      return Object.entries(messages).flatMap(([key, value]) =>
+        flattenMessages(value).map((m) => `${key}: ${m}`),
+      );
     }
     return [String(messages)];
   }
@@ -617,11 +760,20 @@
     const url = location.origin + ROOT + path;
     const auth = token() !== "";
     const curl = [`curl -X ${method} ${shellQuote(url)}`];
-    for (const [key, value] of Object.entries(request.headers)) curl.push(`-H ${shellQuote(`${key}: ${value}`)}`);
+    for (const [key, value] of Object.entries(request.headers))
+      curl.push(`-H ${shellQuote(`${key}: ${value}`)}`);
     if (auth) curl.push(`-H "Authorization: Bearer $DEEPAAS_TOKEN"`);
-    const py = ["import os", "", "import requests", "", `response = requests.${method.toLowerCase()}(`];
+    const py = [
+      "import os",
+      "",
+      "import requests",
+      "",
+      `response = requests.${method.toLowerCase()}(`,
+    ];
     const pyArgs = [`    ${JSON.stringify(url)},`];
-    const pyHeaders = Object.entries(request.headers).filter(([k]) => k !== "Content-Type" || !request.json);
+    const pyHeaders = Object.entries(request.headers).filter(
+      ([k]) => k !== "Content-Type" || !request.json,
+    );
     const headerItems = pyHeaders.map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
     if (auth) headerItems.push(`"Authorization": "Bearer " + os.environ["DEEPAAS_TOKEN"]`);
     if (headerItems.length) pyArgs.push(`    headers={${headerItems.join(", ")}},`);
@@ -634,7 +786,9 @@
       for (const [name, text, file] of request.parts) {
         if (file) {
           curl.push(`-F ${shellQuote(`${name}=@${file.name}`)}`);
-          files.push(`(${JSON.stringify(name)}, (${JSON.stringify(file.name)}, open(${JSON.stringify(file.name)}, "rb")))`);
+          files.push(
+            `(${JSON.stringify(name)}, (${JSON.stringify(file.name)}, open(${JSON.stringify(file.name)}, "rb")))`,
+          );
         } else {
           curl.push(`-F ${shellQuote(`${name}=${text}`)}`);
           data.push(`(${JSON.stringify(name)}, ${JSON.stringify(text)})`);
@@ -644,7 +798,10 @@
       if (files.length) pyArgs.push(`    files=[${files.join(", ")}],`);
     }
     const python = [...py, ...pyArgs, ")", "print(response.status_code)"].join("\n");
-    return { curl: curl.join(" \\\n  "), python: auth ? python : python.replace("import os\n\n", "") };
+    return {
+      curl: curl.join(" \\\n  "),
+      python: auth ? python : python.replace("import os\n\n", ""),
+    };
   }
 
   function pyLiteral(value) {
@@ -652,12 +809,19 @@
     if (value === true) return "True";
     if (value === false) return "False";
     if (Array.isArray(value)) return `[${value.map(pyLiteral).join(", ")}]`;
-    if (typeof value === "object") return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v)}`).join(", ")}}`;
+    if (typeof value === "object")
+      return `{${Object.entries(value)
+        .map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v)}`)
+        .join(", ")}}`;
     return JSON.stringify(value);
   }
 
   function snippetBox(snips) {
-    const box = h("details", { class: "snippets" }, h("summary", { text: "This request as curl or Python" }));
+    const box = h(
+      "details",
+      { class: "snippets" },
+      h("summary", { text: "This request as curl or Python" }),
+    );
     for (const [label, text, name] of [
       ["Copy as curl", snips.curl, "curl"],
       ["Copy as Python", snips.python, "python"],
@@ -687,10 +851,14 @@
     const path = `/v2/models/${encodeURIComponent(model.id)}/predict/`;
     const op = operation(doc, `/v2/models/${model.id}/predict`, "post");
     const schema = formSchema(doc, op);
-    const form = h("form", { class: "args", novalidate: true, "aria-label": `Predict with ${model.id}` });
+    const form = h("form", {
+      class: "args",
+      novalidate: true,
+      "aria-label": `Predict with ${model.id}`,
+    });
     panel.append(h("h2", { text: "Predict" }), form);
     const acceptParam = ((op || {}).parameters || []).find((p) => p.name === "accept");
-    const choices = acceptParam ? (resolve(doc, acceptParam.schema).enum || []) : [];
+    const choices = acceptParam ? resolve(doc, acceptParam.schema).enum || [] : [];
     const properties = { ...(schema.properties || {}) };
     delete properties.accept; // the Accept choice is the select below
     const generated = buildForm(doc, { ...schema, properties }, form);
@@ -698,14 +866,32 @@
     if (choices.length > 1) {
       const id = newId("accept");
       acceptSelect = h("select", { id });
-      for (const choice of choices) acceptSelect.append(h("option", { value: choice, text: choice }));
-      form.append(h("div", { class: "field" }, h("label", { for: id, text: "Answer as" }), acceptSelect, h("p", { class: "hint", text: "The Accept header of the request" })));
+      for (const choice of choices)
+        acceptSelect.append(h("option", { value: choice, text: choice }));
+      form.append(
+        h(
+          "div",
+          { class: "field" },
+          h("label", { for: id, text: "Answer as" }),
+          acceptSelect,
+          h("p", { class: "hint", text: "The Accept header of the request" }),
+        ),
+      );
     }
     const submit = h("button", { type: "submit", class: "primary", text: "Predict" });
     const abort = h("button", { type: "button", hidden: true, text: "Cancel" });
-    const busy = h("span", { class: "busy", hidden: true }, h("span", { class: "spinner", "aria-hidden": "true" }), " Predicting…");
+    const busy = h(
+      "span",
+      { class: "busy", hidden: true },
+      h("span", { class: "spinner", "aria-hidden": "true" }),
+      " Predicting…",
+    );
     form.append(h("div", { class: "submit" }, submit, " ", abort, " ", busy));
-    const result = h("section", { class: "result", "aria-live": "polite", "aria-label": "Prediction" });
+    const result = h("section", {
+      class: "result",
+      "aria-live": "polite",
+      "aria-label": "Prediction",
+    });
     panel.append(result);
     // Long predictions: with the server's prediction jobs (documented for this model),
     // predict is asked to answer at once (Prefer: respond-async, 202) and the job is
@@ -719,7 +905,11 @@
         const cancelled = job;
         job = null;
         const response = await api("DELETE", cancelled);
-        status(response.ok ? "The prediction job was cancelled on the server." : "The job could not be cancelled.");
+        status(
+          response.ok
+            ? "The prediction job was cancelled on the server."
+            : "The job could not be cancelled.",
+        );
       }
     });
     form.addEventListener("submit", async (event) => {
@@ -741,8 +931,18 @@
       const started = performance.now();
       try {
         const headers = jobs ? { ...request.headers, Prefer: "respond-async" } : request.headers;
-        let response = await api("POST", path, { headers, body: request.body, signal: controller.signal });
-        if (response.status === 202) response = await followJob(model, await response.json(), controller.signal, (p) => (job = p));
+        let response = await api("POST", path, {
+          headers,
+          body: request.body,
+          signal: controller.signal,
+        });
+        if (response.status === 202)
+          response = await followJob(
+            model,
+            await response.json(),
+            controller.signal,
+            (p) => (job = p),
+          );
         job = null;
         const seconds = ((performance.now() - started) / 1000).toFixed(2);
         if (response.ended) {
@@ -751,14 +951,38 @@
           const error = await readError(response);
           const unplaced = generated.showErrors(error.errors);
           result.append(alertBox(error));
-          if (unplaced.length) result.append(h("p", { class: "field-error", text: unplaced.map((n) => `${n}: ${flattenMessages(error.errors[n]).join(" ")}`).join("; ") }));
+          if (unplaced.length)
+            result.append(
+              h("p", {
+                class: "field-error",
+                text: unplaced
+                  .map((n) => `${n}: ${flattenMessages(error.errors[n]).join(" ")}`)
+                  .join("; "),
+              }),
+            );
         } else {
-          result.append(h("h3", { text: "Output" }), h("p", { class: "muted", text: `${response.status} · ${response.headers.get("Content-Type") || ""} · ${seconds} s` }));
+          result.append(
+            h("h3", { text: "Output" }),
+            h("p", {
+              class: "muted",
+              text: `${response.status} · ${response.headers.get("Content-Type") || ""} · ${seconds} s`,
+            }),
+          );
           await renderOutput(result, response);
         }
       } catch (error) {
-        if (error.name === "AbortError") result.append(h("p", { class: "alert", role: "alert", text: jobs ? "Cancelled." : "Cancelled: the prediction was abandoned." }));
-        else result.append(h("p", { class: "alert", role: "alert", text: `The request failed: ${error.message}` }));
+        if (error.name === "AbortError")
+          result.append(
+            h("p", {
+              class: "alert",
+              role: "alert",
+              text: jobs ? "Cancelled." : "Cancelled: the prediction was abandoned.",
+            }),
+          );
+        else
+          result.append(
+            h("p", { class: "alert", role: "alert", text: `The request failed: ${error.message}` }),
+          );
       } finally {
         submit.disabled = false;
         abort.hidden = true;
@@ -799,20 +1023,30 @@
       // Read it now, then remove the ended job: the browser keeps what it shows.
       const body = await output.blob();
       api("DELETE", jobPath).catch(() => {});
-      return new Response(body, { status: 200, headers: { "Content-Type": output.headers.get("Content-Type") || "" } });
+      return new Response(body, {
+        status: 200,
+        headers: { "Content-Type": output.headers.get("Content-Type") || "" },
+      });
     }
     return output;
   }
 
   // --- outputs by type -----------------------------------------------------------------------
 
-  const EXTENSIONS = { "application/pdf": "pdf", "application/zip": "zip", "application/octet-stream": "bin" };
+  const EXTENSIONS = {
+    "application/pdf": "pdf",
+    "application/zip": "zip",
+    "application/octet-stream": "bin",
+  };
 
   async function renderOutput(target, response) {
     const type = (response.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
     if (type === "application/json" || type.endsWith("+json")) {
       const body = await response.json();
-      const output = body && typeof body === "object" && "predictions" in body && body.status === "OK" ? body.predictions : body;
+      const output =
+        body && typeof body === "object" && "predictions" in body && body.status === "OK"
+          ? body.predictions
+          : body;
       renderValue(target, output);
       return;
     }
@@ -822,11 +1056,39 @@
     }
     const blob = await response.blob();
     const url = URL.createObjectURL(blob);
-    if (type.startsWith("image/")) target.append(h("img", { class: "output-image", src: url, alt: `The prediction (${type})` }));
-    else if (type.startsWith("audio/")) target.append(h("audio", { class: "output-audio", controls: true, src: url, "aria-label": "The prediction" }));
-    else if (type.startsWith("video/")) target.append(h("video", { class: "output-video", controls: true, src: url, "aria-label": "The prediction" }));
+    if (type.startsWith("image/"))
+      target.append(h("img", { class: "output-image", src: url, alt: `The prediction (${type})` }));
+    else if (type.startsWith("audio/"))
+      target.append(
+        h("audio", {
+          class: "output-audio",
+          controls: true,
+          src: url,
+          "aria-label": "The prediction",
+        }),
+      );
+    else if (type.startsWith("video/"))
+      target.append(
+        h("video", {
+          class: "output-video",
+          controls: true,
+          src: url,
+          "aria-label": "The prediction",
+        }),
+      );
     const extension = EXTENSIONS[type] || type.split("/")[1] || "bin";
-    target.append(h("p", {}, h("a", { class: "download", href: url, download: `prediction.${extension.replace(/[^a-z0-9]+/g, "")}`, text: `Download (${type}, ${formatBytes(blob.size)})` })));
+    target.append(
+      h(
+        "p",
+        {},
+        h("a", {
+          class: "download",
+          href: url,
+          download: `prediction.${extension.replace(/[^a-z0-9]+/g, "")}`,
+          text: `Download (${type}, ${formatBytes(blob.size)})`,
+        }),
+      ),
+    );
   }
 
   function isScores(value) {
@@ -837,33 +1099,69 @@
 
   function scoresTable(scores, caption) {
     const max = Math.max(...Object.values(scores).map(Math.abs), 1e-12);
-    const table = h("table", { class: "scores" }, h("caption", { text: caption }), h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Label" }), h("th", { scope: "col", text: "Score" }), h("th", { scope: "col", text: "Chart" }))));
+    const table = h(
+      "table",
+      { class: "scores" },
+      h("caption", { text: caption }),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col", text: "Label" }),
+          h("th", { scope: "col", text: "Score" }),
+          h("th", { scope: "col", text: "Chart" }),
+        ),
+      ),
+    );
     const body = h("tbody");
     const sorted = Object.entries(scores).sort((a, b) => b[1] - a[1]);
     for (const [label, score] of sorted) {
       const width = `${((Math.abs(score) / max) * 100).toFixed(1)}%`;
-      body.append(h("tr", {}, h("th", { scope: "row", text: label }), h("td", { class: "number", text: formatNumber(score) }), h("td", { class: "bar-cell" }, h("span", { class: "bar", style: `width: ${width}`, "aria-hidden": "true" }))));
+      body.append(
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row", text: label }),
+          h("td", { class: "number", text: formatNumber(score) }),
+          h(
+            "td",
+            { class: "bar-cell" },
+            h("span", { class: "bar", style: `width: ${width}`, "aria-hidden": "true" }),
+          ),
+        ),
+      );
     }
     table.append(body);
     return table;
   }
 
   function formatNumber(value) {
-    return Number.isInteger(value) ? String(value) : value.toFixed(4).replace(/0+$/, "").replace(/\.$/, "");
+    return Number.isInteger(value)
+      ? String(value)
+      : value.toFixed(4).replace(/0+$/, "").replace(/\.$/, "");
   }
 
   function renderValue(target, value) {
     if (isScores(value)) target.append(scoresTable(value, "Scores"));
     else if (value && typeof value === "object" && !Array.isArray(value)) {
-      for (const [key, inner] of Object.entries(value)) if (isScores(inner)) target.append(scoresTable(inner, key));
+      for (const [key, inner] of Object.entries(value))
+        if (isScores(inner)) target.append(scoresTable(inner, key));
     }
-    target.append(h("div", { class: "tree", "aria-label": "The output as JSON" }, tree(value, "output", 0)));
+    target.append(
+      h("div", { class: "tree", "aria-label": "The output as JSON" }, tree(value, "output", 0)),
+    );
   }
 
   function tree(value, key, depth) {
     if (value !== null && typeof value === "object") {
-      const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
-      const summary = Array.isArray(value) ? `${key}: [${entries.length}]` : `${key}: {${entries.length}}`;
+      const entries = Array.isArray(value)
+        ? value.map((v, i) => [String(i), v])
+        : Object.entries(value);
+      const summary = Array.isArray(value)
+        ? `${key}: [${entries.length}]`
+        : `${key}: {${entries.length}}`;
       const details = h("details", { open: depth < 3 }, h("summary", { text: summary }));
       const list = h("ul");
       for (const [k, v] of entries) list.append(h("li", {}, tree(v, k, depth + 1)));
@@ -871,7 +1169,12 @@
       return details;
     }
     const kind = value === null ? "null" : typeof value;
-    return h("span", { class: "leaf" }, h("span", { class: "key", text: `${key}: ` }), h("span", { class: `value value-${kind}`, text: JSON.stringify(value) }));
+    return h(
+      "span",
+      { class: "leaf" },
+      h("span", { class: "key", text: `${key}: ` }),
+      h("span", { class: `value value-${kind}`, text: JSON.stringify(value) }),
+    );
   }
 
   // --- the trainings tab ----------------------------------------------------------------------
@@ -889,14 +1192,20 @@
     form.append(h("div", { class: "submit" }, submit), formMessage);
     const list = h("ol", { class: "trainings", "aria-label": "Trainings, oldest first" });
     const empty = h("p", { class: "muted", text: "No training yet." });
-    const compare = h("section", { class: "compare", "aria-live": "polite", "aria-label": "Comparison" });
+    const compare = h("section", {
+      class: "compare",
+      "aria-live": "polite",
+      "aria-label": "Comparison",
+    });
     const storeLine = h("p", { class: "muted store-line", hidden: true });
     const modelPath = `/v2/models/${encodeURIComponent(model.id)}/`;
     const showStore = () => {
       const store = model.store;
       const serving = store && (store.served || store.current);
       storeLine.hidden = !serving;
-      storeLine.textContent = serving ? `Serving the version trained by ${serving.slice(0, 8)}${store.current && store.current !== serving ? ` (switching to ${store.current.slice(0, 8)})` : ""}` : "";
+      storeLine.textContent = serving
+        ? `Serving the version trained by ${serving.slice(0, 8)}${store.current && store.current !== serving ? ` (switching to ${store.current.slice(0, 8)})` : ""}`
+        : "";
       for (const card of cards.values()) card.update(card.record());
     };
     const refreshStore = async () => {
@@ -908,12 +1217,17 @@
     };
     put(
       panel,
-      h("details", { class: "train-form", open: true }, h("summary", {}, h("h2", { text: "Start a training" })), form),
+      h(
+        "details",
+        { class: "train-form", open: true },
+        h("summary", {}, h("h2", { text: "Start a training" })),
+        form,
+      ),
       h("h2", { text: "Trainings" }),
       storeLine,
       empty,
       list,
-      compare
+      compare,
     );
     const cards = new Map(); // uuid -> card
     let alive = true;
@@ -979,14 +1293,21 @@
       const chosen = [...cards.values()].filter((c) => c.compared());
       compare.replaceChildren();
       if (chosen.length < 2) {
-        if (cards.size > 1) compare.append(h("p", { class: "muted", text: "Tick “Compare” on two trainings to see their results side by side." }));
+        if (cards.size > 1)
+          compare.append(
+            h("p", {
+              class: "muted",
+              text: "Tick “Compare” on two trainings to see their results side by side.",
+            }),
+          );
         return;
       }
       const [a, b] = chosen.slice(-2).map((c) => c.record());
       const rows = [];
       const add = (group, left, right) => {
         const keys = [...new Set([...Object.keys(left || {}), ...Object.keys(right || {})])];
-        for (const key of keys) rows.push([`${group}${key}`, (left || {})[key], (right || {})[key]]);
+        for (const key of keys)
+          rows.push([`${group}${key}`, (left || {})[key], (right || {})[key]]);
       };
       add("", outputOf(a), outputOf(b));
       add("argument: ", a.args, b.args);
@@ -996,12 +1317,30 @@
         "table",
         { class: "compare-table" },
         h("caption", { text: "Two trainings side by side" }),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "" }), h("th", { scope: "col", text: a.uuid.slice(0, 8) }), h("th", { scope: "col", text: b.uuid.slice(0, 8) })))
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col", text: "" }),
+            h("th", { scope: "col", text: a.uuid.slice(0, 8) }),
+            h("th", { scope: "col", text: b.uuid.slice(0, 8) }),
+          ),
+        ),
       );
       const body = h("tbody");
       for (const [key, left, right] of rows) {
         const differs = JSON.stringify(left) !== JSON.stringify(right);
-        body.append(h("tr", { class: differs ? "differs" : null }, h("th", { scope: "row", text: key }), h("td", { text: show(left) }), h("td", { text: show(right) })));
+        body.append(
+          h(
+            "tr",
+            { class: differs ? "differs" : null },
+            h("th", { scope: "row", text: key }),
+            h("td", { text: show(left) }),
+            h("td", { text: show(right) }),
+          ),
+        );
       }
       table.append(body);
       compare.append(h("h2", { text: "Comparison" }), h("div", { class: "scroll" }, table));
@@ -1028,7 +1367,9 @@
           formMessage.append(alertBox(error));
         } else {
           const record = await response.json();
-          formMessage.append(h("p", { class: "ok", text: `Training ${record.uuid.slice(0, 8)} started.` }));
+          formMessage.append(
+            h("p", { class: "ok", text: `Training ${record.uuid.slice(0, 8)} started.` }),
+          );
           await refresh();
           const card = cards.get(record.uuid);
           if (card) card.showLog();
@@ -1071,34 +1412,94 @@
     const progressId = newId("progress");
     const bar = h("progress", { id: progressId, max: 1, value: 0 });
     const progressText = h("span", { class: "progress-text" });
-    const progress = h("div", { class: "progress" }, h("label", { for: progressId, class: "visually-hidden", text: `Progress of training ${short}` }), bar, " ", progressText);
+    const progress = h(
+      "div",
+      { class: "progress" },
+      h("label", {
+        for: progressId,
+        class: "visually-hidden",
+        text: `Progress of training ${short}`,
+      }),
+      bar,
+      " ",
+      progressText,
+    );
     const version = h("p", { class: "muted version" });
-    const serve = h("button", { type: "button", class: "small", text: "Make current", "aria-label": `Serve the version of training ${short}` });
+    const serve = h("button", {
+      type: "button",
+      class: "small",
+      text: "Make current",
+      "aria-label": `Serve the version of training ${short}`,
+    });
     serve.addEventListener("click", async () => {
       serve.disabled = true;
-      const response = await api("PUT", `/v2/models/${encodeURIComponent(model.id)}/store/current?version=${encodeURIComponent(record.version)}`);
+      const response = await api(
+        "PUT",
+        `/v2/models/${encodeURIComponent(model.id)}/store/current?version=${encodeURIComponent(record.version)}`,
+      );
       if (!response.ok) message.replaceChildren(alertBox(await readError(response)));
       serve.disabled = false;
       hooks.onServe();
     });
     const message = h("p", { class: "field-error" });
     const result = h("div", { class: "training-result" });
-    const cancel = h("button", { type: "button", class: "small", text: "Cancel", "aria-label": `Cancel training ${short}` });
-    const remove = h("button", { type: "button", class: "small danger", text: "Delete", "aria-label": `Delete training ${short}` });
-    const logToggle = h("button", { type: "button", class: "small", "aria-expanded": "false", text: "Show log", "aria-label": `Show the log of training ${short}` });
+    const cancel = h("button", {
+      type: "button",
+      class: "small",
+      text: "Cancel",
+      "aria-label": `Cancel training ${short}`,
+    });
+    const remove = h("button", {
+      type: "button",
+      class: "small danger",
+      text: "Delete",
+      "aria-label": `Delete training ${short}`,
+    });
+    const logToggle = h("button", {
+      type: "button",
+      class: "small",
+      "aria-expanded": "false",
+      text: "Show log",
+      "aria-label": `Show the log of training ${short}`,
+    });
     const compareId = newId("compare");
     const compareBox = h("input", { type: "checkbox", id: compareId });
-    const log = h("pre", { class: "log", tabindex: 0, hidden: true, "aria-label": `Log of training ${short}` });
+    const log = h("pre", {
+      class: "log",
+      tabindex: 0,
+      hidden: true,
+      "aria-label": `Log of training ${short}`,
+    });
     const el = h(
       "li",
       { class: "training", "data-uuid": record.uuid },
-      h("div", { class: "training-head" }, h("strong", { class: "uuid", title: record.uuid, text: short }), " ", badge, " ", when, " ", elapsed),
+      h(
+        "div",
+        { class: "training-head" },
+        h("strong", { class: "uuid", title: record.uuid, text: short }),
+        " ",
+        badge,
+        " ",
+        when,
+        " ",
+        elapsed,
+      ),
       progress,
       version,
       message,
       result,
-      h("div", { class: "actions" }, cancel, " ", remove, " ", logToggle, " ", h("span", { class: "check" }, compareBox, h("label", { for: compareId, text: "Compare" }))),
-      log
+      h(
+        "div",
+        { class: "actions" },
+        cancel,
+        " ",
+        remove,
+        " ",
+        logToggle,
+        " ",
+        h("span", { class: "check" }, compareBox, h("label", { for: compareId, text: "Compare" })),
+      ),
+      log,
     );
     let logOffset = 0;
     let logTag = null;
@@ -1129,7 +1530,8 @@
         logOffset = bytes;
       }
       logTag = response.headers.get("ETag");
-      if (log.scrollHeight - log.scrollTop - log.clientHeight < 80) log.scrollTop = log.scrollHeight;
+      if (log.scrollHeight - log.scrollTop - log.clientHeight < 80)
+        log.scrollTop = log.scrollHeight;
     };
 
     const followLog = async () => {
@@ -1140,7 +1542,8 @@
       } catch (_) {
         /* try again */
       }
-      if (!stopped && !log.hidden && ACTIVE.has(record.status)) logTimer = setTimeout(followLog, POLL_MS);
+      if (!stopped && !log.hidden && ACTIVE.has(record.status))
+        logTimer = setTimeout(followLog, POLL_MS);
     };
 
     const showLog = () => {
@@ -1194,10 +1597,16 @@
       badge.textContent = record.status;
       when.textContent = `started ${record.date || ""}`;
       const started = parseDate(record.date);
-      if (record.result && record.result.duration) elapsed.textContent = `· took ${record.result.duration.replace(/\.\d+$/, "")}`;
-      else if (active && started) elapsed.textContent = `· ${formatSeconds((Date.now() - started.getTime()) / 1000)} so far`;
+      if (record.result && record.result.duration)
+        elapsed.textContent = `· took ${record.result.duration.replace(/\.\d+$/, "")}`;
+      else if (active && started)
+        elapsed.textContent = `· ${formatSeconds((Date.now() - started.getTime()) / 1000)} so far`;
       else elapsed.textContent = "";
-      const fraction = record.progress ? Number(record.progress.fraction) : record.status === "done" ? 1 : 0;
+      const fraction = record.progress
+        ? Number(record.progress.fraction)
+        : record.status === "done"
+          ? 1
+          : 0;
       bar.value = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
       bar.setAttribute("data-fraction", String(bar.value));
       progressText.textContent = `${Math.round(bar.value * 100)}%${record.progress && record.progress.message ? ` · ${record.progress.message}` : ""}`;
@@ -1205,8 +1614,11 @@
       const current = record.version && store.current === record.version;
       version.replaceChildren(
         ...(record.version
-          ? [`Version ${record.version.slice(0, 8)} `, current ? h("span", { class: "badge badge-done", text: "current" }) : serve]
-          : [])
+          ? [
+              `Version ${record.version.slice(0, 8)} `,
+              current ? h("span", { class: "badge badge-done", text: "current" }) : serve,
+            ]
+          : []),
       );
       version.hidden = !record.version;
       message.textContent = record.status === "error" && record.message ? record.message : "";
@@ -1218,7 +1630,10 @@
         if (output && typeof output === "object" && !Array.isArray(output)) {
           const table = h("table", { class: "result-table" }, h("caption", { text: "Result" }));
           const body = h("tbody");
-          for (const [key, value] of Object.entries(output)) body.append(h("tr", {}, h("th", { scope: "row", text: key }), h("td", { text: show(value) })));
+          for (const [key, value] of Object.entries(output))
+            body.append(
+              h("tr", {}, h("th", { scope: "row", text: key }), h("td", { text: show(value) })),
+            );
           table.append(body);
           result.append(table);
         } else if (output !== undefined) {
