@@ -65,8 +65,8 @@ HEADERS: list[dict[str, Any]] = [
         "description": "respond-async: run the prediction as a job and answer 202 at once "
         "(for predictions that outlast a proxy's timeout). Other preferences are ignored, "
         "as RFC 7240 says.",
+        # No example: Swagger UI would fill it in and send it on every Execute.
         "schema": {"type": "string"},
-        "example": "respond-async",
     },
     {
         "name": CALLBACK,

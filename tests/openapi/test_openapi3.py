@@ -199,3 +199,23 @@ def test_exclusive_range_bounds(spec: dict[str, Any]) -> None:
     ratio = _body(predict)["properties"]["ratio"]
     assert (ratio["minimum"], ratio["maximum"], ratio["exclusiveMaximum"]) == (0, 1, True)
     assert "exclusiveMinimum" not in ratio
+
+
+def test_no_optional_parameter_is_filled_in_for_swagger_ui(
+    models: dict[str, ModelWrapper],
+) -> None:
+    """Swagger UI puts a parameter's example (or default) into its "Try it out" field, and
+    Execute sends it: an optional header with one (Prefer: respond-async) made every
+    predict from the UI a prediction job (202), and an accept default would override
+    the Accept the UI sends."""
+    spec = build_openapi3(ROUTES, models)
+    filled = [
+        (path, parameter["name"])
+        for path, operations in spec["paths"].items()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if not parameter.get("required")
+        and parameter["in"] in ("header", "query")
+        and ("example" in parameter or "default" in parameter.get("schema", {}))
+    ]
+    assert filled == []
