@@ -99,3 +99,34 @@ async def test_a_finished_quick_result_is_not_held_behind_a_slow_call() -> None:
         gate.set()
         release.set()
         threads.shutdown()
+
+
+async def test_results_of_a_burst_come_back_together() -> None:
+    threads = ElasticThreads()
+    gate = threading.Event()
+    try:
+        first = threads.submit(gate.wait, GUARD)  # holds the thread while the rest queue
+        rest = [threads.submit(lambda n=n: n) for n in range(50)]
+        gate.set()
+        assert await first is True
+        assert await asyncio.gather(*rest) == list(range(50))
+    finally:
+        gate.set()
+        threads.shutdown()
+
+
+async def test_a_quick_result_is_not_kept_behind_a_slow_call() -> None:
+    threads = ElasticThreads(stall=GUARD)  # one thread: the slow call runs after the quick
+    queued = threading.Event()
+    release = threading.Event()
+    try:
+        quick = threads.submit(lambda: queued.wait(GUARD) and "quick")
+        slow = threads.submit(release.wait, GUARD)
+        queued.set()  # the quick call ends with the slow one waiting: its result is kept
+        assert await asyncio.wait_for(quick, GUARD) == "quick"
+        assert not slow.done()
+        release.set()
+        assert await slow is True
+    finally:
+        release.set()
+        threads.shutdown()
