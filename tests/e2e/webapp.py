@@ -18,10 +18,11 @@ DOCUMENT = "/openapi.json"
 
 @dataclass
 class RequestLog:
-    """Every request the page makes to ``origin``: (method, path)."""
+    """Every request the page makes: to ``origin`` as (method, path), elsewhere whole."""
 
     origin: str
     seen: list[tuple[str, str]] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
 
     def watch(self, page: Page) -> RequestLog:
         page.on("request", self._record)
@@ -31,9 +32,12 @@ class RequestLog:
         url = urlsplit(request.url)
         if f"{url.scheme}://{url.netloc}" == self.origin:
             self.seen.append((request.method, url.path))
+        elif url.scheme not in ("blob", "data"):  # a CDN, another site
+            self.elsewhere.append(f"{request.method} {request.url}")
 
     def undocumented(self, document: dict[str, object], base_path: str = "") -> list[str]:
-        """The requests that are neither a documented operation nor the app's files."""
+        """The requests that are neither a documented operation nor the app's files,
+        and every request to another origin."""
         paths = document["paths"]
         assert isinstance(paths, dict)
         routes = [
@@ -41,7 +45,7 @@ class RequestLog:
             for p, operations in paths.items()
             for method in operations
         ]
-        out = []
+        out = list(self.elsewhere)
         for method, path in self.seen:
             if method == "GET" and path.rstrip("/") in [
                 base_path + f for f in (*APP_FILES, DOCUMENT)
