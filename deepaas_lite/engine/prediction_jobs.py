@@ -19,7 +19,7 @@ from typing import Any
 from deepaas_lite import exceptions
 from deepaas_lite.engine.protocol import Job, JobSink, Outcome, Predictor
 from deepaas_lite.model import args as model_args
-from deepaas_lite.model.output import dumps, raw_bytes
+from deepaas_lite.model.output import dumps, raw_bytes, with_charset
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -47,9 +47,7 @@ def encode(model: ModelWrapper, kwargs: dict[str, Any] | Any, output: Any) -> Pr
     non-JSON ``accept``. Blocking (it may read a file): run it in a thread."""
     media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
     if media_type != JSON:
-        if media_type.startswith("text/") and "charset=" not in media_type.lower():
-            media_type += "; charset=utf-8"
-        return PredictionOutput(media_type, raw_bytes(output))
+        return PredictionOutput(with_charset(media_type), raw_bytes(output))
     value = model.validate_output(output) if model.response_schema is not None else output
     return PredictionOutput(JSON, dumps(value).encode(), value)
 

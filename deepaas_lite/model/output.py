@@ -93,6 +93,14 @@ def _at(number: float, path: str) -> str:
     return f"{name} at {path or 'the top level'}"
 
 
+def with_charset(media_type: str) -> str:
+    """Text (``text/*``) is said to be UTF-8 unless the media type names a charset: a str
+    is sent so, and clients that assume ISO-8859-1 otherwise (``requests``) read it right."""
+    if media_type.startswith("text/") and "charset=" not in media_type.lower():
+        return media_type + "; charset=utf-8"
+    return media_type
+
+
 def raw_bytes(output: Any) -> bytes:
     """A non-JSON answer's body: bytes, str (text, never a path), an open binary file
     or a ``pathlib.Path``; anything else is ``InvalidResponse``."""

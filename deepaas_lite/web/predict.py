@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import io
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
+from deepaas_lite.model.output import raw_bytes, with_charset
 from deepaas_lite.web import models, parsing, prediction_jobs
 from deepaas_lite.web.connection import CANCEL_WHEN_GONE, client_gone
 from deepaas_lite.web.keys import PREDICTORS
@@ -62,28 +61,5 @@ async def predict(request: web.Request) -> web.StreamResponse:
 
 
 def raw_response(output: Any, media_type: str) -> web.Response:
-    """A non-JSON answer: bytes, str (text, never a path), an open binary file or a path.
-
-    Text (``text/*``) is said to be UTF-8 unless the media type names a charset: a str
-    is sent so, and clients that assume ISO-8859-1 otherwise (``requests``) read it right.
-    """
-    if media_type.startswith("text/") and "charset=" not in media_type.lower():
-        media_type += "; charset=utf-8"
-    return web.Response(body=_raw_body(output), headers={"Content-Type": media_type})
-
-
-def _raw_body(output: Any) -> bytes:
-    if isinstance(output, bytes | bytearray | memoryview):
-        return bytes(output)
-    if isinstance(output, io.IOBase) or hasattr(output, "read"):
-        with output:
-            data = output.read()
-        return data.encode() if isinstance(data, str) else bytes(data)
-    if isinstance(output, Path):
-        return output.read_bytes()
-    if isinstance(output, str):
-        return output.encode()
-    raise exceptions.InvalidResponse(
-        f"A non-JSON answer must be bytes, str, a binary file or a path, "
-        f"not {type(output).__name__}"
-    )
+    """A non-JSON answer: bytes, str (text, never a path), an open binary file or a path."""
+    return web.Response(body=raw_bytes(output), headers={"Content-Type": with_charset(media_type)})

@@ -16,7 +16,7 @@ def test_bytes_and_text() -> None:
     assert raw_response(b"\x00\x01", "image/png").body == b"\x00\x01"
     resp = raw_response("plain text", "text/plain")
     assert resp.body == b"plain text"
-    assert resp.headers["Content-Type"] == "text/plain"
+    assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"  # UTF-8 said
 
 
 def test_open_file_is_read_and_closed(tmp_path: Path) -> None:
