@@ -226,3 +226,23 @@ def tree_cpu_s(root: int) -> float:
         fields = stat.rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / _TICKS_PER_S
+
+
+def tree_switches(root: int) -> int:
+    """Voluntary context switches so far of every thread of ``root``'s tree: each is a
+    thread that blocked (the GIL, a lock, a queue, a poll) and had to be woken again."""
+    total = 0
+    for pid in process_tree(root):
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                status = Path(f"/proc/{pid}/task/{task}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+    return total

@@ -74,11 +74,19 @@ def ratios(all_outcomes: Outcomes) -> list[str]:
                 f"{key} / bare aiohttp ceiling: {_ratio(noop.rps, ceiling.rps)}"
                 f" ({noop.rps:.0f} / {ceiling.rps:.0f} req/s)"
             )
-    for key in ("noop.lite", "svc.lite", "svc.lite-token", "noop.base", "svc.base"):
-        o = all_outcomes.get(key)
-        if o and o.ok:
-            lines.append(f"{key}: server CPU per request {_cpu_per_request_us(o):.0f} us")
+    for o in all_outcomes.values():
+        if o.ok and o.variant.kind != "deepaas":
+            lines.append(
+                f"{o.variant.key}: server CPU per request {_cpu_per_request_us(o):.0f} us, "
+                f"voluntary context switches per request {_switches_per_request(o):.2f}"
+            )
     return lines
+
+
+def _switches_per_request(o: VariantOutcome) -> float:
+    """Times a thread of the server blocked and was woken again, per answered request:
+    the hand-overs between threads (the GIL, queues) and the waits for the network."""
+    return o.median(lambda r: r.cpu.switches / r.load.requests if r.load.requests else 0.0)
 
 
 def _cpu_per_request_us(o: VariantOutcome) -> float:

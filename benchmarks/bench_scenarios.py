@@ -28,6 +28,7 @@ from bench_procs import (
     machine_busy_s,
     running,
     tree_cpu_s,
+    tree_switches,
 )
 
 IRIS_QUERY = "data=5.1&data=3.5&data=1.4&data=0.2"
@@ -352,6 +353,7 @@ class CpuShare:
     server: float
     wrk: float
     other: float
+    switches: int = 0  # the server's voluntary context switches
 
 
 def _children_cpu_s() -> float:
@@ -364,11 +366,13 @@ def _load_accounted(
 ) -> tuple[LoadResult, CpuShare]:
     """The measured load, and who used the CPU meanwhile."""
     pid = server.process.pid
+    switched = tree_switches(pid)
     before = (time.monotonic(), machine_busy_s(), tree_cpu_s(pid), _children_cpu_s())
     result = load(server, variant, s, s.duration_s)
     after = (time.monotonic(), machine_busy_s(), tree_cpu_s(pid), _children_cpu_s())
+    switched = tree_switches(pid) - switched
     wall, busy, tree, wrk = (a - b for a, b in zip(after, before, strict=True))
-    share = CpuShare(tree / wall, wrk / wall, max(0.0, busy - tree - wrk) / wall)
+    share = CpuShare(tree / wall, wrk / wall, max(0.0, busy - tree - wrk) / wall, switched)
     return result, share
 
 
