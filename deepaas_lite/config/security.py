@@ -25,6 +25,17 @@ METRICS_AUTH = cfg.BoolOpt(
     default=False,
     help="With --auth-token-file, /metrics needs a token too.",
 )
+AUTH_OIDC_ISSUER = cfg.StrOpt(
+    "auth-oidc-issuer",
+    help="An OpenID Connect provider (its issuer URL, e.g. https://login.example.org/"
+    "realms/ai): every protected route then needs 'Authorization: Bearer <JWT>' signed "
+    "by one of its keys, unexpired, for --auth-oidc-audience. Needs the oidc extra.",
+)
+AUTH_OIDC_AUDIENCE = cfg.StrOpt(
+    "auth-oidc-audience",
+    help="With --auth-oidc-issuer: the audience (aud) a token must be issued for, "
+    "usually this API's client id at the provider.",
+)
 SSL_CERTFILE = cfg.StrOpt("ssl-certfile", help="Serve HTTPS with this PEM certificate (chain).")
 SSL_KEYFILE = cfg.StrOpt("ssl-keyfile", help="The private key of --ssl-certfile (PEM).")
 CORS_ORIGIN = cfg.MultiStrOpt(
@@ -45,6 +56,8 @@ ALLOWED_HOST = cfg.MultiStrOpt(
 
 OPTS: list[cfg.Opt] = [
     AUTH_TOKEN_FILE,
+    AUTH_OIDC_ISSUER,
+    AUTH_OIDC_AUDIENCE,
     METRICS_AUTH,
     SSL_CERTFILE,
     SSL_KEYFILE,
@@ -56,6 +69,8 @@ OPTS: list[cfg.Opt] = [
 @dataclass(frozen=True)
 class SecuritySettings:
     auth_token_file: Path | None = setting(AUTH_TOKEN_FILE, _path_or_none)
+    auth_oidc_issuer: str | None = setting(AUTH_OIDC_ISSUER)
+    auth_oidc_audience: str | None = setting(AUTH_OIDC_AUDIENCE)
     metrics_auth: bool = setting(METRICS_AUTH)
     ssl_certfile: str | None = setting(SSL_CERTFILE)
     ssl_keyfile: str | None = setting(SSL_KEYFILE)

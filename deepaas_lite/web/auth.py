@@ -27,8 +27,24 @@ from deepaas_lite.web.routes import METRICS, Route
 
 __all__ = ["AUTHENTICATORS", "AuthSetupError", "Authenticator", "from_settings"]
 
+
+def _oidc(settings: Settings) -> Authenticator | None:
+    if settings.auth_oidc_issuer is None:
+        return None
+    try:
+        from deepaas_lite.web import oidc  # PyJWT: the oidc extra
+    except ImportError as exc:
+        raise AuthSetupError(
+            f"--auth-oidc-issuer needs the oidc extra (pip install deepaas-lite[oidc]): {exc}"
+        ) from exc
+    return oidc.from_settings(settings)
+
+
 # Each reads its own option; ``None`` when that option is not set.
-AUTHENTICATORS: tuple[Callable[[Settings], Authenticator | None], ...] = (tokens.from_settings,)
+AUTHENTICATORS: tuple[Callable[[Settings], Authenticator | None], ...] = (
+    tokens.from_settings,
+    _oidc,
+)
 
 AUTHENTICATOR = web.AppKey[Authenticator]("authenticator")
 PROTECTED = web.AppKey("protected_paths", frozenset[str])

@@ -22,6 +22,14 @@ LOG = logging.getLogger(__name__)
 CHALLENGE = 'Bearer realm="deepaas-lite"'
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, else ``None``."""
+    if authorization is None:
+        return None
+    scheme, _, credentials = authorization.strip().partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
+
+
 class TokenFileError(AuthSetupError):
     """The token file cannot be read or holds no token."""
 
@@ -75,12 +83,10 @@ class Tokens:
 
     def accepts(self, authorization: str | None) -> bool:
         """Whether an ``Authorization`` header value carries one of the tokens."""
-        if authorization is None:
+        sent = bearer_token(authorization)
+        if sent is None:
             return False
-        scheme, _, credentials = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        given = credentials.strip().encode()
+        given = sent.encode()
         found = False
         for token in self._tokens:  # no early exit: the time does not tell which matched
             found |= hmac.compare_digest(given, token)
