@@ -81,23 +81,6 @@ class PredictionJobManager(JobManager):
         self._output_max_bytes = output_max_bytes
         self.notifier = notifier
 
-    async def submit(
-        self,
-        model_id: str,
-        args: Mapping[str, Any],
-        request_id: str | None = None,
-        callback: str | None = None,
-    ) -> dict[str, Any]:
-        """As ``JobManager.submit``; a ``callback`` the notifier refuses (or any, without
-        one) is ``InvalidArguments``, and nothing is stored."""
-        if callback is not None:
-            if self.notifier is None:
-                raise exceptions.InvalidArguments(
-                    {"callback": ["Webhooks are off on this server."]}
-                )
-            self.notifier.check(callback)
-        return await super().submit(model_id, args, request_id, callback)
-
     async def output(self, model_id: str, uuid: str) -> tuple[str, Path]:
         """The content type and file of a ``done`` job's output; ``NoOutput`` otherwise."""
         record = await self._record(model_id, uuid)
@@ -110,6 +93,14 @@ class PredictionJobManager(JobManager):
         return content_type, path
 
     # The kind's rules.
+
+    def _check_callback(self, callback: str | None) -> None:
+        """A ``callback`` the notifier refuses, or any without one, is refused."""
+        if callback is None:
+            return
+        if self.notifier is None:
+            raise exceptions.InvalidArguments({"callback": ["Webhooks are off on this server."]})
+        self.notifier.check(callback)
 
     def _check_model(self, model: ModelWrapper) -> None:
         if not model.can_predict:

@@ -161,6 +161,7 @@ class JobManager:
         On any failure nothing is left behind: no copied file, no record.
         """
         self._check_model(self._model(model_id))
+        self._check_callback(callback)
         await self._db.call(Store.check_queue, self._queue_max)
         uuid = uuidlib.uuid4().hex
         directory = self._inputs_dir(uuid)
@@ -428,6 +429,13 @@ class JobManager:
 
     def _check_model(self, model: ModelWrapper) -> None:
         """Raise when ``model`` cannot run this kind of job."""
+
+    def _check_callback(self, callback: str | None) -> None:
+        """Raise ``InvalidArguments`` when ``callback`` may not be called."""
+        if callback is not None:
+            raise exceptions.InvalidArguments(
+                {"callback": [f"A {self.kind.noun} takes no callback"]}
+            )
 
     def _annotate(self, model_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """A record as it is answered."""
