@@ -125,6 +125,14 @@ FORBIDDEN = Meaning(
     "(--cors-origin)",
 )
 TOO_LARGE = Meaning(413, "Body too large")
+# Refusals of the HTTP layer itself (web/connection.py), before any route runs.
+BODY_TIMEOUT = Meaning(408, "The body stopped coming (--body-timeout)")
+URI_TOO_LONG = Meaning(
+    414, "The request line is too long (over 8,192 bytes): send long arguments in a body"
+)
+HEADERS_TOO_LARGE = Meaning(
+    431, "A header is too long (over 8,190 bytes), or there are more than 128 headers"
+)
 NOT_ALLOWED = Meaning(405, "Method not allowed", headers=("Allow",))
 
 

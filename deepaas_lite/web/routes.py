@@ -72,11 +72,13 @@ class Route:
     @property
     def errors(self) -> tuple[Meaning, ...]:
         """Every error the route can answer with: what its handler raises, a body over
-        the size limit where one is read (POST), and the Host and Origin guards (all
-        but health). 401, with tokens, is added with the bearer scheme."""
+        the size limit or too slow where one is read (POST), the Host and Origin guards
+        (all but health), and a request line or headers too long (all). 401, with
+        tokens, is added with the bearer scheme."""
         out = [http_errors.meaning_of(error) for error in self.raises]
+        out += [http_errors.URI_TOO_LONG, http_errors.HEADERS_TOO_LARGE]
         if self.method == "POST":
-            out.append(http_errors.TOO_LARGE)
+            out += [http_errors.TOO_LARGE, http_errors.BODY_TIMEOUT]
         if not self.path.startswith(HEALTH):
             out.append(http_errors.FORBIDDEN)
         return tuple(out)
