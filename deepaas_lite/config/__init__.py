@@ -1,9 +1,11 @@
 """Options, as oslo.config options: flags, ``--config-file`` and the generated sample.
 
 One module per concern states its options and the settings read from them, each
-default once: ``server``, ``predictions``, ``trainings``, ``security``, ``log``,
-``executors``; ``models`` holds the ``[model:<id>]`` sections. Here: the whole list
-(``list_opts``, the ``oslo.config.opts`` entry point), ``parse`` and ``Settings``.
+default once (``setting.py``), and is listed in ``CONCERNS``: ``server``, ``limits``,
+``predictions``, ``jobs``, ``trainings``, ``security``, ``log``, ``executors``;
+``models`` holds the ``[model:<id>]`` sections. Here: the whole list (``list_opts``, the
+``oslo.config.opts`` entry point), ``parse`` (its messages: ``command_line.py``) and
+``Settings``.
 """
 
 from __future__ import annotations

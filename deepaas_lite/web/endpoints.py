@@ -3,7 +3,8 @@
 ``--nopredict-endpoint``, ``--notrain-endpoint`` and ``--nodoc-endpoint`` (or
 ``predict_endpoint = false`` ... in a config file) replace the routes they cover with
 one that answers ``404 {"code": 404, "message": "... is disabled on this server"}``,
-and without an operation, so neither API document lists them.
+and without an operation, so neither API document lists them. A route names the switch
+that covers it (``Route.switch``).
 """
 
 from __future__ import annotations
