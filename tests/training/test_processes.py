@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
@@ -10,9 +9,6 @@ import psutil
 import pytest
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine import calls
-from deepaas_lite.engine.processes.jobs import describe_exit
-from deepaas_lite.engine.protocol import Job
 from deepaas_lite.training.manager import TrainingManager
 from tests.training.conftest import (
     ManagerFactory,
@@ -182,18 +178,3 @@ async def test_close_interrupts_running_trainings_and_leaves_no_process(
     assert (await again.get("train-spawner", spawner))["status"] == "interrupted"
     record = await wait_for(again, "train-sleeper", pending["uuid"])
     assert record["status"] == "done"
-
-
-@pytest.mark.parametrize(
-    ("exitcode", "message"),
-    [
-        (-signal.SIGKILL, "Training process was killed by signal SIGKILL (out of memory?)"),
-        (
-            -signal.SIGXFSZ,
-            "Training process was killed by signal SIGXFSZ (a file grew past the file size limit)",
-        ),
-        (120, "Training process exited with code 120"),
-    ],
-)
-def test_how_an_exit_is_described(exitcode: int, message: str) -> None:
-    assert describe_exit(Job("0" * 32, "train-busy", calls.TRAINING), exitcode) == message
