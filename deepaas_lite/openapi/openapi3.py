@@ -170,11 +170,11 @@ def _as_form(body: dict[str, Any]) -> dict[str, Any]:
         if prop.get("type") == "array":
             prop["minItems"] = max(prop.get("minItems", 0), 1)
     for key, prop in form.get("properties", {}).items():
-        if prop.get("items", {}).get("format") == "binary" and key not in form.get("required", []):
-            # No files (Swagger UI would send the text "string", or "null" for a null
-            # default: a form has no null, and sending no file gives the plugin its default).
-            if prop.get("default") is None:
-                prop["default"] = []
+        # No files (Swagger UI would send the text "string", or "null" for a null
+        # default: a form has no null, and sending no file gives the plugin its default).
+        files = prop.get("items", {}).get("format") == "binary"
+        if files and key not in form.get("required", []) and prop.get("default") is None:
+            prop["default"] = []
     return form
 
 

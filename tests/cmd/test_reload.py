@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.e2e.server import running
 from tests.e2e.test_training_server import submit, wait_status
 
-SOURCE = '''
+SOURCE = """
 import time
 
 from marshmallow import fields
@@ -25,7 +25,7 @@ def get_train_args():
 def train(sleep=0.0):
     time.sleep(sleep)
     return "{version}"
-'''
+"""
 
 
 def test_an_edited_file_is_served_and_a_running_training_is_interrupted(tmp_path: Path) -> None:

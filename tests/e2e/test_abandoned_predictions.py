@@ -40,7 +40,8 @@ def _abandon(server: Server, mark: Path, label: str, sleep: float) -> None:
         sock.sendall(
             f"POST {PREDICT} HTTP/1.1\r\nHost: localhost\r\n"
             "Content-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nX-Request-ID: {label}\r\n\r\n".encode() + body
+            f"Content-Length: {len(body)}\r\nX-Request-ID: {label}\r\n\r\n".encode()
+            + body
         )
         time.sleep(0.5)  # read, parsed and queued (or running) by now
 
