@@ -11,8 +11,7 @@ from oslo_config import cfg
 
 from deepaas_lite import __version__, config, exceptions, logs
 from deepaas_lite.cmd import serve
-from deepaas_lite.compat import environment
-from deepaas_lite.compat import model_variable, oslo_log
+from deepaas_lite.compat import environment, model_variable, oslo_log
 from deepaas_lite.engine import executors
 from deepaas_lite.engine.batching import policy_for
 from deepaas_lite.model import loading, plugin_files

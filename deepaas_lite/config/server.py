@@ -46,6 +46,8 @@ CLIENT_MAX_SIZE = cfg.IntOpt(
     min=0,
     help="Largest request body accepted, in bytes; larger ones get 413. 0 means no limit.",
 )
+
+
 class _BasePath(types.String):
     """Path segments of URL characters; no empty, ``.`` or ``..`` segment, no space."""
 

@@ -94,6 +94,7 @@ def test_a_busy_port_exits_before_any_model_starts(tmp_path: Path) -> None:
     assert not started.exists()
     assert not (tmp_path / "state").exists()  # nor any state made
 
+
 def test_the_banner_is_aligned() -> None:
     details = [("version", "0.1.0"), ("models", "echo (threads)"), ("access", "open")]
     lines = banner("127.0.0.1", 5000, "", ["echo"], details=details).splitlines()[1:]
