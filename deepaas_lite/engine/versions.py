@@ -69,6 +69,7 @@ class Switcher:
                 states = await _ask(predictor, version)
                 failed = [state for state in states if state.startswith("failed")]
                 if failed:
+                    predictor.model.load_failure = (version, failed[0].removeprefix("failed: "))
                     LOG.error(
                         "Model '%s': version %s could not be loaded (%s); the previous "
                         "version goes on serving",
@@ -78,6 +79,7 @@ class Switcher:
                     )
                     return
                 if states and all(state == LOADED for state in states):
+                    predictor.model.load_failure = None
                     predictor.model.mark_served(version)
                     LOG.info("Model '%s' serves version %s", model_id, version)
                     return

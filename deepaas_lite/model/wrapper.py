@@ -39,6 +39,8 @@ class ModelWrapper:
     # The model store, and the version this copy of the plugin serves (None: untrained).
     store: ModelStore | None = field(init=False, default=None)
     version: str | None = field(init=False, default=None)
+    # The last version that could not be loaded, and why (the previous one serves).
+    load_failure: tuple[str | None, str] | None = field(init=False, default=None)
     _binding: Binding = field(init=False, repr=False)
     _loads: _Loads = field(init=False, repr=False)
 
@@ -234,16 +236,22 @@ def _returned(output: Any) -> Any:
 
 class _Loads:
     """A copy of a plugin's loads of new versions, one at a time, in a thread: the
-    latest version asked for is the one that ends up served."""
+    latest version asked for is the one that ends up served. A version that failed to
+    load answers its failure while it is asked for; asked for again after another
+    version, it is loaded again."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wanted: str | None = None
         self._running = False
         self._failed: dict[str | None, str] = {}
+        self._asked: list[str | None] = []  # the version asked for last, once asked
 
     def request(self, model: ModelWrapper, version: str | None) -> str:
         with self._lock:
+            if self._asked != [version]:
+                self._asked = [version]
+                self._failed.clear()
             if version in self._failed:
                 return f"failed: {self._failed[version]}"
             if model.version == version and not self._running:

@@ -38,6 +38,12 @@ def _store(nullable: dict[str, Any]) -> dict[str, Any]:
                 "while a new current version loads; null before any)",
             },
             "versions": {"type": "array", "items": _VERSION, "description": "Oldest first"},
+            "failed": {
+                "type": "object",
+                "description": "The last version that could not be loaded (the previous "
+                "one goes on serving), and why; absent when the last load went well",
+                "properties": {"version": {"type": "string"}, "message": {"type": "string"}},
+            },
         },
     }
 

@@ -89,11 +89,16 @@ class Versions:
                 await asyncio.to_thread(model.store.remove_unfinished, keep)
 
     def describe(self, model_id: str) -> dict[str, Any]:
-        """``{"current", "served", "versions"}``: the store, and the version served."""
+        """``{"current", "served", "versions"}``: the store, and the version served;
+        ``"failed"`` names the last version that could not be loaded, and why."""
         model = self._models[model_id]
         if model.store is None:
             return {"current": None, "served": None, "versions": []}
-        return {**model.store.describe(), "served": model.version}
+        out = {**model.store.describe(), "served": model.version}
+        if model.load_failure is not None:
+            version, message = model.load_failure
+            out["failed"] = {"version": version, "message": message}
+        return out
 
     def annotate(self, model_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """``record`` naming the version its training wrote, when it wrote one."""

@@ -174,6 +174,17 @@ def test_rollback_failures_and_deleting_versions(tmp_path: Path) -> None:
         _, store = server.json("GET", f"/v2/models/{MODEL}/store/")
         assert store["current"] == second["uuid"]
 
+        # A version that cannot be loaded is current, but the previous one serves on.
+        broken = train(server, tag="broken", load_fails=True)
+        assert broken["status"] == "done", broken
+        failed = until("load failed", lambda: store_of(server).get("failed"))
+        assert failed["version"] == broken["uuid"]
+        assert "version broken cannot be loaded" in failed["message"]
+        status, body = server.json("POST", PREDICT)
+        assert (status, body["predictions"]["tag"]) == (200, "two")
+        assert served(server) == second["uuid"]
+        assert store_of(server)["current"] == broken["uuid"]
+
         # Rollback.
         status, store = server.json(
             "PUT", f"/v2/models/{MODEL}/store/current?version={first['uuid']}"
@@ -181,6 +192,7 @@ def test_rollback_failures_and_deleting_versions(tmp_path: Path) -> None:
         assert status == 200, store
         assert store["current"] == first["uuid"]
         until("version one served again", lambda: served(server) == first["uuid"])
+        assert "failed" not in store_of(server)
         status, body = server.json("POST", PREDICT)
         assert (status, body["predictions"]["tag"]) == (200, "one")
 
@@ -192,13 +204,19 @@ def test_rollback_failures_and_deleting_versions(tmp_path: Path) -> None:
         assert status == 200, body
         assert not (versions / second["uuid"]).exists()
         _, store = server.json("GET", f"/v2/models/{MODEL}/store/")
-        assert [v["version"] for v in store["versions"]] == [first["uuid"]]
+        assert [v["version"] for v in store["versions"]] == [first["uuid"], broken["uuid"]]
 
         # Unknown versions, and no version at all.
         status, body = server.json("PUT", f"/v2/models/{MODEL}/store/current?version=nope")
         assert status == 404, body
         status, body = server.json("PUT", f"/v2/models/{MODEL}/store/current")
         assert status == 422 and "version" in body["errors"], body
+
+
+def store_of(server: Server) -> dict[str, Any]:
+    status, store = server.json("GET", f"/v2/models/{MODEL}/store/")
+    assert status == 200, store
+    return dict(store)
 
 
 def record_path(record: dict[str, Any]) -> str:

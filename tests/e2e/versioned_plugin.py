@@ -27,12 +27,20 @@ def get_train_args() -> dict[str, fields.Field]:
         "fail": fields.Bool(load_default=False),
         "load_delay": fields.Float(load_default=0.0),
         "sleep": fields.Float(load_default=0.0),
+        "load_fails": fields.Bool(load_default=False),
     }
 
 
-def train(tag: str = "v", fail: bool = False, load_delay: float = 0.0, sleep: float = 0.0) -> Any:
+def train(
+    tag: str = "v",
+    fail: bool = False,
+    load_delay: float = 0.0,
+    sleep: float = 0.0,
+    load_fails: bool = False,
+) -> Any:
     path = deepaas_lite.model_dir()
-    (path / MODEL_FILE).write_text(json.dumps({"tag": tag, "load_delay": load_delay}))
+    model = {"tag": tag, "load_delay": load_delay, "load_fails": load_fails}
+    (path / MODEL_FILE).write_text(json.dumps(model))
     time.sleep(sleep)
     if fail:
         raise RuntimeError("failed on purpose")
@@ -43,6 +51,8 @@ def load(path: Path) -> None:
     global _model
     model = json.loads((path / MODEL_FILE).read_text())
     time.sleep(model["load_delay"])  # a slow load: the previous version serves meanwhile
+    if model["load_fails"]:
+        raise RuntimeError(f"version {model['tag']} cannot be loaded")
     _model = {**model, "dir": str(path)}
 
 

@@ -157,7 +157,13 @@ def test_a_version_that_fails_to_load_leaves_the_previous_one(tmp_path: Path) ->
     model.warm()
     plugin.fail = True
     assert until_loaded(model, "two").startswith("failed: RuntimeError('cannot load')")
+    assert until_loaded(model, "two").startswith("failed")  # not tried again meanwhile
     assert model.version == "one" and model.predict({})["text"] == "one"
+    # Asked for again after another version (a rollback, then forward), it is retried.
+    plugin.fail = False
+    assert until_loaded(model, "one") == "loaded"
+    assert until_loaded(model, "two") == "loaded"
+    assert model.predict({})["text"] == "two"
 
 
 def test_without_load_warm_is_called_again(tmp_path: Path) -> None:
