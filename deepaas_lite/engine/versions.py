@@ -64,32 +64,44 @@ class Switcher:
 
     async def _switch(self, model_id: str, version: str | None) -> None:
         predictor = self._predictors[model_id]
+        previous = predictor.model.version
         try:
-            while True:
-                states = await _ask(predictor, version)
-                failed = [state for state in states if state.startswith("failed")]
-                if failed:
-                    predictor.model.load_failure = (version, failed[0].removeprefix("failed: "))
-                    LOG.error(
-                        "Model '%s': version %s could not be loaded (%s); the previous "
-                        "version goes on serving",
-                        model_id,
-                        version,
-                        failed[0],
-                    )
-                    return
-                if states and all(state == LOADED for state in states):
-                    predictor.model.load_failure = None
-                    predictor.model.mark_served(version)
-                    LOG.info("Model '%s' serves version %s", model_id, version)
-                    return
-                await asyncio.sleep(POLL)
+            failure = await _until_loaded(predictor, version)
+            if failure is None:
+                predictor.model.load_failure = None
+                predictor.model.mark_served(version)
+                LOG.info("Model '%s' serves version %s", model_id, version)
+                return
+            predictor.model.load_failure = (version, failure)
+            LOG.error(
+                "Model '%s': version %s could not be loaded (%s); version %s goes on serving",
+                model_id,
+                version,
+                failure,
+                previous,
+            )
+            # Copies that did load it go back, so that every copy answers alike.
+            if previous != version:
+                await _until_loaded(predictor, previous)
         except asyncio.CancelledError:
             raise
         except exceptions.ModelNotReady as exc:
             LOG.warning("Model '%s': not switched to version %s: %s", model_id, version, exc)
         except Exception:
             LOG.exception("Model '%s': switching to version %s failed", model_id, version)
+
+
+async def _until_loaded(predictor: Predictor, version: str | None) -> str | None:
+    """Ask every copy to load ``version`` until all serve it (``None``) or one cannot
+    (why)."""
+    while True:
+        states = await _ask(predictor, version)
+        failed = [state for state in states if state.startswith("failed")]
+        if failed:
+            return failed[0].removeprefix("failed: ")
+        if states and all(state == LOADED for state in states):
+            return None
+        await asyncio.sleep(POLL)
 
 
 async def _ask(predictor: Predictor, version: str | None) -> list[str]:

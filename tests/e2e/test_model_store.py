@@ -233,3 +233,28 @@ def test_the_store_may_live_outside_the_state_directory(tmp_path: Path) -> None:
         assert status == 200, body
         assert body["predictions"]["model_dir"] == str(store / MODEL / "versions" / record["uuid"])
     assert not (tmp_path / "state" / "models").exists()
+
+
+def test_a_version_one_worker_cannot_load_is_served_by_none(tmp_path: Path) -> None:
+    """Two worker processes; the new version's load fails in one of them: the other goes
+    back to the previous version, so that every answer comes from one version."""
+    args = ["--state-dir", str(tmp_path / "state"), "--plugin", f"{MODEL}={PLUGIN}"]
+    with running([*args, "--predict-workers", "2"], tmp_path / "server.log") as server:
+        first = train(server, tag="one")
+        until("version one served", lambda: served(server) == first["uuid"])
+        second = train(server, tag="two", load_fails_once=True)
+        failed = until("load failed", lambda: store_of(server).get("failed"))
+        assert failed["version"] == second["uuid"]
+        # The worker that loaded it is brought back: keep asking until both answer "one".
+        until("both workers back", lambda: _every_answer(server, "one", copies=2))
+        assert served(server) == first["uuid"]
+
+
+def _every_answer(server: Server, tag: str, copies: int) -> bool:
+    pids = set()
+    for _ in range(10 * copies):
+        status, body = server.json("POST", PREDICT)
+        if (status, body["predictions"]["tag"]) != (200, tag):
+            return False
+        pids.add(body["predictions"]["pid"])
+    return len(pids) == copies

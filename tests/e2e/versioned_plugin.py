@@ -28,6 +28,7 @@ def get_train_args() -> dict[str, fields.Field]:
         "load_delay": fields.Float(load_default=0.0),
         "sleep": fields.Float(load_default=0.0),
         "load_fails": fields.Bool(load_default=False),
+        "load_fails_once": fields.Bool(load_default=False),
     }
 
 
@@ -37,9 +38,11 @@ def train(
     load_delay: float = 0.0,
     sleep: float = 0.0,
     load_fails: bool = False,
+    load_fails_once: bool = False,
 ) -> Any:
     path = deepaas_lite.model_dir()
     model = {"tag": tag, "load_delay": load_delay, "load_fails": load_fails}
+    model["load_fails_once"] = load_fails_once
     (path / MODEL_FILE).write_text(json.dumps(model))
     time.sleep(sleep)
     if fail:
@@ -53,6 +56,13 @@ def load(path: Path) -> None:
     time.sleep(model["load_delay"])  # a slow load: the previous version serves meanwhile
     if model["load_fails"]:
         raise RuntimeError(f"version {model['tag']} cannot be loaded")
+    if model.get("load_fails_once"):  # the first process to load it fails, the others not
+        try:
+            os.close(os.open(path / "failed-once", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            pass
+        else:
+            raise RuntimeError(f"version {model['tag']} failed to load in {os.getpid()}")
     _model = {**model, "dir": str(path)}
 
 
