@@ -62,7 +62,7 @@ def create_app(models: Mapping[str, ModelWrapper], settings: Settings) -> web.Ap
     app[SETTINGS] = settings
     served = dict(models)
     app[MODELS] = served
-    store_root = model_store.export(settings.state_dir)
+    store_root = model_store.export(settings.model_store)
     for model_id, model in served.items():
         model.attach(model_store.ModelStore(store_root, model_id))
     app[METRICS] = Metrics(app)
