@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
+from deepaas_lite.web.routes import MODEL, ROUTES, VERSIONED
 from deepaas_lite.web.tokens import TokenFileError, Tokens, read_tokens
 from tests.conftest import ClientFactory
 from tests.e2e.server import Server, running
@@ -55,6 +56,19 @@ def test_only_a_listed_bearer_token_is_accepted(token_file: Path, header: str | 
     assert not tokens.accepts(header)
     assert tokens.accepts("Bearer s3cret-token")
     assert tokens.accepts("bearer other-token")
+
+
+# Under a model, open on purpose like its description: readiness, a version's metadata.
+OPEN_UNDER_A_MODEL = {("GET", MODEL + "/ready"), ("GET", VERSIONED), ("GET", VERSIONED + "/ready")}
+
+
+def test_every_route_under_a_model_says_it_is_protected_but_the_descriptions() -> None:
+    """A new route under /v2/models/{model_id}/ is open unless it says protected=True:
+    this test makes it say so, or be listed here as open on purpose."""
+    under = {(route.method, route.path) for route in ROUTES if route.path.startswith(MODEL + "/")}
+    protected = {(route.method, route.path) for route in ROUTES if route.protected}
+    assert under - protected == OPEN_UNDER_A_MODEL
+    assert protected <= under
 
 
 @pytest.mark.parametrize(
