@@ -73,3 +73,8 @@ def test_config_file(tmp_path: Path) -> None:
     assert conf.listen_port == 7001
     assert conf.model_name == ["echo"]
     assert config.Settings.from_conf(conf).state_dir == Path("~/st").expanduser()
+
+
+def test_settings_defaults_are_the_options_defaults() -> None:
+    """Each default is stated once, in its option: Settings() is what no flag gives."""
+    assert config.Settings() == config.Settings.from_conf(config.parse([]))
