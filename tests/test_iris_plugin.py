@@ -188,6 +188,6 @@ async def test_predict_before_training_is_503_and_not_logged_as_an_error(
     assert "train it first" in body["message"]
     mine = [r for r in caplog.records if "train it first" in r.getMessage()]
     assert mine, "the refusal is logged"
-    assert all(r.levelno < logging.ERROR and r.exc_info is None for r in mine), [
+    assert all(r.levelno < logging.ERROR and not r.exc_info for r in mine), [
         (r.levelname, r.getMessage()) for r in mine
     ]
