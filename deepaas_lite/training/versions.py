@@ -22,6 +22,9 @@ LOG = logging.getLogger(__name__)
 
 Listener = Callable[[str, "str | None"], None]
 
+# Trainings that end so leave no version.
+_NO_VERSION = {Status.ERROR.value, Status.CANCELLED.value, Status.INTERRUPTED.value}
+
 
 class Versions:
     """The versions of the served models, as trainings make and remove them."""
@@ -101,7 +104,11 @@ class Versions:
         return out
 
     def annotate(self, model_id: str, record: dict[str, Any]) -> dict[str, Any]:
-        """``record`` naming the version its training wrote, when it wrote one."""
+        """``record`` naming the version its training wrote, when it wrote one (a training
+        that ended otherwise than ``done`` has none, even while its directory is being
+        removed)."""
+        if record.get("status") in _NO_VERSION:
+            return record
         store = self._models[model_id].store if model_id in self._models else None
         if store is not None and store.written(record["uuid"]):
             record["version"] = record["uuid"]
