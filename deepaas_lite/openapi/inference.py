@@ -90,8 +90,8 @@ def operation(name: str, summary: str, build: Build) -> Operation:
 
 
 def versioned(build: Build) -> Build:
-    """``build`` for a path under ``/versions/{version}``: its parameter lists the
-    plugin's own version (the model store's current one is accepted too)."""
+    """``build`` for a path under ``/versions/{version}``: its parameter shows the
+    plugin's own version as its example (the model store's current one answers too)."""
 
     def build_versioned(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
         operation = build(builder, model)
@@ -100,14 +100,14 @@ def versioned(build: Build) -> Build:
         version = Signature.of(model).version
         schema: dict[str, Any] = {"type": "string"}
         if version is not None:
-            schema["enum"] = [version]
+            schema["example"] = version
         parameter = {
             "name": "version",
             "in": "path",
             "required": True,
             "schema": schema,
             "description": "The version the model serves: the plugin's own, or the model "
-            "store's current one (a training's uuid)",
+            "store's current one (a training's uuid); any other is a 404",
         }
         operation["parameters"] = [parameter, *operation.get("parameters", [])]
         return operation
@@ -147,8 +147,8 @@ def infer(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
         "items": {"oneOf": [_input(builder, model, spec) for spec in signature.inputs]},
         "x-required-inputs": [spec.name for spec in signature.inputs if spec.required],
     }
-    if not signature.inputs:
-        inputs = {"type": "array", "maxItems": 0}
+    if not signature.inputs:  # (items of a plain type: arbitrary JSON is slow to draw)
+        inputs = {"type": "array", "maxItems": 0, "items": {"type": "object"}}
     asked: dict[str, Any] = {
         "type": "object",
         "required": ["name"],
@@ -156,9 +156,11 @@ def infer(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
         "additionalProperties": False,
     }
     names = [spec.name for spec in signature.outputs or ()]
-    asked["properties"]["name"] = {"type": "string", "enum": names} if names else {}
+    asked["properties"]["name"] = {"type": "string", "enum": names} if names else {"type": "string"}
     asked["properties"]["parameters"] = _OBJECT
-    outputs = {"type": "array", "items": asked} if names else {"type": "array", "maxItems": 0}
+    outputs: dict[str, Any] = {"type": "array", "items": asked}
+    if not names:
+        outputs["maxItems"] = 0
     request = {
         "type": "object",
         "required": ["inputs"],
@@ -193,7 +195,8 @@ _RULES = (
 
 
 def _input(builder: Any, model: ModelWrapper, spec: TensorSpec) -> dict[str, Any]:
-    """One input's ``$request_input``, as documented for a request without a batch."""
+    """One input's ``$request_input``: its shape, or a batch's (``[n, ...]``); its data
+    as documented for one row (a batch's data is longer than ``maxItems`` says)."""
     field = next(
         f for n, f in model.predict_schema.fields.items() if (f.data_key or n) == spec.name
     )
@@ -210,7 +213,7 @@ def _input(builder: Any, model: ModelWrapper, spec: TensorSpec) -> dict[str, Any
         shape = {**_SIZES, "items": {"type": "integer", "minimum": 0}}
         if "maxItems" in prop:
             shape["items"]["maximum"] = prop["maxItems"]
-    shape.update(minItems=1, maxItems=1)
+    shape.update(minItems=1, maxItems=2)  # a second dimension: a batch, rows first
     return {
         "type": "object",
         "required": ["name", "datatype", "shape", "data"],

@@ -216,9 +216,9 @@ def _requested(body: Mapping[str, Any], tensors: list[Tensor]) -> list[tuple[Ten
     """The outputs asked for (all by default), each with whether it is sent as binary."""
     parameters = body.get("parameters")
     every = isinstance(parameters, Mapping) and parameters.get("binary_data_output") is True
-    asked = body.get("outputs")
-    if asked is None:
+    if "outputs" not in body:
         return [(tensor, every) for tensor in tensors]
+    asked = body["outputs"]
     if not isinstance(asked, list):
         raise exceptions.InvalidInputs("'outputs' is not a list")
     by_name = {tensor.name: tensor for tensor in tensors}
@@ -227,7 +227,7 @@ def _requested(body: Mapping[str, Any], tensors: list[Tensor]) -> list[tuple[Ten
         name = item.get("name") if isinstance(item, Mapping) else None
         if isinstance(item, Mapping):
             only(item, OUTPUT_KEYS, f"Output {name!r}")
-        if name not in by_name:
+        if not isinstance(name, str) or name not in by_name:
             known = ", ".join(by_name) or "none"
             raise exceptions.InvalidInputs(f"No output {name!r} (the outputs: {known})")
         own = item.get("parameters")

@@ -20,7 +20,8 @@ dropped only after checking that it is that case, and written to the file named 
 
 3. An inference request (Open Inference Protocol) valid against its schema can still
    break the protocol's rules that JSON Schema cannot state: ``data`` holding as many
-   elements as ``shape`` says, every required input sent, no input sent twice (the
+   elements as ``shape`` says, every required input sent, no input sent twice, every
+   input of a batch carrying the same batch dimension (the
    operation's description says them). schemathesis's ``positive_data_acceptance``
    report of its 400 is dropped only when the body sent breaks one of them.
 
@@ -98,7 +99,8 @@ def _keep_rejected_inference(case: Any, response: Any) -> bool:
     """Keep it unless the request broke a rule of the protocol that JSON Schema cannot
     state, and the operation's description does: an input's ``data`` holds as many
     elements as its ``shape`` says, every required input is sent (the schema's
-    ``x-required-inputs``), and no input is sent twice."""
+    ``x-required-inputs``), no input is sent twice, and a batch's inputs all carry
+    its batch dimension."""
     body = case.body
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
         return True
@@ -111,10 +113,15 @@ def _keep_rejected_inference(case: Any, response: Any) -> bool:
     missing = [name for name in required if name not in names]
     if missing:
         broken.append(f"required inputs missing: {missing}")
+    batches = set()
     for item in body["inputs"]:
         shape, data = item.get("shape"), item.get("data")
         if isinstance(shape, list) and isinstance(data, list) and math.prod(shape) != len(data):
             broken.append(f"{item.get('name')}: shape {shape}, {len(data)} elements")
+        if isinstance(shape, list):
+            batches.add(shape[0] if len(shape) == 2 else None)
+    if len(batches) > 1 and batches - {None, 1}:
+        broken.append(f"inputs of different batch sizes {sorted(map(str, batches))}")
     if not broken:
         return True
     _note(f"{case.operation.label}: answered {response.status_code}, for " + "; ".join(broken))

@@ -109,6 +109,10 @@ async def test_invalid_inputs_are_400(client: Client) -> None:
         ({"inputs": [tensor("valid", "BOOL", [1], [[True]])]}, "nested"),
         ({"inputs": [tensor("valid", "BOOL", [1], [True])] * 2}, "twice"),
         ({"inputs": [], "outputs": [{"name": "nope"}]}, "No output 'nope'"),
+        ({"inputs": [], "outputs": None}, "'outputs' is not a list"),
+        ({"inputs": [], "outputs": [{"name": {}}]}, "No output {}"),
+        ({"inputs": [], "parameters": None}, "'parameters' is not an object"),
+        ({"inputs": [], "id": 7}, "'id' is not a string"),
     ]
     for body, words in cases:
         status, answer = await infer(client, "schema-output", body)
