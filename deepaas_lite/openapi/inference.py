@@ -188,9 +188,10 @@ def infer(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
 
 _RULES = (
     "\n\nSend every required input once; `data` holds as many elements as `shape` says, "
-    "flat or nested as the shape. A leading batch dimension (`[n, ...]`) makes one call "
-    "per row, answered with a leading `n` on every output. The binary data extension "
-    "(`binary_data_size`, `binary_data`, `binary_data_output`) is understood."
+    "flat or nested as the shape. A leading batch dimension (`[n, ...]`, n at least 1, the "
+    "same on every input) makes one call per row, answered with a leading `n` on every "
+    "output. The binary data extension (`binary_data_size`, `binary_data`, "
+    "`binary_data_output`) is understood."
 )
 
 

@@ -21,7 +21,7 @@ dropped only after checking that it is that case, and written to the file named 
 3. An inference request (Open Inference Protocol) valid against its schema can still
    break the protocol's rules that JSON Schema cannot state: ``data`` holding as many
    elements as ``shape`` says, every required input sent, no input sent twice, every
-   input of a batch carrying the same batch dimension (the
+   input of a batch carrying the same batch dimension, of at least one row (the
    operation's description says them). schemathesis's ``positive_data_acceptance``
    report of its 400 is dropped only when the body sent breaks one of them.
 
@@ -120,6 +120,8 @@ def _keep_rejected_inference(case: Any, response: Any) -> bool:
             broken.append(f"{item.get('name')}: shape {shape}, {len(data)} elements")
         if isinstance(shape, list):
             batches.add(shape[0] if len(shape) == 2 else None)
+            if len(shape) == 2 and shape[0] == 0:
+                broken.append(f"{item.get('name')}: a batch of no rows, shape {shape}")
     if len(batches) > 1 and batches - {None, 1}:
         broken.append(f"inputs of different batch sizes {sorted(map(str, batches))}")
     if not broken:
