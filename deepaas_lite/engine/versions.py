@@ -7,7 +7,9 @@ while it goes on answering with the previous version: the server's own copy for
 threads, each worker process, each Ray actor. A pool's workers are asked through the
 pool, as predictions are (``calls.LOAD``), until each of them answers that it serves the
 version. Then the server's copy of the model says it serves that version (readiness and
-the model's description show it). No request waits for a load.
+the model's description show it). No request waits for a load, but one: while a copy
+serves no version at all, a prediction its plugin refuses as not ready waits for the
+first one (``ModelWrapper.predict``) instead of answering 503.
 """
 
 from __future__ import annotations

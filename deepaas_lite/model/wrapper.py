@@ -5,6 +5,7 @@ Every plugin attribute is optional; this is the only module that looks at them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -22,6 +23,10 @@ from deepaas_lite.model.output import finite
 from deepaas_lite.model.store import BOUND, Binding, ModelStore, bound, exported
 
 LOG = logging.getLogger(__name__)
+
+FIRST_LOAD_WAIT = 120.0
+"""Seconds a prediction the plugin refuses as not ready waits for the first version a
+copy loads (nothing is served before it: the alternative is a 503)."""
 
 
 @dataclass
@@ -165,17 +170,37 @@ class ModelWrapper:
         """Run ``predict`` (or a ``predict_batch`` of one); plugin exceptions propagate."""
         predict = getattr(self.plugin, "predict", None)
         if callable(predict):
-            token = BOUND.set(self._binding)
             try:
-                return _returned(predict(**kwargs))
-            finally:
-                BOUND.reset(token)
+                return self._predict(predict, kwargs)
+            except exceptions.ModelNotReady:
+                if not self._waited_for_first_version():
+                    raise
+            return self._predict(predict, kwargs)
         if not self.can_predict_batch:
             raise exceptions.NotImplementedByModel(f"Model '{self.id}' does not implement predict")
         (output,) = self.split_batch(1, self.predict_batch([kwargs]))
         if isinstance(output, BaseException):
             raise output
         return output
+
+    def _predict(self, predict: Any, kwargs: Mapping[str, Any]) -> Any:
+        token = BOUND.set(self._binding)
+        try:
+            return _returned(predict(**kwargs))
+        finally:
+            BOUND.reset(token)
+
+    def _waited_for_first_version(self) -> bool:
+        """When this copy serves no version yet and is loading one, wait until it has
+        (the plugin said it is not ready: without a version it cannot be). Never on an
+        event loop's thread, which must not block. Whether it waited."""
+        if self.version is not None or not self._loads.running:
+            return False
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._loads.wait(FIRST_LOAD_WAIT)
+        return False
 
     def predict_batch(self, batch: Sequence[Mapping[str, Any]]) -> Any:
         """Run ``predict_batch`` on a list of requests' arguments; exceptions propagate."""
@@ -242,10 +267,26 @@ class _Loads:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when no load runs
         self._wanted: str | None = None
         self._running = False
         self._failed: dict[str | None, str] = {}
         self._asked: list[str | None] = []  # the version asked for last, once asked
+
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return self._running
+
+    def wait(self, timeout: float) -> bool:
+        """Until no load runs, at most ``timeout`` seconds; whether none runs."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._running, timeout)
+
+    def _stopped(self) -> None:
+        """(The lock held.) No load runs any more."""
+        self._running = False
+        self._idle.notify_all()
 
     def request(self, model: ModelWrapper, version: str | None) -> str:
         with self._lock:
@@ -269,7 +310,7 @@ class _Loads:
             with self._lock:
                 version = self._wanted
                 if model.version == version:
-                    self._running = False
+                    self._stopped()
                     return
             try:
                 model.load_version(version)
@@ -278,5 +319,5 @@ class _Loads:
                 with self._lock:
                     self._failed[version] = repr(exc)
                     if self._wanted == version:
-                        self._running = False
+                        self._stopped()
                         return

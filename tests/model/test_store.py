@@ -183,3 +183,51 @@ def test_without_load_warm_is_called_again(tmp_path: Path) -> None:
     store.add("one")
     assert until_loaded(model, "one") == "loaded"
     assert plugin.dirs == [store.path(None), store.path("one")]
+
+
+class NeedsAVersion(Versioned):
+    """Refuses to predict as not ready until a version is loaded, as iris does."""
+
+    def predict(self) -> Any:
+        if self.text is None:
+            raise exceptions.ModelNotReady("No trained model yet")
+        return super().predict()
+
+
+def test_the_first_version_is_waited_for_instead_of_a_503(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path, "m")
+    plugin = NeedsAVersion()
+    model = ModelWrapper("m", plugin)
+    model.attach(store)
+    with pytest.raises(exceptions.ModelNotReady):
+        model.predict({})  # nothing loading: refused at once
+    written(store, "one")
+    store.add("one")
+    plugin.release = threading.Event()
+    assert model.start_loading("one")[1] == "loading"
+    assert plugin.loading.wait(30)
+    answers: list[Any] = []
+    waiting = threading.Thread(target=lambda: answers.append(model.predict({})))
+    waiting.start()
+    waiting.join(0.2)
+    assert waiting.is_alive() and answers == []  # held while the first version loads
+    plugin.release.set()
+    waiting.join(30)
+    assert answers == [{"text": "one", "dir": str(store.path("one"))}]
+
+
+async def test_on_the_event_loop_a_refused_prediction_does_not_wait(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path, "m")
+    written(store, "one")
+    store.add("one")
+    plugin = NeedsAVersion()
+    plugin.release = threading.Event()
+    model = ModelWrapper("m", plugin)
+    model.attach(store)
+    assert model.start_loading("one")[1] == "loading"
+    try:
+        with pytest.raises(exceptions.ModelNotReady):
+            model.predict({})  # the loop's thread must never block on a load
+    finally:
+        plugin.release.set()
+    assert until_loaded(model, "one") == "loaded"
