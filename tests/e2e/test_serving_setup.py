@@ -83,7 +83,7 @@ def test_state_is_private_and_files_others_can_read_are_named(tmp_path: Path) ->
             headers={"Authorization": "Bearer first-token"},
         )
         assert status == 200
-        log = server.output()
+    log = server.output()  # once stopped: the log thread writes in batches, the last at exit
     assert _mode(state) == 0o700
     database = next(state.glob("*.sqlite3"))
     for path in [database, *state.glob("*.sqlite3-*")]:
