@@ -133,7 +133,21 @@ def from_json(spec: TensorSpec, datatype: str, data: Any, shape: Sequence[int]) 
         flat = _flatten(data)
     else:
         raise invalid(spec.name, f"'data' is not nested as its shape {list(shape)} says")
+    fast = _FAST.get(spec.kind)
+    if fast is not None and all(type(item) in fast[0] for item in flat):
+        values: list[Any] = fast[1](flat)  # all of the tensor's type: no check one by one
+        return values
     return [_json_element(spec, datatype, item, i) for i, item in enumerate(flat)]
+
+
+# Elements that need no check one by one (``type``, not ``isinstance``: a bool is no
+# number here), and how they become the plugin's values.
+_FAST: dict[Kind, tuple[tuple[type, ...], Any]] = {
+    Kind.FLOAT: ((float, int), lambda flat: [float(item) for item in flat]),
+    Kind.INT: ((int,), list),
+    Kind.BOOL: ((bool,), list),
+    Kind.TEXT: ((str,), list),
+}
 
 
 def _nested_as(data: Any, shape: Sequence[int]) -> bool:
@@ -277,6 +291,10 @@ class Tensor:
 def tensor_of(name: str, value: Any) -> Tensor | None:
     """``value`` as a tensor when it is one: a number, a bool, a string, or a list
     (numpy arrays included) of them, nested rectangularly; else ``None``."""
+    if type(value) is list and value:  # the common case first: a flat list of one type
+        found = _flat_tensor(name, value)
+        if found is not None:
+            return found
     tolist = getattr(value, "tolist", None)
     if callable(tolist) and not isinstance(value, str | bytes):
         value = tolist()
@@ -298,6 +316,22 @@ def tensor_of(name: str, value: Any) -> Tensor | None:
     elif datatype == FP64:
         flat = [float(item) for item in flat]
     return Tensor(name, datatype, tuple(shape) if shape else (1,), flat)
+
+
+_FLAT = {bool: BOOL, int: INT64, float: FP64, str: BYTES}
+
+
+def _flat_tensor(name: str, value: list[Any]) -> Tensor | None:
+    """A flat list whose items are all of one type (``type``: a bool is no int), as a
+    tensor without a look at each item's kind; ``None`` otherwise."""
+    kind = type(value[0])
+    datatype = _FLAT.get(kind)
+    if datatype is None or not all(type(item) is kind for item in value):
+        return None
+    if datatype == INT64 and not (min(value) >= -(2**63) and max(value) < 2**63):
+        return None
+    data = [item.encode() for item in value] if kind is str else list(value)
+    return Tensor(name, datatype, (len(value),), data)
 
 
 def _rectangular(value: Any, shape: list[int]) -> bool:

@@ -146,6 +146,17 @@ ROUTES: list[Route] = [
         protected=True,
         switch=PREDICT_SWITCH,
     ),
+    # Next to predict: the router tries a model's paths in this order.
+    Route(
+        "POST",
+        MODEL + "/infer",
+        inference.infer,
+        INFER,
+        _INFER_ERRORS,
+        open_inference=True,
+        protected=True,
+        switch=PREDICT_SWITCH,
+    ),
     Route(
         "POST",
         MODEL + "/train",
@@ -212,16 +223,6 @@ ROUTES: list[Route] = [
     Route("GET", HEALTH + "live", health.live, LIVE, open_inference=True),
     Route("GET", HEALTH + "ready", health.ready, READY, health.ERRORS, open_inference=True),
     Route("GET", MODEL + "/ready", inference.model_ready, MODEL_READY, _READY_ERRORS, True),
-    Route(
-        "POST",
-        MODEL + "/infer",
-        inference.infer,
-        INFER,
-        _INFER_ERRORS,
-        open_inference=True,
-        protected=True,
-        switch=PREDICT_SWITCH,
-    ),
     Route("GET", VERSIONED, inference.get_model, VERSION_INFO, inference.METADATA_ERRORS, True),
     Route("GET", VERSIONED + "/ready", inference.model_ready, VERSION_READY, _READY_ERRORS, True),
     Route(
