@@ -115,7 +115,9 @@ async def _ask(predictor: Predictor, version: str | None) -> list[str]:
     seen: dict[int, str] = {}
     # Each call reaches an idle worker; a few rounds reach them all.
     for _ in range(4 * max(1, expected)):
-        ok, answer = await predictor._call(calls.LOAD, [{"version": version}])
+        # Shielded: a switch cancelled by a newer one must not abandon the call, which
+        # would retire the worker answering it (a load request is harmless to finish).
+        ok, answer = await asyncio.shield(predictor._call(calls.LOAD, [{"version": version}]))
         if not ok:
             raise RuntimeError(f"a worker could not be asked to load: {answer!r}")
         pid, state = answer
