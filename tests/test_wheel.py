@@ -76,7 +76,7 @@ def test_the_wheel_installs_in_a_fresh_virtualenv_and_runs(tmp_path: Path) -> No
     site = Path(_run(python, "-c", purelib, cwd=tmp_path).strip())
     (site / "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     pip = [sys.executable, "-m", "pip", "--python", python]
-    _run(*pip, "install", "--no-deps", "-q", wheel, cwd=tmp_path)
+    _run(*pip, "install", "--no-deps", "--ignore-installed", "-q", wheel, cwd=tmp_path)
 
     where = _run(python, "-c", "import deepaas_lite; print(deepaas_lite.__file__)", cwd=tmp_path)
     assert Path(where.strip()).is_relative_to(site), where  # the wheel's, not the editable one
