@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from deepaas_lite import __version__
 from tests.compat.record_deepaas import BASE, CASES, FIXTURES, MODEL, normalise
 from tests.conftest import ClientFactory, marshmallow_major
 
@@ -62,6 +63,13 @@ def same(ours: Answer, theirs: Answer) -> None:
     assert _superset(ours["body"], theirs["body"]), (ours["body"], theirs["body"])
 
 
+def v2_with_server_metadata(ours: Answer, theirs: Answer) -> None:
+    """GET /v2/ is also the Open Inference Protocol's server metadata: its ``version`` is
+    the server's (docs/migration.md), all else as DEEPaaS answered."""
+    assert ours["body"]["version"] == __version__
+    same(ours, {**theirs, "body": {**theirs["body"], "version": __version__}})
+
+
 def json_error(ours: Answer, theirs: Answer) -> None:
     """DEEPaaS answers aiohttp's text ("404: Not Found"); ours is the JSON error."""
     assert theirs["content_type"] == "text/plain"
@@ -96,7 +104,7 @@ def answered_where_deepaas_hangs(ours: Answer, theirs: Answer) -> None:
 
 RULES: dict[str, Callable[[Answer, Answer], None]] = {
     "versions": same,
-    "v2": same,
+    "v2": v2_with_server_metadata,
     "models": same,
     "model": same,
     "predict": same,
