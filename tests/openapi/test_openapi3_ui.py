@@ -94,4 +94,4 @@ def test_the_model_metadata_is_on_its_tag(spec: dict[str, Any]) -> None:
     assert "An SVM classifier" in tag["description"]
     for fact in ("0.1.0", "The deepaas-lite developers", "Apache-2.0"):
         assert fact in tag["description"]
-    assert tag["externalDocs"]["url"] == "https://example.invalid/deepaas-lite/examples/iris_plugin"
+    assert tag["externalDocs"]["url"] == "https://archive.ics.uci.edu/dataset/53/iris"
