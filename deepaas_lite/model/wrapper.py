@@ -65,6 +65,7 @@ class ModelWrapper:
     def _serve(self, version: str | None) -> None:
         self.version = version
         self._binding = Binding(self.store, version)
+        self.load_failure = None  # it serves a version it could load: no failure stands
 
     def mark_served(self, version: str | None) -> None:
         """Say that ``version`` is what this model serves (its copies elsewhere load it)."""
