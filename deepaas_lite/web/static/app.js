@@ -1208,11 +1208,16 @@
         : "";
       for (const card of cards.values()) card.update(card.record());
     };
-    const refreshStore = async () => {
-      const response = await api("GET", modelPath);
-      if (response.ok) {
+    // A training's record says done a moment before its version is made current: read
+    // the store again (at most 5 s) until the version ``expected`` is current.
+    const refreshStore = async (expected) => {
+      for (let tries = 0; tries < 20; tries += 1) {
+        const response = await api("GET", modelPath);
+        if (!response.ok) return;
         model.store = (await response.json()).store;
         showStore();
+        if (!expected || (model.store && model.store.current === expected)) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
     };
     put(
@@ -1250,7 +1255,8 @@
             onRemoved: () => removeCard(record.uuid),
             onCompare: renderCompare,
             onChanged: schedule,
-            onEnded: () => model.store && refreshStore(),
+            onEnded: (ended) =>
+              model.store && refreshStore(ended.status === "done" && ended.version),
             onServe: refreshStore,
           });
           cards.set(record.uuid, card);
@@ -1640,7 +1646,7 @@
           result.append(h("p", {}, "Result: ", h("code", { text: show(output) })));
         }
       }
-      if (was !== record.status && !active) hooks.onEnded();
+      if (was !== record.status && !active) hooks.onEnded(record);
       if (was !== record.status && !active && !log.hidden) {
         clearTimeout(logTimer);
         readLog().catch(() => {});
