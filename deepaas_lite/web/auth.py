@@ -35,7 +35,8 @@ def _oidc(settings: Settings) -> Authenticator | None:
         from deepaas_lite.web import oidc  # PyJWT: the oidc extra
     except ImportError as exc:
         raise AuthSetupError(
-            f"--auth-oidc-issuer needs the oidc extra (pip install deepaas-lite[oidc]): {exc}"
+            "--auth-oidc-issuer needs the oidc extra (pip install "
+            f"'<deepaas-lite's source tree>[oidc]', or PyJWT): {exc}"
         ) from exc
     return oidc.from_settings(settings)
 

@@ -152,7 +152,8 @@ def connect(options: RayOptions) -> Cluster:
         import ray
     except ImportError:
         raise ExecutorUnavailable(
-            "Ray is not installed: pip install 'deepaas-lite[ray]' to use the Ray executors"
+            "Ray is not installed: pip install '<deepaas-lite's source tree>[ray]' (or ray) "
+            "to use the Ray executors"
         ) from None
     cluster = Cluster(address or "(started by this server)", options)
     try:
