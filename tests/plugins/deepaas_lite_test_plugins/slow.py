@@ -32,8 +32,10 @@ class Slow:
 
     def predict(self, **kwargs: Any) -> Any:
         tag, marks = kwargs["tag"], kwargs["marks"]
-        if marks:
-            Path(marks, f"started-{tag}").write_text(str(os.getpid()))
+        if marks:  # written whole, then renamed: a reader never sees it empty
+            partial = Path(marks, f".started-{tag}")
+            partial.write_text(str(os.getpid()))
+            partial.replace(Path(marks, f"started-{tag}"))
         deadline = time.monotonic() + kwargs["seconds"]
         while time.monotonic() < deadline:
             if marks and Path(marks, f"release-{tag}").exists():
