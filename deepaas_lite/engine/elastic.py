@@ -177,10 +177,14 @@ class ElasticThreads:
             self._queue.put(None)
 
     def _take_held(self, loop: asyncio.AbstractEventLoop, inbox: _Inbox) -> None:
-        """Every ``HOLD_S`` while calls are under way: the results kept meanwhile."""
-        del self._holds[loop]
+        """Every ``HOLD_S`` while calls are under way: the results kept meanwhile.
+
+        Handing them back may run ``on_done`` callbacks that submit more calls, which
+        start a timer of their own: then no second one is started here (two would
+        each start another, without end, each logging a KeyError when it fired)."""
+        self._holds.pop(loop, None)
         inbox.take()
-        if self._closed:
+        if self._closed or loop in self._holds:
             return
         if not self._queue.empty() or any(w.busy_since is not None for w in self._workers):
             self._holds[loop] = loop.call_later(HOLD_S, self._take_held, loop, inbox)

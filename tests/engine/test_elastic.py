@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -130,3 +131,31 @@ async def test_a_quick_result_is_not_kept_behind_a_slow_call() -> None:
     finally:
         release.set()
         threads.shutdown()
+
+
+async def test_a_call_submitted_while_results_are_handed_back_leaves_one_timer() -> None:
+    """A result handed back by the hold timer runs ``on_done``, which submits the next
+    call (as a lane does): one timer goes on, not two, and none fails when it fires."""
+    loop = asyncio.get_running_loop()
+    failures: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: failures.append(context))
+    threads = ElasticThreads(max_threads=2)
+    left = [20]
+    done = asyncio.Event()
+
+    def next_call() -> None:
+        left[0] -= 1
+        if left[0] > 0:
+            threads.submit(time.sleep, 0.002, on_done=next_call)
+        else:
+            done.set()
+
+    try:
+        threads.submit(time.sleep, 0.002, on_done=next_call)
+        threads.submit(time.sleep, 0.05)  # keeps a thread busy: results are held
+        await asyncio.wait_for(done.wait(), 30)
+        await asyncio.sleep(0.1)  # every timer still scheduled fires
+    finally:
+        threads.shutdown()
+        loop.set_exception_handler(None)
+    assert failures == []
