@@ -207,7 +207,7 @@ def run(argv: Sequence[str]) -> Result:
             raise
         hint = shlex.join(["deepaas-cli", *_model_options(known), "train"])
         raise exceptions.ModelNotReady(f"{exc.message}\ntrain it with: {hint}") from exc
-    media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
+    media_type = model.answer_type(kwargs)
     if media_type == JSON:
         output = model.validate_output(output)
     return Result(output, media_type, target)

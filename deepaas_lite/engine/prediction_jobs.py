@@ -18,7 +18,6 @@ from typing import Any
 
 from deepaas_lite import exceptions
 from deepaas_lite.engine.protocol import Job, JobSink, Outcome, Predictor
-from deepaas_lite.model import args as model_args
 from deepaas_lite.model.output import dumps, raw_bytes, with_charset
 from deepaas_lite.model.wrapper import ModelWrapper
 
@@ -45,7 +44,7 @@ def encode(model: ModelWrapper, kwargs: dict[str, Any] | Any, output: Any) -> Pr
     """``output`` of ``model`` as the synchronous predict would send it: JSON (checked
     against the model's response schema when it has one), or the raw answer for a
     non-JSON ``accept``. Blocking (it may read a file): run it in a thread."""
-    media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
+    media_type = model.answer_type(kwargs)
     if media_type != JSON:
         return PredictionOutput(with_charset(media_type), raw_bytes(output))
     value = model.validate_output(output) if model.response_schema is not None else output

@@ -24,6 +24,8 @@ from deepaas_lite.model.store import BOUND, Binding, ModelStore, bound, exported
 
 LOG = logging.getLogger(__name__)
 
+JSON = "application/json"
+
 FIRST_LOAD_WAIT = 120.0
 """Seconds a prediction the plugin refuses as not ready waits for the first version a
 copy loads (nothing is served before it: the alternative is a 503)."""
@@ -115,6 +117,11 @@ class ModelWrapper:
     @property
     def accept_choices(self) -> list[str]:
         return args.accept_choices(self.predict_schema)
+
+    def answer_type(self, kwargs: Mapping[str, Any]) -> str:
+        """The media type ``predict``'s output for ``kwargs`` is answered as: the
+        negotiated ``accept`` argument, or JSON for a model without one."""
+        return str(kwargs.get(args.ACCEPT, JSON)) if self.accept_choices else JSON
 
     @property
     def predict_example(self) -> Any:

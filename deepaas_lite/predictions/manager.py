@@ -27,7 +27,7 @@ from deepaas_lite.engine.protocol import Outcome, Predictor
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training.database import Database
 from deepaas_lite.training.manager import JobManager
-from deepaas_lite.training.records import Kind, Record
+from deepaas_lite.training.records import Kind, Record, Status
 from deepaas_lite.training.sink import Keep, RecordSink
 
 LOG = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class PredictionJobManager(JobManager):
         shown = self._annotate(model_id, record.as_dict())
         content_type = shown["result"].get("content_type")
         path = self._output_path(uuid)
-        if record.status.value != "done" or content_type is None or not path.exists():
+        if record.status is not Status.DONE or content_type is None or not path.exists():
             why = "it has not ended" if not record.ended else f"it ended {record.status}"
             raise exceptions.NoOutput(f"Prediction '{uuid}' has no output: {why}")
         return content_type, path

@@ -8,7 +8,6 @@ from typing import Any
 from aiohttp import web
 
 from deepaas_lite import exceptions
-from deepaas_lite.model import args as model_args
 from deepaas_lite.model.output import raw_bytes, with_charset
 from deepaas_lite.web import models, parsing, prediction_jobs
 from deepaas_lite.web.connection import CANCEL_WHEN_GONE, client_gone
@@ -52,7 +51,7 @@ async def predict(request: web.Request) -> web.StreamResponse:
         request[CANCEL_WHEN_GONE] = False
     finally:
         uploads.cleanup()
-    media_type = kwargs.get(model_args.ACCEPT, JSON) if model.accept_choices else JSON
+    media_type = model.answer_type(kwargs)
     if media_type != JSON:
         return raw_response(output, media_type)
     if model.response_schema is not None:
