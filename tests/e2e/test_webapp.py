@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.e2e.conftest import PageErrors, needs_chromium
 from tests.e2e.server import Server, running
@@ -385,6 +385,41 @@ def test_cancel_delete_and_compare(
     page.set_viewport_size(PHONE)  # type: ignore[arg-type]
     assert not overflows(page)
     page.screenshot(path=shots / "trainings-phone.png", full_page=True)
+    assert requests.undocumented(document) == []
+    assert unexpected(page_errors) == []
+
+
+def test_a_training_that_ends_before_the_page_sees_it_run_still_makes_its_version_current(
+    page: Page,
+    page_errors: PageErrors,
+    server: Server,
+    requests: RequestLog,
+    document: dict[str, Any],
+) -> None:
+    # A quick training on a busy machine: it has ended by the time the page first lists
+    # it, so its card never sees it running. The page still shows its version current.
+    open_model(page, server, "steps", "train")
+    held: list[str] = []
+
+    def after_the_end(route: Route) -> None:
+        if route.request.method == "GET" and not held:
+            held.append(route.request.url)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                _, records = server.json("GET", "/v2/models/steps/train/")
+                if records and all(r["status"] not in ("pending", "running") for r in records):
+                    break
+                time.sleep(0.05)
+        route.continue_()
+
+    page.route(re.compile(r".*/v2/models/steps/train/$"), after_the_end)
+    card = _start(page, 1, None)
+    assert held, "the page did not list the trainings after starting one"
+    expect(card.locator(".state")).to_have_text("done")
+    uuid = card.get_attribute("data-uuid")
+    assert server.json("GET", "/v2/models/steps/")[1]["store"]["current"] == uuid
+    expect(card.locator(".version .badge")).to_have_text("current")
+    expect(page.locator(".store-line")).to_contain_text((uuid or "")[:8])
     assert requests.undocumented(document) == []
     assert unexpected(page_errors) == []
 

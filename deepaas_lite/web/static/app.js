@@ -1249,25 +1249,28 @@
       const seen = new Set();
       for (const record of records) {
         seen.add(record.uuid);
-        let card = cards.get(record.uuid);
-        if (!card) {
-          card = trainingCard(model, base, record, {
-            onRemoved: () => removeCard(record.uuid),
-            onCompare: renderCompare,
-            onChanged: schedule,
-            onEnded: (ended) =>
-              model.store && refreshStore(ended.status === "done" && ended.version),
-            onServe: refreshStore,
-          });
-          cards.set(record.uuid, card);
-          list.append(card.el);
-        }
-        card.update(record);
+        (cards.get(record.uuid) || addCard(record)).update(record);
       }
       for (const uuid of [...cards.keys()]) if (!seen.has(uuid)) removeCard(uuid);
       empty.hidden = cards.size > 0;
       renderCompare();
       return records.some((r) => ACTIVE.has(r.status));
+    };
+
+    // A card starts from the first record seen: the one a submission answered (pending),
+    // so that a training which ends before the next read still shows its end.
+    const addCard = (record) => {
+      const card = trainingCard(model, base, record, {
+        onRemoved: () => removeCard(record.uuid),
+        onCompare: renderCompare,
+        onChanged: schedule,
+        onEnded: (ended) => model.store && refreshStore(ended.status === "done" && ended.version),
+        onServe: refreshStore,
+      });
+      cards.set(record.uuid, card);
+      list.append(card.el);
+      empty.hidden = true;
+      return card;
     };
 
     const removeCard = (uuid) => {
@@ -1376,9 +1379,8 @@
           formMessage.append(
             h("p", { class: "ok", text: `Training ${record.uuid.slice(0, 8)} started.` }),
           );
+          addCard(record).showLog();
           await refresh();
-          const card = cards.get(record.uuid);
-          if (card) card.showLog();
           schedule();
         }
       } finally {
