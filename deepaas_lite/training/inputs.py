@@ -70,12 +70,18 @@ def _describe(upload: UploadedFile) -> dict[str, str]:
 
 
 def _map_files(value: Any, function: Callable[[UploadedFile], Any]) -> Any:
-    """Apply ``function`` to a file argument, or to each file of a list of them."""
+    """Apply ``function`` to a file argument, or to each file in a list or a dict of
+    them (an inference's calls: a list of arguments)."""
     if isinstance(value, UploadedFile):
         return function(value)
-    if isinstance(value, list | tuple) and any(isinstance(item, UploadedFile) for item in value):
+    if isinstance(value, dict):
+        return {key: _map_files(item, function) for key, item in value.items()}
+    if isinstance(value, list | tuple) and any(isinstance(item, _HOLDERS) for item in value):
         return [_map_files(item, function) for item in value]
     return value
+
+
+_HOLDERS = (UploadedFile, dict, list)
 
 
 def _picklable(value: Any) -> Any:

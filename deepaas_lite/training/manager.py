@@ -152,11 +152,13 @@ class JobManager:
         args: Mapping[str, Any],
         request_id: str | None = None,
         callback: str | None = None,
+        call: str | None = None,
     ) -> dict[str, Any]:
         """Store a new job, its files copied; it starts when a slot is free.
 
-        ``request_id`` (of the request that submitted it) and ``callback`` (where the
-        record goes when it ends, for ``_ended``) are kept on the record.
+        ``request_id`` (of the request that submitted it), ``callback`` (where the
+        record goes when it ends, for ``_ended``) and ``call`` (the ``Job.kind`` it
+        runs as, when not the kind's own noun) are kept on the record.
 
         On any failure nothing is left behind: no copied file, no record.
         """
@@ -176,6 +178,7 @@ class JobManager:
                 self._queue_max,
                 request_id,
                 callback,
+                call,
             )
         except BaseException as exc:
             await _finish_in_thread(shutil.rmtree, directory, True)
@@ -276,7 +279,7 @@ class JobManager:
         sink: RecordSink | None = None
         try:
             kwargs = inputs.unpack(await self._db.call(Store.kwargs, uuid))
-            job = Job(uuid, record.model_id, self.kind.noun, kwargs)
+            job = Job(uuid, record.model_id, record.call or self.kind.noun, kwargs)
             sink = await self._sink(record)
             run = self._executor.run(self._models[record.model_id], job, sink)
             run.start()

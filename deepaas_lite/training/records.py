@@ -102,7 +102,8 @@ CREATE TABLE IF NOT EXISTS {table} (
     message TEXT,
     progress TEXT,
     request_id TEXT,
-    callback TEXT
+    callback TEXT,
+    call TEXT
 );
 CREATE INDEX IF NOT EXISTS {table}_by_model ON {table} (model_id, seq);
 CREATE INDEX IF NOT EXISTS {table}_by_status ON {table} (status, seq);
@@ -110,7 +111,7 @@ CREATE INDEX IF NOT EXISTS {table}_by_status ON {table} (status, seq);
 
 _COLUMNS = (
     "uuid, model_id, date, status, args, start_date, finish_date, "
-    "outcome, output, message, progress, request_id, callback"
+    "outcome, output, message, progress, request_id, callback, call"
 )
 
 
@@ -166,6 +167,7 @@ class Record:
     progress: str | None
     request_id: str | None = None  # of the request that started it
     callback: str | None = None  # where the record goes when it ends (a webhook URL)
+    call: str | None = None  # the job's call (``Job.kind``) when not its kind's own
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Record:
@@ -206,6 +208,8 @@ class Record:
             record["request_id"] = self.request_id
         if self.callback is not None:
             record["callback"] = self.callback
+        if self.call is not None:
+            record["call"] = self.call
         return record
 
     def _result(self) -> dict[str, Any]:
@@ -220,10 +224,10 @@ class Record:
 
 
 def _add_new_columns(db: sqlite3.Connection, table: str) -> None:
-    """A store written before records had ``request_id`` or ``callback`` gets them
-    (empty)."""
+    """A store written before records had ``request_id``, ``callback`` or ``call`` gets
+    them (empty)."""
     columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-    for column in ("request_id", "callback"):
+    for column in ("request_id", "callback", "call"):
         if column not in columns:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
@@ -325,8 +329,9 @@ class Store:
         max_pending: int = 0,
         request_id: str | None = None,
         callback: str | None = None,
+        call: str | None = None,
     ) -> Record:
-        """Store a new pending job.
+        """Store a new pending job (``call``: its ``Job.kind``, when not the kind's own).
 
         Raises the kind's ``queue_full`` when ``max_pending`` (0: no limit) are
         already pending.
@@ -336,9 +341,9 @@ class Store:
                 self._check_queue(db, max_pending)
             db.execute(
                 f"INSERT INTO {self._table} "
-                "(uuid, model_id, date, status, args, kwargs, request_id, callback) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (uuid, model_id, now(), Status.PENDING, args, kwargs, request_id, callback),
+                "(uuid, model_id, date, status, args, kwargs, request_id, callback, call) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (uuid, model_id, now(), Status.PENDING, args, kwargs, request_id, callback, call),
             )
         training = self.get(uuid)
         assert training is not None

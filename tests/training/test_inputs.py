@@ -35,6 +35,25 @@ def test_keep_files_copies_under_a_safe_name(tmp_path: Path) -> None:
     assert kept["epochs"] == 3
 
 
+def test_files_within_lists_of_arguments_are_copied_and_shown(tmp_path: Path) -> None:
+    """An inference job's arguments hold its calls: a list of the plugin's arguments."""
+    source = tmp_path / "tmp123"
+    source.write_bytes(b"content")
+    upload = UploadedFile("image", str(source), "image/png", "a.png")
+    args = {"id": "r", "calls": [{"image": upload, "n": 1}, {"image": upload, "n": [2, 3]}]}
+
+    kept = inputs.keep_files(args, tmp_path / "kept")
+
+    copies = [call["image"] for call in kept["calls"]]
+    assert [Path(copy.filename).name for copy in copies] == ["0-a.png", "1-a.png"]
+    assert all(Path(copy.filename).read_bytes() == b"content" for copy in copies)
+    described = {"original_filename": "a.png", "content_type": "image/png"}
+    assert inputs.shown(args) == {
+        "id": "r",
+        "calls": [{"image": described, "n": 1}, {"image": described, "n": [2, 3]}],
+    }
+
+
 def test_pack_keeps_deserialised_values_and_strs_the_unpicklable() -> None:
     when = datetime.date(2026, 2, 4)
     lock = threading.Lock()

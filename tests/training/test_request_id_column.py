@@ -1,4 +1,5 @@
-"""A store written before records had ``request_id`` opens with the column added."""
+"""A store written before records had ``request_id`` (or ``callback``, ``call``) opens
+with the columns added."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ def test_an_older_store_gains_the_column(tmp_path: Path) -> None:
     try:
         old = store.get("old")
         assert old is not None and "request_id" not in old.as_dict()
-        store.add("new", "m", "{}", b"", request_id="req-9")
+        store.add("new", "m", "{}", b"", request_id="req-9", call="inference")
         new = store.get("new")
         assert new is not None and new.as_dict()["request_id"] == "req-9"
+        assert new.call == "inference" and new.as_dict()["call"] == "inference"
+        assert "call" not in old.as_dict()
     finally:
         store.close()
