@@ -12,11 +12,14 @@ training package) keeps them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from deepaas_lite.model.wrapper import ModelWrapper
+
+T = TypeVar("T")
 
 
 class Predictor(Protocol):
@@ -39,6 +42,19 @@ class Predictor(Protocol):
     async def predict(self, kwargs: Mapping[str, Any]) -> Any: ...
 
     async def close(self) -> None: ...
+
+
+async def all_outputs(calls: list[Awaitable[T]]) -> list[T]:
+    """Each call's output, the calls run together (a batch's rows: a predictor groups
+    them into ``predict_batch`` calls when the plugin has one); once all have ended,
+    the first error, in order, is raised."""
+    if len(calls) == 1:
+        return [await calls[0]]
+    done = await asyncio.gather(*calls, return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return list(done)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

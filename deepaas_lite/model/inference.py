@@ -1,11 +1,14 @@
 """An Open Inference Protocol (KServe V2) request as plugin calls, their outputs as tensors.
 
 ``Signature`` is a model's inputs and outputs (``model/tensors.py``), worked out once.
-``Signature.arguments`` reads a ``$inference_request`` into the keyword arguments of
-one call, or of one call per row when the inputs carry a leading batch dimension.
-``Signature.tensors`` makes a call's output tensors: the fields of the plugin's
-``schema``; else the keys of a dict whose values are all tensors; else one ``BYTES``
-tensor, ``predictions``, holding the output as JSON. No HTTP here.
+``Signature.read`` reads a ``$inference_request`` into an ``Inference``: the keyword
+arguments of one call, or of one call per row when the inputs carry a leading batch
+dimension (``Signature.arguments``), and the outputs asked for. ``Signature.tensors``
+makes a call's output tensors: the fields of the plugin's ``schema``; else the keys of
+a dict whose values are all tensors; else one ``BYTES`` tensor, ``predictions``,
+holding the output as JSON. ``Signature.answer`` makes the ``$inference_response`` of
+the calls' outputs. An ``Inference`` run later, as a prediction job, is kept as plain
+arguments (``Inference.job_args``, ``Inference.of_job``). No HTTP here.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from marshmallow import RAISE, ValidationError
 
 from deepaas_lite import exceptions
 from deepaas_lite.model import args as model_args
 from deepaas_lite.model import tensors
-from deepaas_lite.model.output import dumps
+from deepaas_lite.model.output import dumps, raw_bytes
 from deepaas_lite.model.tensors import Kind, Tensor, TensorSpec
 from deepaas_lite.model.wrapper import ModelWrapper
 
@@ -31,8 +34,45 @@ REQUEST_KEYS = ("id", "parameters", "inputs", "outputs")
 INPUT_KEYS = ("name", "shape", "datatype", "parameters", "data")
 OUTPUT_KEYS = ("name", "parameters")
 
+JSON = "application/json"
+
 SaveFile = Callable[[str, bytes, Mapping[str, Any]], Any]
 """``(input name, content, the input's parameters)`` -> what the plugin gets for a file."""
+
+
+class Inference(NamedTuple):  # (a tuple: made on every request, the fastest to make)
+    """A read ``$inference_request``: the plugin's ``calls`` (one, or one per row when
+    ``batched``), the answer's ``id``, and the outputs asked for (``None``: all), each
+    by name with whether it is sent as binary data (``binary``: all of them so)."""
+
+    calls: list[dict[str, Any]]
+    batched: bool
+    id: str
+    outputs: tuple[tuple[str, bool], ...] | None = None
+    binary: bool = False
+
+    def job_args(self) -> dict[str, Any]:
+        """As a prediction job keeps it (its record shows it): its answer is JSON, so
+        the outputs asked for are kept by name only."""
+        args: dict[str, Any] = {"id": self.id, "calls": self.calls, "batched": self.batched}
+        if self.outputs is not None:
+            args["outputs"] = [name for name, _ in self.outputs]
+        return args
+
+    @classmethod
+    def of_job(cls, args: Mapping[str, Any]) -> Inference:
+        """The inference a job's ``job_args`` hold (every output as JSON)."""
+        asked = args.get("outputs")
+        outputs = None if asked is None else tuple((str(name), False) for name in asked)
+        return cls(list(args["calls"]), bool(args["batched"]), str(args["id"]), outputs)
+
+
+class Answer(NamedTuple):
+    """An ``$inference_response``: its JSON, and the bytes of the outputs sent as binary
+    data, in order (each output's ``binary_data_size`` in the JSON)."""
+
+    header: dict[str, Any]
+    blobs: list[bytes]
 
 
 @dataclass(frozen=True)
@@ -61,6 +101,94 @@ class Signature:
             "inputs": [spec.metadata() for spec in self.inputs],
             "outputs": [spec.metadata() for spec in self.outputs or ()],
         }
+
+    def versions(self) -> list[str]:
+        """The versions a client may name: what the model serves now, the model store's
+        version (a training's uuid) when it has one, then the plugin's own ``version``."""
+        served = [self.model.version, self.version]
+        return [v for i, v in enumerate(served) if v is not None and v not in served[:i]]
+
+    def read(
+        self,
+        request: Mapping[str, Any],
+        binary: Mapping[str, bytes],
+        save: SaveFile,
+        default_id: str = "",
+    ) -> Inference:
+        """The ``$inference_request`` ``request`` as an ``Inference``, validated (see
+        ``arguments``); its ``id``, or ``default_id``. Raises ``InvalidInputs``."""
+        calls, batched = self.arguments(request, binary, save)
+        request_id = request.get("id")
+        parameters = request.get("parameters")
+        every = isinstance(parameters, Mapping) and parameters.get("binary_data_output") is True
+        return Inference(
+            calls,
+            batched,
+            request_id if isinstance(request_id, str) else default_id,
+            self._asked(request["outputs"], every) if "outputs" in request else None,
+            every,
+        )
+
+    def _asked(self, asked: Any, every: bool) -> tuple[tuple[str, bool], ...]:
+        """The outputs a request's ``outputs`` asks for, each with whether it is sent as
+        binary data; with a ``schema``, only its fields may be asked for."""
+        if not isinstance(asked, list):
+            raise exceptions.InvalidInputs("'outputs' is not a list")
+        declared = self.outputs if self.model.response_schema is not None else None
+        out = []
+        for item in asked:
+            name = item.get("name") if isinstance(item, Mapping) else None
+            if isinstance(item, Mapping):
+                only(item, OUTPUT_KEYS, f"Output {name!r}")
+            if not isinstance(name, str):
+                raise exceptions.InvalidInputs(
+                    f"No output {name!r}: an output is named by a string"
+                )
+            if declared is not None and name not in {spec.name for spec in declared}:
+                raise _no_output(name, [spec.name for spec in declared])
+            own = item.get("parameters")
+            binary = own.get("binary_data") if isinstance(own, Mapping) else None
+            out.append((name, every if binary is None else binary is True))
+        return tuple(out)
+
+    def answer(self, inference: Inference, outputs: Sequence[Any]) -> Answer:
+        """The ``$inference_response`` of ``inference``'s calls' ``outputs`` (one a call,
+        in order): its outputs as asked for; a BYTES output whose elements are not UTF-8
+        text is sent as binary data even when not asked so. Raises ``InvalidInputs``
+        for an output asked for that the calls did not make, and what checking an
+        output against the plugin's ``schema`` raises."""
+        per_call = [self.tensors(self._checked(output)) for output in outputs]
+        made = batch_outputs(per_call) if inference.batched else per_call[0]
+        described, blobs = [], []
+        for tensor, binary in _selected(inference, made):
+            entry: dict[str, Any] = {
+                "name": tensor.name,
+                "datatype": tensor.datatype,
+                "shape": list(tensor.shape),
+            }
+            data = None if binary else tensor.json_data()
+            if data is None:  # asked for as binary, or BYTES that are not UTF-8 text
+                blob = tensor.binary()
+                entry["parameters"] = {"binary_data_size": len(blob)}
+                blobs.append(blob)
+            else:
+                entry["data"] = data
+            described.append(entry)
+        header: dict[str, Any] = {"model_name": self.model.id}
+        versions = self.versions()
+        if versions:
+            header["model_version"] = versions[0]
+        header["id"] = inference.id
+        header["outputs"] = described
+        return Answer(header, blobs)
+
+    def _checked(self, output: Any) -> Any:
+        """The output as ``/predict`` answers it: checked against the plugin's ``schema``;
+        the bytes of a model whose first media type is not JSON."""
+        choices = self.model.accept_choices
+        if choices and choices[0] != JSON:
+            return raw_bytes(output)
+        return self.model.validate_output(output)
 
     def arguments(
         self, request: Mapping[str, Any], binary: Mapping[str, bytes], save: SaveFile
@@ -181,6 +309,24 @@ def only(value: Mapping[str, Any], keys: Sequence[str], what: str) -> None:
         raise exceptions.InvalidInputs(
             f"{what} has keys the protocol does not define: {', '.join(map(repr, unknown))}"
         )
+
+
+def _selected(inference: Inference, made: list[Tensor]) -> list[tuple[Tensor, bool]]:
+    """The outputs ``inference`` asks for (all by default), each with whether it is
+    sent as binary data."""
+    if inference.outputs is None:
+        return [(tensor, inference.binary) for tensor in made]
+    by_name = {tensor.name: tensor for tensor in made}
+    missing = [name for name, _ in inference.outputs if name not in by_name]
+    if missing:
+        raise _no_output(missing[0], list(by_name))
+    return [(by_name[name], binary) for name, binary in inference.outputs]
+
+
+def _no_output(name: str, known: list[str]) -> exceptions.InvalidInputs:
+    return exceptions.InvalidInputs(
+        f"No output {name!r} (the outputs: {', '.join(known) or 'none'})"
+    )
 
 
 def batch_outputs(per_call: Sequence[list[Tensor]]) -> list[Tensor]:

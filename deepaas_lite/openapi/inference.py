@@ -17,6 +17,7 @@ from deepaas_lite.model.inference import Signature
 from deepaas_lite.model.tensors import Kind, TensorSpec
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.openapi.operation import INFERENCE_TAG, Build, Operation
+from deepaas_lite.openapi.prediction_jobs import with_jobs
 from deepaas_lite.openapi.schemas import ref
 
 TAG = INFERENCE_TAG["name"]
@@ -173,8 +174,8 @@ def infer(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
         "additionalProperties": False,
     }
     binary = {"type": "string", "format": "binary"}
-    return {
-        "description": _tensors_text(signature) + _RULES,
+    operation = {
+        "description": _tensors_text(signature) + _RULES + _JOBS,
         "requestBody": {"required": True, "content": {JSON: {"schema": request}}},
         "responses": {
             "200": {
@@ -184,6 +185,7 @@ def infer(builder: Any, model: ModelWrapper) -> dict[str, Any] | None:
             }
         },
     }
+    return with_jobs(operation)
 
 
 _RULES = (
@@ -192,6 +194,12 @@ _RULES = (
     "same on every input) makes one call per row, answered with a leading `n` on every "
     "output. The binary data extension (`binary_data_size`, `binary_data`, "
     "`binary_data_output`) is understood."
+)
+_JOBS = (
+    "\n\nWith `Prefer: respond-async` the request is read and checked now (a 400 stores "
+    "nothing), then answered `202` with the job's record: its output "
+    "(`GET .../predictions/{uuid}/output`, and the record's `result.output`) is this "
+    "answer as JSON, every output's `data` included (binary data is not used there)."
 )
 
 

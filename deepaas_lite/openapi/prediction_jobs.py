@@ -28,6 +28,11 @@ RECORD: dict[str, Any] = {
         "args": {"type": "object", "description": "The arguments (a file: its name and type)"},
         "request_id": {"type": "string", "description": "The request that submitted it"},
         "callback": {"type": "string", "description": "Where the record goes when it ends"},
+        "call": {
+            "type": "string",
+            "enum": ["inference"],
+            "description": "inference: submitted to /infer; its output is the V2 answer",
+        },
         "message": {"type": "string", "description": "Why it ended in error"},
         "result": {
             "type": "object",

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine.prediction_jobs import JSON, PredictionOutput, PredictorJobs
+from deepaas_lite.engine.prediction_jobs import INFERENCE, JSON, PredictionOutput, PredictorJobs
 from deepaas_lite.engine.protocol import Outcome, Predictor
+from deepaas_lite.model.inference import Inference
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training.database import Database
 from deepaas_lite.training.manager import JobManager
@@ -53,9 +54,10 @@ class Notifier(Protocol):
 
 
 class PredictionJobManager(JobManager):
-    """Prediction jobs: ``submit`` (the record, pending or running), ``list``, ``get``,
-    ``delete`` (cancel, or remove an ended one with its output), ``output`` (its
-    content type and file)."""
+    """Prediction jobs: ``submit`` (the record, pending or running), ``submit_inference``
+    (an inference of the Open Inference Protocol, whose output is its V2 answer),
+    ``list``, ``get``, ``delete`` (cancel, or remove an ended one with its output),
+    ``output`` (its content type and file)."""
 
     def __init__(
         self,
@@ -80,6 +82,19 @@ class PredictionJobManager(JobManager):
         )
         self._output_max_bytes = output_max_bytes
         self.notifier = notifier
+
+    async def submit_inference(
+        self,
+        model_id: str,
+        inference: Inference,
+        request_id: str | None = None,
+        callback: str | None = None,
+    ) -> dict[str, Any]:
+        """``inference`` as a job, as ``submit``: its record says ``"call": "inference"``
+        and shows the inference's ``job_args``; it survives restarts with them."""
+        return await self.submit(
+            model_id, inference.job_args(), request_id, callback, call=INFERENCE
+        )
 
     async def output(self, model_id: str, uuid: str) -> tuple[str, Path]:
         """The content type and file of a ``done`` job's output; ``NoOutput`` otherwise."""

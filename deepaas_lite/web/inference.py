@@ -4,9 +4,11 @@
 metadata in the model's description), ``GET /v2/models/{id}/ready`` and ``POST
 /v2/models/{id}/infer``, each also under ``/versions/{version}/``. An inference
 request is read by ``model/inference.py`` into the plugin's arguments and run by the
-model's predictor, as ``/predict`` runs it. Bodies may carry the binary data
-extension: the JSON first (``Inference-Header-Content-Length`` bytes), then each
-binary tensor in order. Errors here carry ``"error"`` (the error middleware adds it).
+model's predictor, as ``/predict`` runs it; with ``Prefer: respond-async`` it is read
+and validated now and stored as a prediction job (``web/prediction_jobs.py``), whose
+output is the same answer. Bodies may carry the binary data extension: the JSON first
+(``Inference-Header-Content-Length`` bytes), then each binary tensor in order. Errors
+here carry ``"error"`` (the error middleware adds it).
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from typing import Any
 from aiohttp import web
 
 from deepaas_lite import __version__, exceptions
+from deepaas_lite.engine.protocol import all_outputs
 from deepaas_lite.http_errors import meaning_of
 from deepaas_lite.logs import REQUEST_ID
-from deepaas_lite.model.inference import OUTPUT_KEYS, Signature, batch_outputs, only
+from deepaas_lite.model.inference import Answer, Signature
 from deepaas_lite.model.output import dumps
-from deepaas_lite.model.tensors import Tensor
 from deepaas_lite.model.uploads import SavedFiles
 from deepaas_lite.model.wrapper import ModelWrapper
-from deepaas_lite.web import models, predict, versions
+from deepaas_lite.web import models, prediction_jobs, versions
 from deepaas_lite.web.body import json_object, send_continue
 from deepaas_lite.web.errors import error_response
 from deepaas_lite.web.keys import PREDICTORS, SETTINGS
@@ -37,7 +39,6 @@ EXTENSIONS = ("binary_tensor_data",)
 PLATFORM = "deepaas_plugin"
 HEADER_LENGTH = "Inference-Header-Content-Length"
 OCTET_STREAM = "application/octet-stream"
-JSON = "application/json"
 
 SIGNATURES = web.AppKey("signatures", dict[str, Signature])
 
@@ -53,6 +54,7 @@ INFER_ERRORS = (
     exceptions.PredictTimeout,
     exceptions.PluginFailed,  # and whatever the plugin raises
     exceptions.InvalidResponse,
+    *prediction_jobs.SUBMIT_ERRORS,
 )
 NOT_READY = meaning_of(exceptions.ModelNotReady).status
 
@@ -72,19 +74,12 @@ async def get_v2(request: web.Request) -> web.Response:
     return json_response({**versions.v2_version(request), **server_metadata()})
 
 
-def served_versions(model: ModelWrapper, signature: Signature) -> list[str]:
-    """The versions a client may name: what the model serves now, the model store's
-    version (a training's uuid) when it has one, then the plugin's own ``version``."""
-    served = [model.version, signature.version]
-    return [v for i, v in enumerate(served) if v is not None and v not in served[:i]]
-
-
 def _served(request: web.Request) -> tuple[ModelWrapper, Signature]:
     """The model of the path, in the version the path names (if it names one)."""
     model = models.model_of(request)
     signature = request.app[SIGNATURES][model.id]
     version = request.match_info.get("version")
-    known = served_versions(model, signature)
+    known = signature.versions()
     if version is not None and version not in known:
         serves = f" (it serves {', '.join(map(repr, known))})" if known else ""
         raise exceptions.VersionNotFound(f"Model '{model.id}' has no version '{version}'{serves}")
@@ -96,7 +91,7 @@ def model_metadata(request: web.Request, model: ModelWrapper) -> dict[str, Any]:
     signature = request.app[SIGNATURES][model.id]
     v2 = {
         "name": model.id,
-        "versions": served_versions(model, signature),
+        "versions": signature.versions(),
         "platform": PLATFORM,
         **signature.metadata(),
     }
@@ -121,18 +116,22 @@ async def infer(request: web.Request) -> web.Response:
     model, signature = _served(request)
     if not model.can_predict:
         raise exceptions.NotImplementedByModel(f"Model '{model.id}' does not implement predict")
+    as_job = prediction_jobs.PREFER in request.headers and prediction_jobs.wants_async(request)
     await send_continue(request)
     header, binary = _split(request, await request.read())
     body = await _json(request, header)
     files = SavedFiles()
     try:
-        calls, batched = signature.arguments(body, _binary_inputs(body, binary), files.save)
-        outputs = await _predict_all(request, model, calls)
+        inference = signature.read(
+            body, _binary_inputs(body, binary), files.save, REQUEST_ID.get() or ""
+        )
+        if as_job:  # the files are copied for the job before they go
+            return await prediction_jobs.submit_inference(request, model.id, inference)
+        predictor = request.app[PREDICTORS][model.id]
+        outputs = await all_outputs([predictor.predict(call) for call in inference.calls])
     finally:
         files.cleanup()
-    per_call = [signature.tensors(_checked(model, output)) for output in outputs]
-    tensors = batch_outputs(per_call) if batched else per_call[0]
-    return _answer(model, signature, body, _requested(body, tensors))
+    return _response(signature.answer(inference, outputs))
 
 
 def _split(request: web.Request, raw: bytes) -> tuple[bytes, bytes]:
@@ -188,88 +187,13 @@ def _binary_inputs(body: Mapping[str, Any], binary: bytes) -> dict[str, bytes]:
     return out
 
 
-async def _predict_all(
-    request: web.Request, model: ModelWrapper, calls: list[dict[str, Any]]
-) -> list[Any]:
-    """Each call's output, run by the model's predictor (a batch's rows together: the
-    predictor groups them into ``predict_batch`` calls when the plugin has one)."""
-    predictor = request.app[PREDICTORS][model.id]
-    if len(calls) == 1:
-        return [await predictor.predict(calls[0])]
-    done = await asyncio.gather(*(predictor.predict(c) for c in calls), return_exceptions=True)
-    for outcome in done:
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return list(done)
-
-
-def _checked(model: ModelWrapper, output: Any) -> Any:
-    """The output as ``/predict`` answers it: checked against the plugin's ``schema``;
-    the bytes of a model whose first media type is not JSON."""
-    choices = model.accept_choices
-    if choices and choices[0] != JSON:
-        return predict.raw_response(output, choices[0]).body
-    return model.validate_output(output)
-
-
-def _requested(body: Mapping[str, Any], tensors: list[Tensor]) -> list[tuple[Tensor, bool]]:
-    """The outputs asked for (all by default), each with whether it is sent as binary."""
-    parameters = body.get("parameters")
-    every = isinstance(parameters, Mapping) and parameters.get("binary_data_output") is True
-    if "outputs" not in body:
-        return [(tensor, every) for tensor in tensors]
-    asked = body["outputs"]
-    if not isinstance(asked, list):
-        raise exceptions.InvalidInputs("'outputs' is not a list")
-    by_name = {tensor.name: tensor for tensor in tensors}
-    out = []
-    for item in asked:
-        name = item.get("name") if isinstance(item, Mapping) else None
-        if isinstance(item, Mapping):
-            only(item, OUTPUT_KEYS, f"Output {name!r}")
-        if not isinstance(name, str) or name not in by_name:
-            known = ", ".join(by_name) or "none"
-            raise exceptions.InvalidInputs(f"No output {name!r} (the outputs: {known})")
-        own = item.get("parameters")
-        binary = own.get("binary_data") if isinstance(own, Mapping) else None
-        out.append((by_name[name], every if binary is None else binary is True))
-    return out
-
-
-def _answer(
-    model: ModelWrapper,
-    signature: Signature,
-    body: Mapping[str, Any],
-    outputs: list[tuple[Tensor, bool]],
-) -> web.Response:
+def _response(answer: Answer) -> web.Response:
     """The ``$inference_response``: JSON, then the binary outputs' bytes (if any)."""
-    described, blobs = [], []
-    for tensor, binary in outputs:
-        entry: dict[str, Any] = {
-            "name": tensor.name,
-            "datatype": tensor.datatype,
-            "shape": list(tensor.shape),
-        }
-        data = None if binary else tensor.json_data()
-        if data is None:  # asked for as binary, or BYTES that are not UTF-8 text
-            blob = tensor.binary()
-            entry["parameters"] = {"binary_data_size": len(blob)}
-            blobs.append(blob)
-        else:
-            entry["data"] = data
-        described.append(entry)
-    request_id = body.get("id")
-    answer: dict[str, Any] = {"model_name": model.id}
-    served = served_versions(model, signature)
-    if served:
-        answer["model_version"] = served[0]
-    answer["id"] = request_id if isinstance(request_id, str) else REQUEST_ID.get() or ""
-    answer["outputs"] = described
-    if not blobs:
-        return json_response(answer)
-    header = dumps(answer).encode()
+    if not answer.blobs:
+        return json_response(answer.header)
+    header = dumps(answer.header).encode()
     return web.Response(
-        body=header + b"".join(blobs),
+        body=header + b"".join(answer.blobs),
         content_type=OCTET_STREAM,
         headers={HEADER_LENGTH: str(len(header))},
     )

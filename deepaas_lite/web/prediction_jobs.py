@@ -1,6 +1,7 @@
-"""Prediction jobs over HTTP: ``POST .../predict/`` with ``Prefer: respond-async``
-answers ``202`` and a ``Location``; the job is read, its output fetched and the job
-cancelled or removed under ``/v2/models/{id}/predictions/``.
+"""Prediction jobs over HTTP: ``POST .../predict/`` (and ``.../infer``, the Open
+Inference Protocol's) with ``Prefer: respond-async`` answers ``202`` and a ``Location``;
+the job is read, its output fetched and the job cancelled or removed under
+``/v2/models/{id}/predictions/``.
 
 A pending or running record is answered with ``Retry-After`` (seconds): when to ask
 again. ``Callback-URL`` names where the record is POSTed when the job ends (webhooks).
@@ -9,10 +10,12 @@ again. ``Callback-URL`` names where the record is POSTed when the job ends (webh
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from aiohttp import web
 
 from deepaas_lite import exceptions
+from deepaas_lite.model.inference import Inference
 from deepaas_lite.web import models
 from deepaas_lite.web.keys import PREDICTION_JOBS
 from deepaas_lite.web.links import path
@@ -51,13 +54,29 @@ async def submit(request: web.Request) -> web.Response:
     model = model_of(request)
     kwargs, uploads = await parse_arguments(request, model.predict_schema)
     try:
-        record = await request.app[PREDICTION_JOBS].submit(
-            model.id, kwargs, request_id_of(request), request.headers.get(CALLBACK)
-        )
+        record = await request.app[PREDICTION_JOBS].submit(model.id, kwargs, *_submitter(request))
     finally:
         uploads.cleanup()
+    return _accepted(request, model.id, record)
+
+
+async def submit_inference(
+    request: web.Request, model_id: str, inference: Inference
+) -> web.Response:
+    """An inference (read and validated) as a job: 202 and its record, as ``submit``."""
+    jobs = request.app[PREDICTION_JOBS]
+    record = await jobs.submit_inference(model_id, inference, *_submitter(request))
+    return _accepted(request, model_id, record)
+
+
+def _submitter(request: web.Request) -> tuple[str | None, str | None]:
+    """What a job keeps of the request that submits it: its id, its ``Callback-URL``."""
+    return request_id_of(request), request.headers.get(CALLBACK)
+
+
+def _accepted(request: web.Request, model_id: str, record: dict[str, Any]) -> web.Response:
     headers = {
-        "Location": path(request, f"/v2/models/{model.id}/predictions/{record['uuid']}"),
+        "Location": path(request, f"/v2/models/{model_id}/predictions/{record['uuid']}"),
         "Preference-Applied": RESPOND_ASYNC,
         "Retry-After": POLL_AFTER,
     }

@@ -10,6 +10,7 @@ prediction made through ``/predict``.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -235,3 +236,52 @@ def test_malformed_body_is_400(server: Server) -> None:
         "POST", "/v2/models/kinds/infer", body=b"{", headers={"Content-Type": "application/json"}
     )
     assert status == 400 and "error" in json.loads(body)
+
+
+def _infer_both_ways(
+    server: Server, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[Any, Any]:
+    """The synchronous answer, and the output of the same request submitted as a job."""
+    status, _, answer = server.request("POST", path, body, headers)
+    assert status == 200, answer
+    status, accepted, record = server.request(
+        "POST", path, body, {**headers, "Prefer": "respond-async"}
+    )
+    assert status == 202 and accepted["Preference-Applied"] == "respond-async", record
+    location = accepted["Location"]
+    assert location == f"{path.rsplit('/infer', 1)[0]}/predictions/{json.loads(record)['uuid']}"
+    deadline = time.monotonic() + 60
+    while (job := server.json("GET", location)[1])["status"] in {"pending", "running"}:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["status"] == "done", job
+    status, got, output = server.request("GET", location + "/output")
+    assert status == 200 and got["Content-Type"].startswith("application/json")
+    assert json.loads(output) == job["result"]["output"]
+    return json.loads(answer), json.loads(output)
+
+
+def test_infer_as_a_job_answers_as_infer_does(server: Server) -> None:
+    """Prefer: respond-async on /infer (plain HTTP: tritonclient has no jobs): the job's
+    output is the synchronous answer, on iris (one flower, a batch) and on kinds."""
+    iris = f"/v2/models/{IRIS}/infer"
+    json_headers = {"Content-Type": "application/json", "X-Request-ID": "same"}
+    one = {
+        "id": "f-2",
+        "inputs": [{"name": "data", "datatype": "FP64", "shape": [4], "data": FLOWERS[1]}],
+    }
+    batch = {"inputs": [{"name": "data", "datatype": "FP64", "shape": [3, 4], "data": FLOWERS}]}
+    for body in (one, batch):
+        answer, output = _infer_both_ways(server, iris, json.dumps(body).encode(), json_headers)
+        assert output == answer
+    assert output["id"] == "same" and output["outputs"][0]["shape"] == [3, 1]
+    inputs = _kinds_inputs(binary=True)
+    outputs = [triton.InferRequestedOutput("predictions", binary_data=False)]
+    body, length = triton.InferenceServerClient.generate_request_body(
+        inputs, outputs, request_id="k"
+    )
+    headers = {"Inference-Header-Content-Length": str(length)}
+    answer, output = _infer_both_ways(server, "/v2/models/kinds/infer", body, headers)
+    assert output == answer
+    (predictions,) = output["outputs"]
+    assert json.loads(predictions["data"][0]) == _kinds_predict(server, files=True)

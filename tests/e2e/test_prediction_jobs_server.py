@@ -10,6 +10,7 @@ import json
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,43 +74,105 @@ def test_a_long_prediction_is_accepted_at_once_and_fetched_after_the_client_left
         assert status == 200 and json.loads(output) == done["result"]["output"]
 
 
-def test_kill_9_mid_job_interrupts_it_and_the_pending_ones_run_after_a_restart(
-    tmp_path: Path,
-) -> None:
+Submit = Callable[[Server, str, Path], str]
+"""Submits the slow model's job ``tag`` (``marks`` its directory); its Location."""
+
+
+def submit_predict(server: Server, tag: str, marks: Path) -> str:
+    return submit(server, {"tag": tag, "marks": str(marks), "seconds": 60})[1]
+
+
+def killed_mid_job(tmp_path: Path, submit_as: Submit) -> tuple[Path, str, str]:
+    """A server with one job slot killed with -9 while a job runs ("held") and another
+    waits ("after", released: it ends at once when it runs). The state directory, and
+    the two jobs' Locations."""
     state = tmp_path / "state"
     marks = tmp_path / "marks"
     marks.mkdir()
-    (marks / "release-after").touch()  # the pending job ends at once when it runs
+    (marks / "release-after").touch()
     server = start(args(state, "--predict-jobs-workers", "1"), tmp_path / "server.log")
     try:
         wait_ready(server)
-        running_job, running_at = submit(
-            server, {"tag": "held", "marks": str(marks), "seconds": 60}
-        )
+        running_at = submit_as(server, "held", marks)
         read_pid(marks / "started-held")
-        pending_job, pending_at = submit(
-            server, {"tag": "after", "marks": str(marks), "seconds": 60}
-        )
+        pending_at = submit_as(server, "after", marks)
         assert record(server, pending_at)["status"] == "pending"
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(10)
     finally:
         stop(server)
+    return state, running_at, pending_at
+
+
+def test_kill_9_mid_job_interrupts_it_and_the_pending_ones_run_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    state, running_at, pending_at = killed_mid_job(tmp_path, submit_predict)
     with running(args(state), tmp_path / "again.log") as server:
         assert record(server, running_at)["status"] == "interrupted"
         done = wait_ended(server, pending_at)
         assert done["status"] == "done", done
         assert done["result"]["output"]["tag"] == "after"
         listed = server.json("GET", "/v2/models/slow/predictions/")[1]
-        assert [job["uuid"] for job in listed] == [running_job["uuid"], pending_job["uuid"]]
+        assert [job["uuid"] for job in listed] == [
+            location.rsplit("/", 1)[1] for location in (running_at, pending_at)
+        ]
 
 
-def test_cancelling_a_job_in_a_worker_process_stops_the_call(tmp_path: Path) -> None:
+def _infer_slow(tag: str, marks: Path) -> bytes:
+    inputs = [
+        {"name": "tag", "datatype": "BYTES", "shape": [1], "data": [tag]},
+        {"name": "marks", "datatype": "BYTES", "shape": [1], "data": [str(marks)]},
+        {"name": "seconds", "datatype": "FP64", "shape": [1], "data": [60.0]},
+    ]
+    return json.dumps({"id": f"infer-{tag}", "inputs": inputs}).encode()
+
+
+def submit_infer(server: Server, tag: str, marks: Path) -> str:
+    status, headers, body = server.request(
+        "POST", "/v2/models/slow/infer", _infer_slow(tag, marks), ASYNC
+    )
+    assert status == 202, body
+    assert json.loads(body)["call"] == "inference"
+    return str(headers["Location"])
+
+
+def test_infer_jobs_across_a_kill_9_and_a_restart_still_answer_v2(tmp_path: Path) -> None:
+    """An infer job running at a kill -9 is interrupted; a pending one runs after the
+    restart and its output is still the V2 answer (what makes it an infer job is on
+    its record), equal to the synchronous infer's."""
+    state, running_at, pending_at = killed_mid_job(tmp_path, submit_infer)
+    marks = tmp_path / "marks"
+    with running(args(state), tmp_path / "again.log") as server:
+        assert record(server, running_at)["status"] == "interrupted"
+        done = wait_ended(server, pending_at)
+        assert done["status"] == "done", done
+        status, _, output = server.request("GET", pending_at + "/output")
+        assert status == 200 and json.loads(output) == done["result"]["output"]
+        status, _, answer = server.request(
+            "POST",
+            "/v2/models/slow/infer",
+            _infer_slow("after", marks),
+            {"Content-Type": "application/json"},
+        )
+        assert status == 200
+    job = json.loads(output)
+    assert job == json.loads(answer)  # the same server process: the same pid too
+    assert job["model_name"] == "slow" and job["id"] == "infer-after"
+    (predictions,) = job["outputs"]
+    assert predictions["name"] == "predictions" and predictions["datatype"] == "BYTES"
+    assert json.loads(predictions["data"][0])["tag"] == "after"
+
+
+@pytest.mark.parametrize("submit_as", [submit_predict, submit_infer], ids=["predict", "infer"])
+def test_cancelling_a_job_in_a_worker_process_stops_the_call(
+    tmp_path: Path, submit_as: Submit
+) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
     extra = ("--predict-workers", "1")
     with running(args(tmp_path / "state", *extra), tmp_path / "server.log") as server:
-        _, location = submit(server, {"tag": "w", "marks": str(marks), "seconds": 120})
+        location = submit_as(server, "w", marks)
         pid = read_pid(marks / "started-w")
         assert not gone(pid)
         began = time.monotonic()

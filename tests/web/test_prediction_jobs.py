@@ -12,9 +12,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from standardwebhooks.webhooks import Webhook
+
+from tests.web.test_webhooks import Receiver
 
 Client = Any
 ASYNC = {"Prefer": "respond-async"}
@@ -214,30 +214,26 @@ async def test_a_model_without_predict_is_501(client: Client) -> None:
     assert resp.status == 501
 
 
-async def test_webhooks_refused_hosts_and_a_signed_delivery(
-    make_client: Any, tmp_path: Path
-) -> None:
-    received: list[tuple[bytes, dict[str, str]]] = []
-    arrived = asyncio.Event()
-
-    async def hook(request: web.Request) -> web.Response:
-        received.append((await request.read(), dict(request.headers)))
-        arrived.set()
-        return web.Response()
-
-    receiver_app = web.Application()
-    receiver_app.router.add_post("/hook", hook)
-    receiver = TestServer(receiver_app, host="127.0.0.1")
-    await receiver.start_server()
+async def webhooks(tmp_path: Path) -> tuple[Receiver, str, Path]:
+    """A started receiver (close it), a webhook secret and the file that holds it."""
+    receiver = Receiver()
+    await receiver.server.start_server()
     secret = "whsec_" + base64.b64encode(b"thirty-two bytes of a secret key").decode()
     secret_file = tmp_path / "secret"
     secret_file.write_text(secret)
+    return receiver, secret, secret_file
+
+
+async def test_webhooks_refused_hosts_and_a_signed_delivery(
+    make_client: Any, tmp_path: Path
+) -> None:
+    receiver, secret, secret_file = await webhooks(tmp_path)
     try:
         off = await make_client()
         refused = await off.post(
             "/v2/models/slow/predict/",
             json={"tag": "w"},
-            headers={**ASYNC, "Callback-URL": str(receiver.make_url("/hook"))},
+            headers={**ASYNC, "Callback-URL": receiver.url},
         )
         assert refused.status == 422  # webhooks are off without an allowed host
         client = await make_client(
@@ -253,14 +249,14 @@ async def test_webhooks_refused_hosts_and_a_signed_delivery(
         resp = await client.post(
             "/v2/models/slow/predict/",
             json={"tag": "w"},
-            headers={**ASYNC, "Callback-URL": str(receiver.make_url("/hook"))},
+            headers={**ASYNC, "Callback-URL": receiver.url},
         )
         assert resp.status == 202
         done = await wait_ended(client, resp.headers["Location"])
-        await asyncio.wait_for(arrived.wait(), 30)
+        await asyncio.wait_for(receiver.arrived.wait(), 30)
     finally:
-        await receiver.close()
-    [(body, headers)] = received
+        await receiver.server.close()
+    [(body, headers)] = receiver.received
     assert Webhook(secret).verify(body, headers) == done
 
 
