@@ -12,7 +12,7 @@ from oslo_config import cfg
 from deepaas_lite import __version__, config, exceptions, logs
 from deepaas_lite.cmd import serve
 from deepaas_lite.compat import environment, model_variable, oslo_log
-from deepaas_lite.engine import executors
+from deepaas_lite.engine import executors, heap
 from deepaas_lite.engine.batching import policy_for
 from deepaas_lite.model import loading, plugin_files
 from deepaas_lite.model import store as model_store
@@ -132,6 +132,7 @@ def _serve(
             details=_details(settings, models, app.get(auth.AUTHENTICATOR)),
         )
 
+    heap.enable()
     try:
         return serve.run(app, conf.listen_ip, conf.listen_port, context, startup_banner, sock)
     finally:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine import calls
+from deepaas_lite.engine import calls, heap
 from deepaas_lite.engine.base import PoolPredictor
 from deepaas_lite.engine.protocol import Predictor
 
@@ -73,6 +73,7 @@ class Switcher:
                 predictor.model.load_failure = None
                 predictor.model.mark_served(version)
                 LOG.info("Model '%s' serves version %s", model_id, version)
+                heap.settle(f"model '{model_id}' loaded version {version}")
                 return
             predictor.model.load_failure = (version, failure)
             LOG.error(

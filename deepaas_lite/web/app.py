@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from deepaas_lite.config import Settings
-from deepaas_lite.engine import executors
+from deepaas_lite.engine import executors, heap
 from deepaas_lite.engine.batching import policy_for
 from deepaas_lite.engine.elastic import ElasticThreads
 from deepaas_lite.engine.limits import thread_budget
@@ -187,6 +187,7 @@ async def _start_all(predictors: Mapping[str, Predictor], warm: bool, switcher: 
     for model_id, predictor in predictors.items():
         if predictor.ready and predictor.model.store is not None:
             switcher.switch(model_id, predictor.model.store.current())
+    heap.settle("models started")
 
 
 def _log_failures(
