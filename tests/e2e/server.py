@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -65,6 +66,15 @@ class Server:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def wait_for_log(self, pattern: str, timeout: float = 60) -> re.Match[str]:
+        """The first match of the regular expression ``pattern`` in the server's log,
+        once it has been written (the log is written by a thread, in batches)."""
+        deadline = time.monotonic() + timeout
+        while (found := re.search(pattern, log := self.output())) is None:
+            assert time.monotonic() < deadline, f"{pattern!r} not in the log:\n{log[-3000:]}"
+            time.sleep(0.05)
+        return found
 
 
 def wait_ready(server: Server, timeout: float = 60.0, path: str = "/v2/models/") -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import Server, running
+from tests.e2e.server import running
 
 
 @pytest.fixture
@@ -39,13 +39,6 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
-def _wait_for(server: Server, text: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in server.output():
-        assert time.monotonic() < deadline, server.output()[-3000:]
-        time.sleep(0.1)
-
-
 def test_a_training_on_a_full_disk_keeps_its_result_and_says_what_was_lost(
     state: Path,
 ) -> None:
@@ -59,7 +52,7 @@ def test_a_training_on_a_full_disk_keeps_its_result_and_says_what_was_lost(
             headers={"Content-Type": "application/json"},
         )
         assert status == 200, record
-        _wait_for(server, "No space left on device")  # its first lines could not be written
+        server.wait_for_log("No space left on device")  # its first lines could not be written
         filler.unlink()
         path = f"/v2/models/train-sleeper/train/{record['uuid']}"
         deadline = time.monotonic() + 60

@@ -4,19 +4,9 @@ version. A real server; its debug log says what it froze."""
 
 from __future__ import annotations
 
-import re
-import time
 from pathlib import Path
 
-from tests.e2e.server import Server, running
-
-
-def _wait_for(server: Server, pattern: str, timeout: float = 60) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    while (found := re.search(pattern, server.output())) is None:
-        assert time.monotonic() < deadline, server.output()
-        time.sleep(0.05)
-    return found
+from tests.e2e.server import running
 
 
 def test_the_server_freezes_its_models_at_start_and_each_version_it_loads(
@@ -24,7 +14,7 @@ def test_the_server_freezes_its_models_at_start_and_each_version_it_loads(
 ) -> None:
     args = ["--model-name", "steps", "--state-dir", str(tmp_path / "state"), "--debug"]
     with running(args, tmp_path / "server.log") as server:
-        started = _wait_for(server, r"models started: (\d+) objects frozen")
+        started = server.wait_for_log(r"models started: (\d+) objects frozen")
         assert int(started[1]) > 10_000  # modules, the plugin, aiohttp: what lives on
         status, record = server.json(
             "POST",
@@ -33,7 +23,7 @@ def test_the_server_freezes_its_models_at_start_and_each_version_it_loads(
             headers={"Content-Type": "application/json"},
         )
         assert status == 200, record
-        loaded = _wait_for(
-            server, rf"model 'steps' loaded version {record['uuid']}: (\d+) objects frozen"
+        loaded = server.wait_for_log(
+            rf"model 'steps' loaded version {record['uuid']}: (\d+) objects frozen"
         )
         assert int(loaded[1]) >= int(started[1])

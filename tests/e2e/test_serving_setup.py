@@ -8,7 +8,6 @@ import signal
 import socket
 import stat
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,14 +15,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e.server import Server, deepaas_run, free_port, running
-
-
-def _wait_for(server: Server, text: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while text not in (log := server.output()):
-        assert time.monotonic() < deadline, log
-        time.sleep(0.05)
-    return log
 
 
 def _mode(path: Path) -> int:
@@ -34,7 +25,7 @@ def test_sighup_without_tokens_is_logged_and_the_server_serves_on(tmp_path: Path
     args = ["--model-name", "echo", "--state-dir", str(tmp_path / "state")]
     with running(args, tmp_path / "server.log") as server:
         server.process.send_signal(signal.SIGHUP)
-        _wait_for(server, "SIGHUP: nothing to reload")
+        server.wait_for_log("SIGHUP: nothing to reload")
         assert server.process.poll() is None
         assert server.request("GET", "/v2/models/")[0] == 200
 
@@ -54,7 +45,7 @@ def test_sighup_with_tokens_reads_them_again(tmp_path: Path) -> None:
     with running(args, tmp_path / "server.log") as server:
         tokens.write_text("new-token\n")
         server.process.send_signal(signal.SIGHUP)
-        _wait_for(server, "Tokens reloaded")
+        server.wait_for_log("Tokens reloaded")
         status, _, _ = server.request(
             "POST", "/v2/models/echo/predict/?data=1", headers={"Authorization": "Bearer new-token"}
         )
