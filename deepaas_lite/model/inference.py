@@ -14,8 +14,8 @@ arguments (``Inference.job_args``, ``Inference.of_job``). No HTTP here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from marshmallow import RAISE, ValidationError
@@ -30,9 +30,9 @@ from deepaas_lite.model.wrapper import ModelWrapper
 PREDICTIONS = "predictions"
 """The one output of a model whose output is not a dict of tensors."""
 
-REQUEST_KEYS = ("id", "parameters", "inputs", "outputs")
-INPUT_KEYS = ("name", "shape", "datatype", "parameters", "data")
-OUTPUT_KEYS = ("name", "parameters")
+REQUEST_KEYS = frozenset({"id", "parameters", "inputs", "outputs"})
+INPUT_KEYS = frozenset({"name", "shape", "datatype", "parameters", "data"})
+OUTPUT_KEYS = frozenset({"name", "parameters"})
 
 JSON = "application/json"
 
@@ -77,12 +77,32 @@ class Answer(NamedTuple):
 
 @dataclass(frozen=True)
 class Signature:
-    """A model's V2 inputs and (when known before a call) outputs."""
+    """A model's V2 inputs and (when known before a call) outputs.
+
+    What every request would otherwise look up again is worked out here, once: the
+    inputs by name, the ``accept`` argument a call gets, whether outputs are answered
+    as raw bytes, the names a request may ask for.
+    """
 
     model: ModelWrapper
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...] | None  # None: known from each output only
     version: str | None = None  # the plugin's own version (its metadata's)
+    by_name: Mapping[str, TensorSpec] = field(init=False, repr=False, compare=False)
+    accept: str | None = field(init=False, repr=False, compare=False)
+    raw: bool = field(init=False, repr=False, compare=False)  # first media type not JSON
+    asked_names: Set[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        choices = self.model.accept_choices
+        declared = self.outputs if self.model.response_schema is not None else None
+        for name, value in (
+            ("by_name", {spec.name: spec for spec in self.inputs}),
+            ("accept", choices[0] if choices else None),
+            ("raw", bool(choices) and choices[0] != JSON),
+            ("asked_names", None if declared is None else {spec.name for spec in declared}),
+        ):
+            object.__setattr__(self, name, value)
 
     @classmethod
     def of(cls, model: ModelWrapper) -> Signature:
@@ -134,18 +154,18 @@ class Signature:
         binary data; with a ``schema``, only its fields may be asked for."""
         if not isinstance(asked, list):
             raise exceptions.InvalidInputs("'outputs' is not a list")
-        declared = self.outputs if self.model.response_schema is not None else None
+        declared = self.asked_names
         out = []
         for item in asked:
             name = item.get("name") if isinstance(item, Mapping) else None
             if isinstance(item, Mapping):
-                only(item, OUTPUT_KEYS, f"Output {name!r}")
+                only(item, OUTPUT_KEYS, "Output {!r}", name)
             if not isinstance(name, str):
                 raise exceptions.InvalidInputs(
                     f"No output {name!r}: an output is named by a string"
                 )
-            if declared is not None and name not in {spec.name for spec in declared}:
-                raise _no_output(name, [spec.name for spec in declared])
+            if declared is not None and name not in declared:
+                raise _no_output(name, [spec.name for spec in self.outputs or ()])
             own = item.get("parameters")
             binary = own.get("binary_data") if isinstance(own, Mapping) else None
             out.append((name, every if binary is None else binary is True))
@@ -157,8 +177,10 @@ class Signature:
         text is sent as binary data even when not asked so. Raises ``InvalidInputs``
         for an output asked for that the calls did not make, and what checking an
         output against the plugin's ``schema`` raises."""
-        per_call = [self.tensors(self._checked(output)) for output in outputs]
-        made = batch_outputs(per_call) if inference.batched else per_call[0]
+        if inference.batched:
+            made = batch_outputs([self.tensors(self._checked(output)) for output in outputs])
+        else:
+            made = self.tensors(self._checked(outputs[0]))
         described, blobs = [], []
         for tensor, binary in _selected(inference, made):
             entry: dict[str, Any] = {
@@ -175,9 +197,10 @@ class Signature:
                 entry["data"] = data
             described.append(entry)
         header: dict[str, Any] = {"model_name": self.model.id}
-        versions = self.versions()
-        if versions:
-            header["model_version"] = versions[0]
+        served = self.model.version
+        version = self.version if served is None else served  # versions()[0]
+        if version is not None:
+            header["model_version"] = version
         header["id"] = inference.id
         header["outputs"] = described
         return Answer(header, blobs)
@@ -185,8 +208,7 @@ class Signature:
     def _checked(self, output: Any) -> Any:
         """The output as ``/predict`` answers it: checked against the plugin's ``schema``;
         the bytes of a model whose first media type is not JSON."""
-        choices = self.model.accept_choices
-        if choices and choices[0] != JSON:
+        if self.raw:
             return raw_bytes(output)
         return self.model.validate_output(output)
 
@@ -207,12 +229,10 @@ class Signature:
             raise exceptions.InvalidInputs("The request's 'id' is not a string")
         if not isinstance(request.get("parameters", {}), Mapping):
             raise exceptions.InvalidInputs("The request's 'parameters' is not an object")
-        by_name = {spec.name: spec for spec in self.inputs}
         rows: dict[str, list[Any]] = {}
         batch: int | None = None
-        batched = False
         for item in inputs:
-            spec, values, size = self._read(item, by_name, binary, save)
+            spec, values, size = self._read(item, binary, save)
             if spec.name in rows:
                 raise tensors.invalid(spec.name, "sent twice")
             if size is not None:
@@ -220,68 +240,59 @@ class Signature:
                     raise exceptions.InvalidInputs(
                         f"Inputs have different batch sizes ({batch} and {size})"
                     )
-                batch, batched = size, True
+                batch = size
             rows[spec.name] = values
-        count = batch if batched and batch is not None else 1
+        if batch is None:  # one value an input: one call
+            return [self._load({name: values[0] for name, values in rows.items()}, 0)], False
         for name, values in rows.items():
-            if not batched:
-                rows[name] = [values[0]]
-            elif len(values) != count:
+            if len(values) != batch:
                 raise exceptions.InvalidInputs(
-                    f"Input '{name}' is not batched like the others ({count} rows)"
+                    f"Input '{name}' is not batched like the others ({batch} rows)"
                 )
-        calls = [self._load({n: v[i] for n, v in rows.items()}, i) for i in range(count)]
-        return calls, batched
+        return [self._load({n: v[i] for n, v in rows.items()}, i) for i in range(batch)], True
 
     def _read(
-        self,
-        item: Any,
-        by_name: Mapping[str, TensorSpec],
-        binary: Mapping[str, bytes],
-        save: SaveFile,
+        self, item: Any, binary: Mapping[str, bytes], save: SaveFile
     ) -> tuple[TensorSpec, list[Any], int | None]:
         """One input's values: one per row (the batch size, or ``None`` unbatched)."""
         if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
             raise exceptions.InvalidInputs("Each input is an object with a 'name'")
-        only(item, INPUT_KEYS, f"Input '{item['name']}'")
-        spec = by_name.get(item["name"])
+        name = item["name"]
+        only(item, INPUT_KEYS, "Input '{}'", name)
+        spec = self.by_name.get(name)
         if spec is None:
-            known = ", ".join(by_name) or "none"
+            known = ", ".join(self.by_name) or "none"
             raise exceptions.InvalidInputs(
-                f"Model '{self.model.id}' has no input '{item['name']}' (its inputs: {known})"
+                f"Model '{self.model.id}' has no input '{name}' (its inputs: {known})"
             )
         datatype, shape = item.get("datatype"), item.get("shape")
         parameters = item.get("parameters", {})
         if not isinstance(parameters, Mapping):
-            raise tensors.invalid(spec.name, "'parameters' is not an object")
+            raise tensors.invalid(name, "'parameters' is not an object")
         if datatype != spec.datatype:
-            raise tensors.invalid(spec.name, f"datatype {datatype!r}, expected {spec.datatype}")
-        if not isinstance(shape, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
-        ):
-            raise tensors.invalid(spec.name, "'shape' is not a list of sizes")
+            raise tensors.invalid(name, f"datatype {datatype!r}, expected {spec.datatype}")
+        if not tensors.is_shape(shape):
+            raise tensors.invalid(name, "'shape' is not a list of sizes")
         count = tensors.element_count(shape)
-        if spec.name in binary:
-            elements = tensors.from_binary(spec, datatype, binary[spec.name], count)
+        if name in binary:
+            elements = tensors.from_binary(spec, datatype, binary[name], count)
         elif "data" in item:
             elements = tensors.from_json(spec, datatype, item["data"], shape)
         else:
-            raise tensors.invalid(spec.name, "no 'data' and no binary data")
+            raise tensors.invalid(name, "no 'data' and no binary data")
         if len(elements) != count:
-            raise tensors.invalid(
-                spec.name, f"{len(elements)} elements, shape {shape} says {count}"
-            )
+            raise tensors.invalid(name, f"{len(elements)} elements, shape {shape} says {count}")
         size = _batch_size(spec, shape)
         if spec.kind is Kind.FILE:
-            elements = [save(spec.name, content, parameters) for content in elements]
-        per_row = [elements] if size is None else _rows(elements, size)
-        return spec, [_value(spec, row) for row in per_row], size
+            elements = [save(name, content, parameters) for content in elements]
+        if size is None:
+            return spec, [_value(spec, elements)], None
+        return spec, [_value(spec, row) for row in _rows(elements, size)], size
 
-    def _load(self, values: Mapping[str, Any], row: int) -> dict[str, Any]:
-        data = dict(values)
-        choices = self.model.accept_choices
-        if choices:
-            data[model_args.ACCEPT] = choices[0]
+    def _load(self, data: dict[str, Any], row: int) -> dict[str, Any]:
+        """One call's arguments (``data``, the inputs' values) through the predict schema."""
+        if self.accept is not None:
+            data[model_args.ACCEPT] = self.accept
         try:
             return dict(self.model.predict_schema.load(data, unknown=RAISE))
         except ValidationError as exc:
@@ -302,13 +313,16 @@ class Signature:
         return [tensors.json_tensor(PREDICTIONS, output, dumps)]
 
 
-def only(value: Mapping[str, Any], keys: Sequence[str], what: str) -> None:
-    """``InvalidInputs`` naming the keys of ``value`` the protocol does not define."""
+def only(value: Mapping[str, Any], keys: Set[str], what: str, *name: Any) -> None:
+    """``InvalidInputs`` naming the keys of ``value`` the protocol does not define;
+    ``what`` says whose keys they are (a template of ``name``, filled in only then)."""
+    if value.keys() <= keys:
+        return
     unknown = [key for key in value if key not in keys]
-    if unknown:
-        raise exceptions.InvalidInputs(
-            f"{what} has keys the protocol does not define: {', '.join(map(repr, unknown))}"
-        )
+    whose = what.format(*name) if name else what
+    raise exceptions.InvalidInputs(
+        f"{whose} has keys the protocol does not define: {', '.join(map(repr, unknown))}"
+    )
 
 
 def _selected(inference: Inference, made: list[Tensor]) -> list[tuple[Tensor, bool]]:

@@ -19,7 +19,7 @@ import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from marshmallow import fields, validate
 
@@ -118,6 +118,16 @@ def element_count(shape: Sequence[int]) -> int:
     return math.prod(shape)
 
 
+def is_shape(shape: Any) -> TypeGuard[list[int]]:
+    """Whether ``shape`` is a list of sizes: integers (not booleans), none negative."""
+    if not isinstance(shape, list):
+        return False
+    for size in shape:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            return False
+    return True
+
+
 # --- reading tensor data ---------------------------------------------------------
 
 
@@ -127,14 +137,16 @@ def from_json(spec: TensorSpec, datatype: str, data: Any, shape: Sequence[int]) 
     A JSON tensor's element may be the JSON value itself as well as its text."""
     if not isinstance(data, list):
         raise invalid(spec.name, "'data' is not a list")
-    if spec.kind is Kind.JSON or not any(isinstance(item, list) for item in data):
+    types = set(map(type, data))
+    if spec.kind is Kind.JSON or not any(issubclass(t, list) for t in types):
         flat = data
     elif _nested_as(data, shape):
         flat = _flatten(data)
+        types = set(map(type, flat))
     else:
         raise invalid(spec.name, f"'data' is not nested as its shape {list(shape)} says")
     fast = _FAST.get(spec.kind)
-    if fast is not None and all(type(item) in fast[0] for item in flat):
+    if fast is not None and types <= fast[0]:
         values: list[Any] = fast[1](flat)  # all of the tensor's type: no check one by one
         return values
     return [_json_element(spec, datatype, item, i) for i, item in enumerate(flat)]
@@ -142,11 +154,11 @@ def from_json(spec: TensorSpec, datatype: str, data: Any, shape: Sequence[int]) 
 
 # Elements that need no check one by one (``type``, not ``isinstance``: a bool is no
 # number here), and how they become the plugin's values.
-_FAST: dict[Kind, tuple[tuple[type, ...], Any]] = {
-    Kind.FLOAT: ((float, int), lambda flat: [float(item) for item in flat]),
-    Kind.INT: ((int,), list),
-    Kind.BOOL: ((bool,), list),
-    Kind.TEXT: ((str,), list),
+_FAST: dict[Kind, tuple[frozenset[type], Any]] = {
+    Kind.FLOAT: (frozenset({float, int}), lambda flat: [float(item) for item in flat]),
+    Kind.INT: (frozenset({int}), list),
+    Kind.BOOL: (frozenset({bool}), list),
+    Kind.TEXT: (frozenset({str}), list),
 }
 
 

@@ -79,8 +79,10 @@ def _served(request: web.Request) -> tuple[ModelWrapper, Signature]:
     model = models.model_of(request)
     signature = request.app[SIGNATURES][model.id]
     version = request.match_info.get("version")
+    if version is None:
+        return model, signature
     known = signature.versions()
-    if version is not None and version not in known:
+    if version not in known:
         serves = f" (it serves {', '.join(map(repr, known))})" if known else ""
         raise exceptions.VersionNotFound(f"Model '{model.id}' has no version '{version}'{serves}")
     return model, signature
@@ -119,7 +121,10 @@ async def infer(request: web.Request) -> web.Response:
     as_job = prediction_jobs.PREFER in request.headers and prediction_jobs.wants_async(request)
     await send_continue(request)
     header, binary = _split(request, await request.read())
-    body = await _json(request, header)
+    if len(header) > OFF_LOOP_BYTES:  # (a coroutine less for the small ones)
+        body = await asyncio.to_thread(json_object, _within_limit(request, header), True)
+    else:
+        body = json_object(_within_limit(request, header))
     files = SavedFiles()
     try:
         inference = signature.read(
@@ -150,9 +155,9 @@ def _split(request: web.Request, raw: bytes) -> tuple[bytes, bytes]:
     return raw[:length], raw[length:]
 
 
-async def _json(request: web.Request, raw: bytes) -> dict[str, Any]:
-    """The request's JSON object: at most ``--json-max-size`` bytes (tensors of any size
-    go as binary data), decoded in a thread when large, as on the DEEPaaS routes."""
+def _within_limit(request: web.Request, raw: bytes) -> bytes:
+    """The request's JSON, at most ``--json-max-size`` bytes (tensors of any size go as
+    binary data); it is decoded in a thread when large, as on the DEEPaaS routes."""
     limit = request.app[SETTINGS].json_max_size
     if limit and len(raw) > limit:
         raise web.HTTPRequestEntityTooLarge(
@@ -161,9 +166,7 @@ async def _json(request: web.Request, raw: bytes) -> dict[str, Any]:
             text=f"The JSON of an inference request may be at most {limit} bytes "
             "(--json-max-size): send large tensors as binary data (binary_data_size)",
         )
-    if len(raw) > OFF_LOOP_BYTES:
-        return await asyncio.to_thread(json_object, raw, True)
-    return json_object(raw)
+    return raw
 
 
 def _binary_inputs(body: Mapping[str, Any], binary: bytes) -> dict[str, bytes]:
