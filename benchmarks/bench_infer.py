@@ -1,24 +1,36 @@
 #!/usr/bin/env python3
 """The Open Inference Protocol's /infer against /predict, on one deepaas-run serving iris.
 
-Usage: ``python3 benchmarks/bench_infer.py [--rounds 3] [--duration 8] [--connections 16]``.
+Usage: ``python3 benchmarks/bench_infer.py [--rounds 6] [--duration 5] [--connections 16,64]``.
+
 One server (the iris example, trained first into a temporary directory), the same
-flower as a JSON body to each endpoint, wrk's load alternated between them round by
-round; the ratio infer/predict of requests a second, and of the server's CPU time a
-request (less sensitive to other load on the machine), is printed for each round and
-overall (medians). The server runs on 127.0.0.1 in its own process group and is
-stopped before the script ends, whatever happens.
+flower as a JSON body to each endpoint. At each number of connections, wrk's load
+alternates between the two endpoints round by round (predict first in one round, infer
+first in the next), after a warm-up of both. Each round gives two ratios infer/predict:
+requests a second, and the server's CPU time a request (user and system, the server's
+process and its children: it moves less with other load on the machine). The verdict
+takes the median of the rounds' ratios: issue 19's target is /infer within 10% of
+/predict, so a PASS needs at least 0.90x the requests a second and at most 1.10x the
+CPU a request, at every number of connections. ``--control`` loads /predict in both
+slots instead: the ratios the method gives for two identical loads (its noise).
+
+The server runs on 127.0.0.1 in its own process group and is stopped before the script
+ends, whatever happens. Exit status: 0 when every target passes, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,28 +40,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil  # noqa: E402
 from bench_load import LoadResult, run_wrk  # noqa: E402
 
-from tests.e2e.server import running  # noqa: E402
+from tests.e2e.server import Server, running  # noqa: E402
 from tests.e2e.test_schemathesis import train_iris  # noqa: E402
 
 MODEL = "iris-deepaas"
 FLOWER = [5.1, 3.5, 1.4, 0.2]
-BODIES = {
-    "predict": (f"/v2/models/{MODEL}/predict/", json.dumps({"data": FLOWER})),
-    "infer": (
-        f"/v2/models/{MODEL}/infer",
-        json.dumps(
-            {"inputs": [{"name": "data", "datatype": "FP64", "shape": [4], "data": FLOWER}]}
-        ),
-    ),
-}
+PREDICT = (f"/v2/models/{MODEL}/predict/", json.dumps({"data": FLOWER}))
+INFER = (
+    f"/v2/models/{MODEL}/infer",
+    json.dumps({"inputs": [{"name": "data", "datatype": "FP64", "shape": [4], "data": FLOWER}]}),
+)
+MIN_REQUESTS = 0.90  # infer/predict, requests a second
+MAX_CPU = 1.10  # infer/predict, server CPU a request
+
+
+@dataclass
+class Runs:
+    """One endpoint's runs at one number of connections."""
+
+    results: list[LoadResult] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)  # server CPU a request
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--duration", type=float, default=8.0, help="seconds of load per run")
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--duration", type=float, default=5.0, help="seconds of load per run")
     p.add_argument("--warmup", type=float, default=2.0)
-    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--connections", default="16,64", help="numbers of connections, comma-separated")
+    p.add_argument("--control", action="store_true", help="/predict in both slots")
     return p.parse_args()
 
 
@@ -59,71 +78,120 @@ def main() -> int:
     if wrk is None:
         print("wrk is not installed", file=sys.stderr)
         return 2
+    bodies = {"predict": PREDICT, "infer": PREDICT if args.control else INFER}
+    levels = [int(c) for c in args.connections.split(",")]
+    print(
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, deepaas-lite "
+        f"{_commit()}, {args.rounds} rounds of {args.duration:g} s a run, load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + (" (control: /predict in both slots)" if args.control else "")
+    )
+    verdicts: list[tuple[bool, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-infer-") as tmp:
         env = {"DEEPAAS_IRIS_MODEL_DIR": f"{tmp}/iris"}
         serve = [f"--model-name={MODEL}", f"--state-dir={tmp}/state"]
         with running(serve, Path(tmp) / "server.log", env) as server:
             train_iris(server)
-            for name, (path, body) in BODIES.items():  # both answer the same
+            for name, (path, body) in bodies.items():  # both answer
                 status, _, answer = server.request(
                     "POST", path, body.encode(), {"Content-Type": "application/json"}
                 )
                 assert status == 200, (name, answer)
-                run_wrk(
-                    wrk,
-                    server.url + path,
-                    connections=args.connections,
-                    duration_s=args.warmup,
-                    threads=1,
-                    body=body,
-                )
-            results: dict[str, list[LoadResult]] = {name: [] for name in BODIES}
-            cpu: dict[str, list[float]] = {name: [] for name in BODIES}  # us a request
-            process = psutil.Process(server.process.pid)
-            for round_no in range(args.rounds):
-                order = list(BODIES) if round_no % 2 == 0 else list(reversed(BODIES))
-                for name in order:
-                    path, body = BODIES[name]
-                    before = _cpu_s(process)
-                    result = run_wrk(
-                        wrk,
-                        server.url + path,
-                        connections=args.connections,
-                        duration_s=args.duration,
-                        threads=1,
-                        body=body,
-                    )
-                    used = _cpu_s(process) - before
-                    assert result.errors == 0, (name, result)
-                    results[name].append(result)
-                    cpu[name].append(used / result.requests * 1e6)
-                    time.sleep(0.5)
-                infer, predict = results["infer"][-1], results["predict"][-1]
-                print(
-                    f"round {round_no + 1}: predict {predict.rps:8.0f} req/s "
-                    f"(p50 {predict.p50_ms:.2f} ms), infer {infer.rps:8.0f} req/s "
-                    f"(p50 {infer.p50_ms:.2f} ms), infer/predict {infer.rps / predict.rps:.3f}; "
-                    f"CPU a request: predict {cpu['predict'][-1]:.0f} us, "
-                    f"infer {cpu['infer'][-1]:.0f} us, infer/predict "
-                    f"{cpu['infer'][-1] / cpu['predict'][-1]:.3f}"
-                )
-    ratios = [i.rps / p.rps for i, p in zip(results["infer"], results["predict"], strict=True)]
-    print(
-        f"median: predict {statistics.median(r.rps for r in results['predict']):.0f} req/s, "
-        f"infer {statistics.median(r.rps for r in results['infer']):.0f} req/s, "
-        f"infer/predict {statistics.median(ratios):.3f} (rounds: "
-        + ", ".join(f"{r:.3f}" for r in ratios)
-        + ")"
-    )
-    cpu_ratios = [i / p for i, p in zip(cpu["infer"], cpu["predict"], strict=True)]
-    print(
-        f"median CPU a request: predict {statistics.median(cpu['predict']):.0f} us, "
-        f"infer {statistics.median(cpu['infer']):.0f} us, infer/predict "
-        f"{statistics.median(cpu_ratios):.3f} (rounds: "
-        + ", ".join(f"{r:.3f}" for r in cpu_ratios)
-        + ")"
-    )
-    return 0
+            for connections in levels:
+                runs = _measure(server, wrk, bodies, connections, args)
+                verdicts += _report(runs, connections)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for ok, line in verdicts:
+        print(f"{'PASS' if ok else 'FAIL'}  {line}")
+    passed = all(ok for ok, _ in verdicts)
+    print(f"{'PASS' if passed else 'FAIL'}: /infer within 10% of /predict at {args.connections}")
+    return 0 if passed else 1
+
+
+def _measure(
+    server: Server,
+    wrk: str,
+    bodies: dict[str, tuple[str, str]],
+    connections: int,
+    args: argparse.Namespace,
+) -> dict[str, Runs]:
+    """Rounds of alternated loads at ``connections``, after a warm-up of each."""
+    process = psutil.Process(server.process.pid)
+
+    def load(path: str, body: str, seconds: float) -> LoadResult:
+        url = server.url + path
+        return run_wrk(wrk, url, connections=connections, duration_s=seconds, threads=1, body=body)
+
+    for path, body in bodies.values():
+        load(path, body, args.warmup)
+    runs = {name: Runs() for name in bodies}
+    for round_no in range(args.rounds):
+        order = list(bodies) if round_no % 2 == 0 else list(reversed(bodies))
+        for name in order:
+            path, body = bodies[name]
+            before = _cpu_s(process)
+            result = load(path, body, args.duration)
+            used = _cpu_s(process) - before
+            assert result.errors == 0, (name, result)
+            runs[name].results.append(result)
+            runs[name].cpu_us.append(used / result.requests * 1e6)
+            time.sleep(0.5)
+        infer, predict = runs["infer"], runs["predict"]
+        print(
+            f"{connections} connections, round {round_no + 1}: "
+            f"predict {predict.results[-1].rps:6.0f} req/s {predict.cpu_us[-1]:4.0f} us CPU, "
+            f"infer {infer.results[-1].rps:6.0f} req/s {infer.cpu_us[-1]:4.0f} us CPU; "
+            f"infer/predict {infer.results[-1].rps / predict.results[-1].rps:.3f} req/s, "
+            f"{infer.cpu_us[-1] / predict.cpu_us[-1]:.3f} CPU",
+            flush=True,
+        )
+    return runs
+
+
+def _report(runs: dict[str, Runs], connections: int) -> list[tuple[bool, str]]:
+    """The medians at ``connections``, and the two verdicts."""
+    infer, predict = runs["infer"], runs["predict"]
+    rps = [i.rps / p.rps for i, p in zip(infer.results, predict.results, strict=True)]
+    cpu = [i / p for i, p in zip(infer.cpu_us, predict.cpu_us, strict=True)]
+    for what, ratios, figures in (
+        ("req/s", rps, [[r.rps for r in x.results] for x in (predict, infer)]),
+        ("CPU us a request", cpu, [x.cpu_us for x in (predict, infer)]),
+    ):
+        print(
+            f"{connections} connections, median {what}: predict "
+            f"{statistics.median(figures[0]):.0f}, infer {statistics.median(figures[1]):.0f}; "
+            f"infer/predict {statistics.median(ratios):.3f} (rounds "
+            + ", ".join(f"{r:.3f}" for r in ratios)
+            + ")"
+        )
+    p50 = [statistics.median(r.p50_ms for r in x.results) for x in (predict, infer)]
+    print(f"{connections} connections, median p50: predict {p50[0]:.2f} ms, infer {p50[1]:.2f} ms")
+    rps_median, cpu_median = statistics.median(rps), statistics.median(cpu)
+    return [
+        (
+            rps_median >= MIN_REQUESTS,
+            f"infer/predict req/s at {connections} connections: {rps_median:.3f}x, "
+            f"need >= {MIN_REQUESTS:.2f}x",
+        ),
+        (
+            cpu_median <= MAX_CPU,
+            f"infer/predict CPU a request at {connections} connections: {cpu_median:.3f}x, "
+            f"need <= {MAX_CPU:.2f}x",
+        ),
+    ]
+
+
+def _commit() -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "(commit unknown)"
+    return done.stdout.strip()
 
 
 def _cpu_s(process: psutil.Process) -> float:
