@@ -123,10 +123,9 @@ def json_object(raw: bytes, stepwise: bool = False) -> dict[str, Any]:
     threads have the GIL while it works (for a large body, in a thread).
     """
     try:
-        if stepwise:
-            value = _stepwise_decoder().decode(raw.decode(json.detect_encoding(raw)))
-        else:
-            value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+        # As json.loads decodes bytes; one decoder, not one a call.
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        value = (_stepwise_decoder() if stepwise else _DECODER).decode(text)
     except RecursionError as exc:
         raise exceptions.MalformedBody(_too_deep()) from exc
     except (ValueError, UnicodeDecodeError) as exc:
@@ -159,18 +158,17 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether containers nest deeper than ``limit``, found without recursion."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
+
+
+def _deeper_than(value: dict[str, Any] | list[Any], limit: int) -> bool:
+    """Whether containers nest deeper than ``limit``, found without recursion (only
+    containers are walked: a scalar has no depth of its own)."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
