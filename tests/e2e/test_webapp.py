@@ -341,6 +341,42 @@ def test_a_training_shows_its_progress_and_log_while_it_runs(
     assert unexpected(page_errors) == []
 
 
+def test_a_log_read_while_another_is_on_its_way_shows_each_line_once(
+    page: Page,
+    page_errors: PageErrors,
+    server: Server,
+    requests: RequestLog,
+    document: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    # Slow log reads (a busy machine): the card's last read, when the training ends,
+    # starts while the one before is still on its way. Each line still shows once.
+    open_model(page, server, "steps", "train")
+    gate = tmp_path / "gate"
+    card = _start(page, 3, gate)
+    log = card.locator("pre.log")
+    (tmp_path / "gate.1").touch()
+    expect(log).to_contain_text("epoch 1/3")
+
+    def slowly(route: Route) -> None:
+        time.sleep(1.0)
+        route.continue_()
+
+    page.route(re.compile(r".*/train/[0-9a-f]+/log$"), slowly)
+    (tmp_path / "gate.2").touch()
+    (tmp_path / "gate.3").touch()
+    expect(card.locator(".state")).to_have_text("done")
+    expect(log).to_contain_text("epoch 3/3")
+    page.wait_for_timeout(3000)  # every read on its way has answered
+    assert [line for line in log.inner_text().splitlines() if line] == [
+        "epoch 1/3: loss 1.000",
+        "epoch 2/3: loss 0.500",
+        "epoch 3/3: loss 0.333",
+    ]
+    assert requests.undocumented(document) == []
+    assert unexpected(page_errors) == []
+
+
 def test_cancel_delete_and_compare(
     page: Page,
     page_errors: PageErrors,

@@ -1514,7 +1514,15 @@
     let logTimer = null;
     let stopped = false;
 
-    const readLog = async () => {
+    // One read at a time: a read started while another is on its way (the card's end
+    // reads the log once more) would ask for the same bytes and show them twice.
+    let logReads = Promise.resolve();
+    const readLog = () => {
+      logReads = logReads.then(readLogOnce, readLogOnce);
+      return logReads;
+    };
+
+    const readLogOnce = async () => {
       // Incremental reads: only the bytes after what is shown (Range), nothing when
       // the log has not changed (If-None-Match answers 304).
       const headers = {};
