@@ -73,7 +73,8 @@ class Switcher:
                 predictor.model.load_failure = None
                 predictor.model.mark_served(version)
                 LOG.info("Model '%s' serves version %s", model_id, version)
-                heap.settle(f"model '{model_id}' loaded version {version}")
+                if not isinstance(predictor, PoolPredictor):  # loaded in this process
+                    heap.settle(f"model '{model_id}' loaded version {version}")
                 return
             predictor.model.load_failure = (version, failure)
             LOG.error(
