@@ -18,14 +18,14 @@ from typing import Any
 from deepaas_lite import exceptions
 
 PROTOCOL = 5
-_HEADER = 8
+HEADER = 8
 _CHUNK = 1 << 16
 
 
 def dumps(obj: Any) -> bytes:
     """A frame holding ``obj``; raises when ``obj`` does not pickle."""
     data = pickle.dumps(obj, protocol=PROTOCOL)
-    return len(data).to_bytes(_HEADER, "big") + data
+    return len(data).to_bytes(HEADER, "big") + data
 
 
 def send(sock: socket.socket, frame: bytes) -> None:
@@ -34,7 +34,7 @@ def send(sock: socket.socket, frame: bytes) -> None:
 
 def recv(sock: socket.socket) -> Any:
     """The next object; ``EOFError`` when the other end has closed."""
-    size = int.from_bytes(_recv_exactly(sock, _HEADER), "big")
+    size = int.from_bytes(_recv_exactly(sock, HEADER), "big")
     return pickle.loads(_recv_exactly(sock, size))
 
 
@@ -53,7 +53,7 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytearray:
 async def read(reader: asyncio.StreamReader) -> Any:
     """The next object from an asyncio stream; ``EOFError`` when it has closed."""
     try:
-        size = int.from_bytes(await reader.readexactly(_HEADER), "big")
+        size = int.from_bytes(await reader.readexactly(HEADER), "big")
         data = await reader.readexactly(size)
     except (asyncio.IncompleteReadError, ConnectionError) as exc:
         raise EOFError("connection closed") from exc

@@ -1,54 +1,184 @@
 """Predictions in a pool of warmed worker processes (``--predict-workers N``).
 
 Each worker is a spawned process that loads the plugin by its entry-point name and
-warms it once (``worker.py``), then serves one call at a time over its own
-socket. The server keeps the idle workers in a queue and hands each request (or
-batch) to the next idle one. A worker that dies, sends an answer that cannot be read,
-or runs a call that was abandoned (its time limit passed) is replaced and warmed
-again; only the call it was running fails. Closing stops every worker.
+warms it once (``worker.py``), then runs the calls it receives over its own socket,
+one after another, in their order. A call goes to the worker holding the fewest, in
+turn. A worker whose calls are quick (``QUICK_CALL_S`` on average, as it reports
+them) holds up to ``PIPELINE`` at once: it goes from one to the next without waiting
+for the server to read its last answer and send it more work, which the server does
+for many answers at a time. A worker whose calls are slower holds one at a time, so
+that no call waits behind a slow one while another worker is free.
+
+A worker that dies, sends an answer that cannot be read, or runs a call that was
+abandoned (its time limit passed, its client went away) is replaced and warmed again;
+only the call it was running fails, and the calls it held but had not started go to
+another worker. Closing stops every worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import pickle
 import socket
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from deepaas_lite import exceptions
-from deepaas_lite.engine import wire
+from deepaas_lite.engine import calls, wire
 from deepaas_lite.engine.base import PoolPredictor
 from deepaas_lite.engine.batching import BatchPolicy
 from deepaas_lite.engine.children import SPAWN, Child, describe_exit
-from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits
+from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits, busy
 from deepaas_lite.engine.processes import worker
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
 
+# Calls a worker whose calls are quick may hold at once (its running one included).
+PIPELINE = 8
+# A worker whose calls take at most this long, on average, holds more than one: a
+# round trip through the server's event loop is of this order under load.
+QUICK_CALL_S = 0.002
+
 STOP_GRACE = 1.0
 EXIT_WAIT = 5.0
+
+
+class _Died(Exception):
+    """The worker went away while running this call."""
+
+
+class _NotRun(Exception):
+    """The worker went away before it started this call: send it again."""
+
+
+class _Unreadable(Exception):
+    """The worker's answer to this call could not be read."""
+
+
+class _Channel(asyncio.Protocol):
+    """The server's end of a worker's socket: frames out, answers back in their order.
+
+    The worker runs its calls one after another, in the order they were sent, so the
+    oldest unanswered call is the one it runs and the others have not started.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.waiting: deque[asyncio.Future[Any]] = deque()  # sent, not yet answered
+        self.took: float | None = None  # the worker's time per call, averaged
+        self.on_answer: Callable[[], None] = _nothing
+        self._buffer = bytearray()
+        self._writable: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def send(self, frame: bytes) -> asyncio.Future[Any]:
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.transport is None or self.transport.is_closing():
+            answer.set_exception(_NotRun())
+            return answer
+        self.waiting.append(answer)
+        self.transport.write(frame)
+        return answer
+
+    async def drain(self) -> None:
+        """Until the socket takes more (a large frame waits for the worker to read)."""
+        if self._writable is not None:
+            await asyncio.shield(self._writable)
+
+    def pause_writing(self) -> None:
+        self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        self._writable = None
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        while len(buffer) >= wire.HEADER:
+            size = int.from_bytes(buffer[: wire.HEADER], "big")
+            end = wire.HEADER + size
+            if len(buffer) < end:
+                return
+            frame = bytes(buffer[wire.HEADER : end])
+            del buffer[:end]
+            self._answer(frame)
+
+    def _answer(self, frame: bytes) -> None:
+        if not self.waiting:  # not asked: the worker is not ours to trust
+            assert self.transport is not None
+            self.transport.close()
+            return
+        call = self.waiting.popleft()
+        try:
+            message = pickle.loads(frame)
+        except Exception as exc:
+            _settle(call, exception=_Unreadable(repr(exc)))
+        else:
+            if isinstance(message, tuple) and len(message) == 3:  # (ok, value, seconds)
+                ok, value, took = message
+                self.took = took if self.took is None else self.took + (took - self.took) / 8
+                message = (ok, value)
+            _settle(call, result=message)
+        self.on_answer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.resume_writing()
+        for position, call in enumerate(self.waiting):
+            _settle(call, exception=_Died() if position == 0 else _NotRun())
+        self.waiting.clear()
+        self.on_answer()
+
+
+def _settle(
+    call: asyncio.Future[Any], result: Any = None, exception: BaseException | None = None
+) -> None:
+    """Give ``call`` its outcome, unless it was abandoned (its answer is not wanted)."""
+    if call.done():
+        return
+    if exception is not None:
+        call.set_exception(exception)
+    else:
+        call.set_result(result)
+
+
+def _nothing() -> None:
+    pass
 
 
 class _Worker:
     """One worker process and the server's end of its socket."""
 
-    def __init__(
-        self, child: Child, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+    def __init__(self, child: Child, channel: _Channel) -> None:
         self.child = child
-        self.reader = reader
-        self.writer = writer
+        self.channel = channel
         self.pid = child.pid
 
     @property
     def alive(self) -> bool:
         return self.child.alive
 
-    async def call(self, frame: bytes) -> Any:
-        self.writer.write(frame)
-        await self.writer.drain()
-        return await wire.read(self.reader)
+    @property
+    def in_flight(self) -> int:
+        return len(self.channel.waiting)
+
+    @property
+    def depth(self) -> int:
+        """Calls it may hold at once: several when its calls are quick, else one."""
+        took = self.channel.took
+        return PIPELINE if took is not None and took <= QUICK_CALL_S else 1
+
+    def close(self) -> None:
+        if self.channel.transport is not None:
+            self.channel.transport.close()
 
 
 class ProcessPredictor(PoolPredictor):
@@ -62,13 +192,16 @@ class ProcessPredictor(PoolPredictor):
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         super().__init__(model, max(1, workers), batch, limits)
+        self._queue_max = limits.queue_max
         self._warm = True
-        self._workers: set[_Worker] = set()
-        self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
+        self._workers: list[_Worker] = []  # serving, in the order calls go round them
+        self._turn = 0
+        self._room: deque[asyncio.Future[None]] = deque()  # calls waiting for a worker
         self._children: set[Child] = set()  # started and not yet reaped
         self._started = False
         self._failure: str | None = None
         self._spawned = 0
+        self.peak_in_flight = 0  # the most calls one worker has held at once
 
     @property
     def ready(self) -> bool:
@@ -96,7 +229,7 @@ class ProcessPredictor(PoolPredictor):
         errors = []
         for new in started:
             if isinstance(new, _Worker):
-                self._idle.put_nowait(new)
+                self._serve(new)
             elif isinstance(new, Exception):
                 errors.append(new)
             elif isinstance(new, BaseException):
@@ -117,10 +250,19 @@ class ProcessPredictor(PoolPredictor):
     async def close(self) -> None:
         await super().close()
         for serving in list(self._workers):
-            serving.writer.close()  # its worker exits at once when idle
+            serving.close()  # its worker exits at once when idle
         self._workers.clear()
         await asyncio.gather(*(_end(child) for child in list(self._children)))
         self._children.clear()
+
+    async def _predict(self, kwargs: Mapping[str, Any]) -> Any:
+        # The workers' own queues are the slots (``_acquire``), not the pool's admission.
+        if self._batcher is not None:
+            return await self._batcher.submit(kwargs)
+        ok, value = await self._call(calls.PREDICT, kwargs)
+        if not ok:
+            raise wire.restore(value, self.model.id)
+        return value
 
     async def _call(self, method: str, payload: Any) -> tuple[bool, Any]:
         try:
@@ -129,53 +271,109 @@ class ProcessPredictor(PoolPredictor):
             raise exceptions.PluginFailed(
                 f"Arguments for model '{self.model.id}' cannot reach its worker process: {exc}"
             ) from None
-        chosen = await self._acquire()
-        # Shielded: a request that goes away must not leave a half-read answer behind.
-        exchange = asyncio.ensure_future(self._exchange(chosen, frame))
-        try:
-            result: tuple[bool, Any] = await asyncio.shield(exchange)
-        except asyncio.CancelledError:
-            if not exchange.done():  # abandoned (a timeout): its answer is not wanted
-                exchange.add_done_callback(_consume)
-                self._retire(chosen, "was abandoned by its call")
-            raise
-        return result
+        while True:
+            chosen = await self._acquire()
+            await chosen.channel.drain()
+            answer = chosen.channel.send(frame)
+            self.peak_in_flight = max(self.peak_in_flight, chosen.in_flight)
+            try:
+                # Shielded: a request that goes away must not lose its place in the
+                # worker's order of answers.
+                result: tuple[bool, Any] = await asyncio.shield(answer)
+            except _NotRun:
+                continue  # the worker went away first: another one runs it
+            except _Died:
+                code = await self._exit_code(chosen)
+                raise exceptions.PluginFailed(
+                    f"worker process for model '{self.model.id}' died ({describe_exit(code)}) "
+                    f"while predicting"
+                ) from None
+            except _Unreadable as exc:
+                self._retire(chosen, f"sent an answer that could not be read ({exc})")
+                raise exceptions.PluginFailed(
+                    f"Model '{self.model.id}': the answer of its worker process could not be "
+                    f"read ({exc}); the worker is replaced"
+                ) from None
+            except asyncio.CancelledError:
+                if not answer.done():  # abandoned (a timeout, a client gone)
+                    running = bool(chosen.channel.waiting) and chosen.channel.waiting[0] is answer
+                    answer.cancel()  # its answer, when it comes, is dropped
+                    if running:
+                        self._retire(chosen, "was abandoned by its call")
+                raise
+            return result
 
     async def _acquire(self) -> _Worker:
+        """The worker to send a call to: the one holding fewest calls, in turn; waits
+        while each holds as many as it may (one, when its calls are slow)."""
         while True:
             if self._failure is not None:
                 raise exceptions.ModelNotReady(self._failure)
-            chosen = await self._idle.get()
-            if chosen is None:  # the pool has failed: pass the word on
-                self._idle.put_nowait(None)
-                continue
-            if chosen.alive:
+            chosen = self._least_busy()
+            if chosen is not None:
                 return chosen
+            if len(self._room) >= self._queue_max:
+                raise busy(self.model.id, len(self._room))
+            room: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._room.append(room)
+            try:
+                await room
+            except asyncio.CancelledError:
+                if room.done() and not room.cancelled():
+                    self._make_room()  # pass the turn on to the next waiting call
+                raise
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._room.remove(room)
 
-    async def _exchange(self, chosen: _Worker, frame: bytes) -> tuple[bool, Any]:
-        """One call; the worker goes back to the idle ones only when it all went well."""
-        try:
-            answer: tuple[bool, Any] = await chosen.call(frame)
-        except (EOFError, OSError):
-            code = await self._exit_code(chosen)
-            raise exceptions.PluginFailed(
-                f"worker process for model '{self.model.id}' died ({describe_exit(code)}) "
-                f"while predicting"
-            ) from None
-        except Exception as exc:  # e.g. an answer that does not unpickle here
-            self._retire(chosen, f"sent an answer that could not be read ({exc!r})")
-            raise exceptions.PluginFailed(
-                f"Model '{self.model.id}': the answer of its worker process could not be "
-                f"read ({exc!r}); the worker is replaced"
-            ) from None
-        self._idle.put_nowait(chosen)
-        return answer
+    def _least_busy(self) -> _Worker | None:
+        best: _Worker | None = None
+        count = len(self._workers)
+        for step in range(count):
+            candidate = self._workers[(self._turn + step) % count]
+            held = candidate.in_flight
+            if not candidate.alive or held >= candidate.depth:
+                continue
+            if best is None or held < best.in_flight:
+                best = candidate
+                self._turn = (self._turn + step + 1) % count
+                if held == 0:
+                    break
+        return best
+
+    def _make_room(self) -> None:
+        """A worker may take another call: wake the longest waiting one."""
+        while self._room:
+            room = self._room.popleft()
+            if not room.done():
+                room.set_result(None)
+                return
+
+    def _serve(self, new: _Worker) -> None:
+        """``new`` takes calls."""
+        new.channel.on_answer = self._make_room
+        self._workers.append(new)
+        for _ in range(PIPELINE):
+            self._make_room()
+
+    def _unserve(self, gone: _Worker) -> bool:
+        """``gone`` takes no more calls; whether it was taking them."""
+        if gone not in self._workers:
+            return False
+        self._workers.remove(gone)
+        return True
+
+    async def _exit_code(self, chosen: _Worker) -> int | None:
+        if not await chosen.child.wait(EXIT_WAIT):  # it closed its socket but lives on
+            chosen.child.kill()
+            await chosen.child.wait()
+        return chosen.child.reap()
 
     def _retire(self, chosen: _Worker, why: str) -> None:
-        """Stop ``chosen``, whose exchange failed or was abandoned, and start another."""
-        if chosen not in self._workers:  # already gone, and replaced if need be
+        """Stop ``chosen``, whose answer failed or was abandoned, and start another."""
+        if not self._unserve(chosen):  # already gone, and replaced if need be
             return
-        self._workers.discard(chosen)
+        chosen.close()  # the calls it had not started go to another worker
         if self._closing:
             return
         LOG.error(
@@ -187,12 +385,6 @@ class ProcessPredictor(PoolPredictor):
         old.child.terminate()  # it may be busy in the plugin: do not wait for it
         await self._stop(old)
         await self._replace()
-
-    async def _exit_code(self, chosen: _Worker) -> int | None:
-        if not await chosen.child.wait(EXIT_WAIT):  # it closed its socket but lives on
-            chosen.child.kill()
-            await chosen.child.wait()
-        return chosen.child.reap()
 
     async def _spawn(self) -> _Worker | None:
         """A new worker, once it has loaded and warmed; ``None`` if it could not."""
@@ -213,14 +405,19 @@ class ProcessPredictor(PoolPredictor):
         finally:
             theirs.close()
         self._children.add(child)
-        reader, writer = await asyncio.open_connection(sock=ours)
-        new = _Worker(child, reader, writer)
+        loop = asyncio.get_running_loop()
+        _, channel = await loop.create_connection(_Channel, sock=ours)
+        new = _Worker(child, channel)
+        hello: asyncio.Future[Any] = loop.create_future()
+        channel.waiting.append(hello)  # the worker's first message: ready or failed
         child.exited.add_done_callback(lambda _: self._on_exit(new))
         try:
-            kind, detail = await wire.read(reader)
-        except EOFError:
+            kind, detail = await hello
+        except (_Died, _NotRun):
             await child.wait()
             kind, detail = "failed", f"exited while starting ({describe_exit(child.reap())})"
+        except _Unreadable as exc:
+            kind, detail = "failed", f"sent a first message that could not be read ({exc})"
         except asyncio.CancelledError:
             await self._stop(new)
             raise
@@ -231,17 +428,14 @@ class ProcessPredictor(PoolPredictor):
         LOG.debug("Model '%s': predict worker %s ready", self.model.id, child.pid)
         if not new.alive:
             return None
-        self._workers.add(new)
         return new
 
     def _on_exit(self, gone: _Worker) -> None:
         """The process has ended: reap it; replace it if it was serving."""
         code = gone.child.reap()
         self._children.discard(gone.child)
-        gone.writer.close()
-        was_serving = gone in self._workers
-        self._workers.discard(gone)
-        if self._closing or not was_serving:
+        gone.close()
+        if not self._unserve(gone) or self._closing:
             return
         LOG.error(
             "Model '%s': predict worker %s died (%s); starting another",
@@ -258,27 +452,22 @@ class ProcessPredictor(PoolPredictor):
             LOG.error("Model '%s': a predict worker could not start: %r", self.model.id, exc)
             new = None
         if new is not None:
-            self._idle.put_nowait(new)
+            self._serve(new)
         elif not self._workers:
             self._fail(f"Model '{self.model.id}': every predict worker process has failed")
 
     def _fail(self, message: str) -> None:
         self._failure = message
         LOG.error("%s", message)
-        self._idle.put_nowait(None)
+        while self._room:  # the waiting calls hear it
+            self._make_room()
 
     async def _stop(self, gone: _Worker) -> None:
         """Close its socket (it exits), then terminate or kill it if it lingers."""
-        self._workers.discard(gone)
-        gone.writer.close()
+        self._unserve(gone)
+        gone.close()
         await _end(gone.child)
         self._children.discard(gone.child)
-
-
-def _consume(task: asyncio.Future[Any]) -> None:
-    """Retrieve an abandoned exchange's outcome, so that nothing is logged for it."""
-    if not task.cancelled():
-        task.exception()
 
 
 async def _end(child: Child) -> None:

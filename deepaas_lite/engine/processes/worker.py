@@ -2,7 +2,9 @@
 
 It runs in a spawned interpreter. The first message it sends is ``("ready", pid)`` or
 ``("failed", reason)``; then for each ``(method, payload)`` received it answers
-``(True, value)`` or ``(False, error)``. It ends when the server closes the socket.
+``(True, value, seconds)`` or ``(False, error, seconds)``: ``seconds`` is how long the
+call took, which tells the server whether to send it several calls at once. It ends
+when the server closes the socket.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+import time
 from typing import Any
 
 from deepaas_lite import exceptions
@@ -42,7 +45,9 @@ def _serve(sock: socket.socket, model: ModelWrapper) -> None:
             method, payload = wire.recv(sock)
         except (EOFError, OSError):
             return
-        if not _send(sock, calls.answer(model, method, payload), model.id):
+        start = time.perf_counter()
+        ok, value = calls.answer(model, method, payload)
+        if not _send(sock, (ok, value, time.perf_counter() - start), model.id):
             return
 
 
@@ -54,7 +59,7 @@ def _send(sock: socket.socket, message: Any, model_id: str = "") -> bool:
         error = exceptions.PluginFailed(
             f"Model '{model_id}' returned output that cannot leave its worker process: {exc}"
         )
-        frame = wire.dumps((False, error))
+        frame = wire.dumps((False, error, 0.0))
     try:
         wire.send(sock, frame)
     except OSError:
