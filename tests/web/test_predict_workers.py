@@ -244,3 +244,75 @@ async def test_timeout_answers_504_and_replaces_the_worker(
     assert resp.status == 200
     assert (await resp.json())["predictions"]["pid"] not in (before, os.getpid())
     assert not psutil.pid_exists(before) or psutil.Process(before).status() == psutil.STATUS_ZOMBIE
+
+
+async def _quick_calls(client: Client, n: int = 8) -> int:
+    """``n`` quick calls one after another (the worker learns that its calls are quick);
+    the pid that answered the last."""
+    pid = 0
+    for _ in range(n):
+        resp = await client.post(FRAGILE)
+        assert resp.status == 200
+        pid = (await resp.json())["predictions"]["pid"]
+    return pid
+
+
+async def _until_held(pool: ProcessPredictor, calls: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while pool.peak_in_flight < calls:
+        assert time.monotonic() < deadline, f"the worker never held {calls} calls"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_worker_whose_calls_are_quick_holds_several(
+    make_client: ClientFactory, models: dict[str, ModelWrapper], marks: Path
+) -> None:
+    client = await _fragile(make_client, models, 1)
+    pool = _pool(client, "worker-fragile")
+    pid = await _quick_calls(client)
+    assert pool.peak_in_flight == 1
+    slow = asyncio.ensure_future(client.post(FRAGILE, params={"action": "sleep", "seconds": "2"}))
+    await _until_started(marks, 1)
+    quick = [asyncio.ensure_future(client.post(FRAGILE)) for _ in range(3)]
+    await _until_held(pool, 4)  # sent behind the running call, not waiting in the server
+    answers = [await q for q in [slow, *quick]]
+    assert [a.status for a in answers] == [200] * 4
+    assert {(await a.json())["predictions"]["pid"] for a in answers[1:]} == {pid}
+
+
+async def test_calls_held_by_a_worker_that_dies_go_to_its_replacement(
+    make_client: ClientFactory, models: dict[str, ModelWrapper], marks: Path
+) -> None:
+    client = await _fragile(make_client, models, 1)
+    pool = _pool(client, "worker-fragile")
+    before = await _quick_calls(client)
+    slow = asyncio.ensure_future(client.post(FRAGILE, params={"action": "sleep", "seconds": "600"}))
+    await _until_started(marks, 1)
+    quick = [asyncio.ensure_future(client.post(FRAGILE)) for _ in range(3)]
+    await _until_held(pool, 4)
+    os.kill(before, signal.SIGKILL)
+    died = await slow
+    assert died.status == 500
+    assert (await died.json())["message"] == (
+        "worker process for model 'worker-fragile' died (signal 9, SIGKILL) while predicting"
+    )
+    answers = [await q for q in quick]  # never started: run by the new worker
+    assert [a.status for a in answers] == [200] * 3
+    pids = {(await a.json())["predictions"]["pid"] for a in answers}
+    assert len(pids) == 1 and before not in pids and pids == set(pool.pids)
+
+
+async def test_a_worker_whose_calls_are_slow_holds_one_at_a_time(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    client = await _fragile(make_client, models, 2)
+    pool = _pool(client, "worker-fragile")
+    sleep = {"action": "sleep", "seconds": "0.3"}
+    first = [asyncio.ensure_future(client.post(FRAGILE, params=sleep)) for _ in range(2)]
+    assert [(await f).status for f in first] == [200, 200]  # each worker learns they are slow
+    calls = [asyncio.ensure_future(client.post(FRAGILE, params=sleep)) for _ in range(6)]
+    answers = [await c for c in calls]
+    assert [a.status for a in answers] == [200] * 6
+    assert pool.peak_in_flight == 1  # the others waited for a free worker
+    pids = [(await a.json())["predictions"]["pid"] for a in answers]
+    assert sorted(set(pids)) == sorted(pool.pids)
