@@ -140,7 +140,21 @@ TARGETS = (
         ("svc.lite-token", "svc.lite"),
         _at_least(0.95, "rps"),
     ),
-    Target("zero errors (lite: svc, noop)", ("svc.lite", "noop.lite"), _no_errors),
+    Target(
+        "--predict-workers 1: >= 5x DEEPaaS (svc)",
+        ("svc.lite-w1", "svc.deepaas"),
+        _at_least(5.0, "rps"),
+    ),
+    Target(
+        "--predict-workers 1: p99 <= 0.25x DEEPaaS (svc)",
+        ("svc.lite-w1", "svc.deepaas"),
+        _at_most(0.25, "p99_ms"),
+    ),
+    Target(
+        "zero errors (lite: svc, svc w1, noop)",
+        ("svc.lite", "svc.lite-w1", "noop.lite"),
+        _no_errors,
+    ),
     Target(
         "no-op >= 0.8x bare aiohttp ceiling",
         ("noop.lite", "noop.aiohttp"),
@@ -187,6 +201,11 @@ TARGETS = (
         _at_most(0.999, "p99_ms"),
     ),
     Target(
+        "--predict-workers 1: >= 2x MLServer (16 conns)",
+        ("mlserver.lite-w1", "mlserver.mlserver"),
+        _at_least(2.0, "rps"),
+    ),
+    Target(
         "SVC >= 2x MLServer (64 conns)",
         ("mlserver64.lite", "mlserver64.mlserver"),
         _at_least(2.0, "rps"),
@@ -195,6 +214,11 @@ TARGETS = (
         "SVC p99 < MLServer's (64 conns)",
         ("mlserver64.lite", "mlserver64.mlserver"),
         _at_most(0.999, "p99_ms"),
+    ),
+    Target(
+        "--predict-workers 1: >= 2x MLServer (64 conns)",
+        ("mlserver64.lite-w1", "mlserver64.mlserver"),
+        _at_least(2.0, "rps"),
     ),
 )
 
