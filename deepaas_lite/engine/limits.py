@@ -24,6 +24,9 @@ DEFAULT_CONCURRENCY = 32
 DEFAULT_QUEUE_MAX = 128
 # Seconds a refused client is asked to wait: the queue moves as soon as a call ends.
 RETRY_AFTER = 1
+# The message of the cancellation of a prediction whose client has gone (the server
+# cancels its request so): unlike a time limit, it does not say the call is stuck.
+CLIENT_GONE = "the client has gone"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
+from deepaas_lite.engine.limits import CLIENT_GONE
 from deepaas_lite.logs import escape
 
 # The longest request line (method, target, version) and header line accepted. They
@@ -125,7 +126,7 @@ class Connection(RequestHandler):
             self._watch = None
         request = self._current_request
         if request is not None and request.get(CANCEL_WHEN_GONE):
-            request.task.cancel()
+            request.task.cancel(CLIENT_GONE)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:

@@ -10,9 +10,10 @@ for many answers at a time. A worker whose calls are slower holds one at a time,
 that no call waits behind a slow one while another worker is free.
 
 A worker that dies, sends an answer that cannot be read, or runs a call that was
-abandoned (its time limit passed, its client went away) is replaced and warmed again;
+abandoned (its time limit passed, its job was cancelled) is replaced and warmed again;
 only the call it was running fails, and the calls it held but had not started go to
-another worker. Closing stops every worker.
+another worker. A call whose client has gone runs on, its answer dropped: a worker
+still running it ``GONE_GRACE_S`` later is replaced. Closing stops every worker.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from deepaas_lite.engine import calls, wire
 from deepaas_lite.engine.base import PoolPredictor
 from deepaas_lite.engine.batching import BatchPolicy
 from deepaas_lite.engine.children import SPAWN, Child, describe_exit
-from deepaas_lite.engine.limits import DEFAULT_LIMITS, Limits, busy
+from deepaas_lite.engine.limits import CLIENT_GONE, DEFAULT_LIMITS, Limits, busy
 from deepaas_lite.engine.processes import worker
 from deepaas_lite.model.wrapper import ModelWrapper
 
@@ -42,6 +43,10 @@ PIPELINE = 8
 # A worker whose calls take at most this long, on average, holds more than one: a
 # round trip through the server's event loop is of this order under load.
 QUICK_CALL_S = 0.002
+
+# Seconds a worker may go on with a call whose client has gone (its answer is dropped)
+# before it is replaced: a quick call ends sooner than a new worker starts and warms.
+GONE_GRACE_S = 5.0
 
 STOP_GRACE = 1.0
 EXIT_WAIT = 5.0
@@ -294,12 +299,14 @@ class ProcessPredictor(PoolPredictor):
                     f"Model '{self.model.id}': the answer of its worker process could not be "
                     f"read ({exc}); the worker is replaced"
                 ) from None
-            except asyncio.CancelledError:
-                if not answer.done():  # abandoned (a timeout, a client gone)
-                    running = bool(chosen.channel.waiting) and chosen.channel.waiting[0] is answer
-                    answer.cancel()  # its answer, when it comes, is dropped
-                    if running:
-                        self._retire(chosen, "was abandoned by its call")
+            except asyncio.CancelledError as cancel:
+                if not answer.done():  # abandoned: its answer, when it comes, is dropped
+                    answer.cancel()
+                    if cancel.args == (CLIENT_GONE,):
+                        loop = asyncio.get_running_loop()
+                        loop.call_later(GONE_GRACE_S, self._overdue, chosen, answer)
+                    else:  # its time limit passed, or its job was cancelled
+                        self._retire_if_running(chosen, answer, "was abandoned by its call")
                 raise
             return result
 
@@ -362,6 +369,17 @@ class ProcessPredictor(PoolPredictor):
             return False
         self._workers.remove(gone)
         return True
+
+    def _overdue(self, chosen: _Worker, answer: asyncio.Future[Any]) -> None:
+        self._retire_if_running(
+            chosen, answer, f"ran on for {GONE_GRACE_S:g} s a call whose client had gone"
+        )
+
+    def _retire_if_running(self, chosen: _Worker, answer: asyncio.Future[Any], why: str) -> None:
+        """Retire ``chosen`` if it is running the call of ``answer`` (its oldest)."""
+        waiting = chosen.channel.waiting
+        if waiting and waiting[0] is answer:
+            self._retire(chosen, why)
 
     async def _exit_code(self, chosen: _Worker) -> int | None:
         if not await chosen.child.wait(EXIT_WAIT):  # it closed its socket but lives on
