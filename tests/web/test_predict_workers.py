@@ -316,3 +316,45 @@ async def test_a_worker_whose_calls_are_slow_holds_one_at_a_time(
     assert pool.peak_in_flight == 1  # the others waited for a free worker
     pids = [(await a.json())["predictions"]["pid"] for a in answers]
     assert sorted(set(pids)) == sorted(pool.pids)
+
+
+async def test_a_call_that_waited_for_a_worker_goes_before_one_that_came_later(
+    make_client: ClientFactory, models: dict[str, ModelWrapper], marks: Path
+) -> None:
+    """A call that waits for a free worker keeps its place: a call that comes as the
+    worker frees up (between its answer and the waiting call's turn) waits behind it."""
+    client = await _fragile(make_client, models, 1)
+    pool = _pool(client, "worker-fragile")
+    sleep = {"action": "sleep", "seconds": "0.3"}
+    assert (await client.post(FRAGILE, params=sleep)).status == 200  # its calls are slow
+    running = asyncio.ensure_future(client.post(FRAGILE, params=sleep))
+    await _until_started(marks, 1)
+    waited = asyncio.ensure_future(client.post(FRAGILE, params=sleep))
+    while pool.queued < 1:
+        await asyncio.sleep(0.01)
+    while pool.in_flight:  # each loop turn, until the running call has answered
+        await asyncio.sleep(0)
+    # The running call has just answered, and the waiting one has been told, but has
+    # not had its turn yet: this call, made now, must not take the worker first.
+    came_later = await pool.predict({"action": "pid", "seconds": 0.0})
+    assert (await running).status == 200
+    resp = await waited
+    assert resp.status == 200
+    assert (await resp.json())["predictions"]["started"] < came_later["started"]
+
+
+async def test_a_call_waits_for_a_new_worker_when_the_socket_of_the_last_one_has_closed(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    """Between its socket closing and its exit being seen, a worker takes no call: the
+    call waits for its replacement (it used to be sent to it again and again, on and on,
+    and the server hung)."""
+    client = await _fragile(make_client, models, 1)
+    pool = _pool(client, "worker-fragile")
+    before = await _quick_calls(client, 1)
+    channel = pool._workers[0].channel
+    assert channel.transport is not None
+    channel.transport.close()  # the worker reads the end of its socket, and exits
+    resp = await client.post(FRAGILE)
+    assert resp.status == 200
+    assert (await resp.json())["predictions"]["pid"] not in (before, os.getpid())

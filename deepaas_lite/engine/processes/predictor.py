@@ -7,7 +7,8 @@ turn. A worker whose calls are quick (``QUICK_CALL_S`` on average, as it reports
 them) holds up to ``PIPELINE`` at once: it goes from one to the next without waiting
 for the server to read its last answer and send it more work, which the server does
 for many answers at a time. A worker whose calls are slower holds one at a time, so
-that no call waits behind a slow one while another worker is free.
+that no call waits behind a slow one while another worker is free. Calls that wait
+for a place take places in the order they came.
 
 A worker that dies, sends an answer that cannot be read, or runs a call that was
 abandoned (its time limit passed, its job was cancelled) is replaced and warmed again;
@@ -172,6 +173,12 @@ class _Worker:
         return self.child.alive
 
     @property
+    def open(self) -> bool:
+        """Whether it can take a call: its process lives and its socket is open."""
+        transport = self.channel.transport
+        return self.child.alive and transport is not None and not transport.is_closing()
+
+    @property
     def in_flight(self) -> int:
         return len(self.channel.waiting)
 
@@ -202,6 +209,7 @@ class ProcessPredictor(PoolPredictor):
         self._workers: list[_Worker] = []  # serving, in the order calls go round them
         self._turn = 0
         self._room: deque[asyncio.Future[None]] = deque()  # calls waiting for a worker
+        self._woken = 0  # of which woken, that have not yet taken their place
         self._children: set[Child] = set()  # started and not yet reaped
         self._started = False
         self._failure: str | None = None
@@ -219,6 +227,16 @@ class ProcessPredictor(PoolPredictor):
         if not self._started:
             return "starting its worker processes"
         return None if self._workers else "replacing its worker processes"
+
+    @property
+    def queued(self) -> int:
+        """Calls waiting for a worker to take them."""
+        return len(self._room)
+
+    @property
+    def in_flight(self) -> int:
+        """Calls the workers hold (their running ones included)."""
+        return sum(w.in_flight for w in self._workers)
 
     @property
     def pids(self) -> list[int]:
@@ -276,8 +294,9 @@ class ProcessPredictor(PoolPredictor):
             raise exceptions.PluginFailed(
                 f"Arguments for model '{self.model.id}' cannot reach its worker process: {exc}"
             ) from None
+        ahead = False
         while True:
-            chosen = await self._acquire()
+            chosen = await self._acquire(ahead)
             await chosen.channel.drain()
             answer = chosen.channel.send(frame)
             self.peak_in_flight = max(self.peak_in_flight, chosen.in_flight)
@@ -286,7 +305,8 @@ class ProcessPredictor(PoolPredictor):
                 # worker's order of answers.
                 result: tuple[bool, Any] = await asyncio.shield(answer)
             except _NotRun:
-                continue  # the worker went away first: another one runs it
+                ahead = True  # the worker went away first: another one runs it, soon
+                continue
             except _Died:
                 code = await self._exit_code(chosen)
                 raise exceptions.PluginFailed(
@@ -310,28 +330,40 @@ class ProcessPredictor(PoolPredictor):
                 raise
             return result
 
-    async def _acquire(self) -> _Worker:
-        """The worker to send a call to: the one holding fewest calls, in turn; waits
-        while each holds as many as it may (one, when its calls are slow)."""
+    async def _acquire(self, ahead: bool = False) -> _Worker:
+        """The worker to send a call to: the one holding fewest calls, in turn.
+
+        While each holds as many as it may (one, when its calls are slow), calls wait
+        and take places in the order they came: a new call does not take a place that
+        a waiting one has been woken for, and a call that was in line (``ahead``: it
+        was woken, or its worker went away before running it) waits at the front.
+        """
         while True:
             if self._failure is not None:
                 raise exceptions.ModelNotReady(self._failure)
-            chosen = self._least_busy()
-            if chosen is not None:
-                return chosen
-            if len(self._room) >= self._queue_max:
+            if ahead or (not self._room and self._free_places() > self._woken):
+                chosen = self._least_busy()
+                if chosen is not None:
+                    return chosen
+            if not ahead and len(self._room) >= self._queue_max:
                 raise busy(self.model.id, len(self._room))
             room: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._room.append(room)
+            if ahead:
+                self._room.appendleft(room)
+            else:
+                self._room.append(room)
             try:
                 await room
             except asyncio.CancelledError:
                 if room.done() and not room.cancelled():
+                    self._woken -= 1
                     self._make_room()  # pass the turn on to the next waiting call
                 raise
             finally:
                 with contextlib.suppress(ValueError):
                     self._room.remove(room)
+            self._woken -= 1
+            ahead = True
 
     def _least_busy(self) -> _Worker | None:
         best: _Worker | None = None
@@ -339,7 +371,7 @@ class ProcessPredictor(PoolPredictor):
         for step in range(count):
             candidate = self._workers[(self._turn + step) % count]
             held = candidate.in_flight
-            if not candidate.alive or held >= candidate.depth:
+            if not candidate.open or held >= candidate.depth:
                 continue
             if best is None or held < best.in_flight:
                 best = candidate
@@ -348,20 +380,33 @@ class ProcessPredictor(PoolPredictor):
                     break
         return best
 
+    def _free_places(self) -> int:
+        return sum(max(0, w.depth - w.in_flight) for w in self._workers if w.open)
+
     def _make_room(self) -> None:
-        """A worker may take another call: wake the longest waiting one."""
+        """Wake the longest waiting calls, as many as the workers have places for that
+        no woken call has yet taken."""
+        free = self._free_places() - self._woken
+        while free > 0 and self._room:
+            room = self._room.popleft()
+            if not room.done():
+                room.set_result(None)
+                self._woken += 1
+                free -= 1
+
+    def _wake_all(self) -> None:
+        """Wake every waiting call (to hear of a failure)."""
         while self._room:
             room = self._room.popleft()
             if not room.done():
                 room.set_result(None)
-                return
+                self._woken += 1
 
     def _serve(self, new: _Worker) -> None:
         """``new`` takes calls."""
         new.channel.on_answer = self._make_room
         self._workers.append(new)
-        for _ in range(PIPELINE):
-            self._make_room()
+        self._make_room()
 
     def _unserve(self, gone: _Worker) -> bool:
         """``gone`` takes no more calls; whether it was taking them."""
@@ -477,8 +522,7 @@ class ProcessPredictor(PoolPredictor):
     def _fail(self, message: str) -> None:
         self._failure = message
         LOG.error("%s", message)
-        while self._room:  # the waiting calls hear it
-            self._make_room()
+        self._wake_all()  # the waiting calls hear it
 
     async def _stop(self, gone: _Worker) -> None:
         """Close its socket (it exits), then terminate or kill it if it lingers."""

@@ -43,7 +43,8 @@ class Unreadable:
 
 
 class Fragile:
-    """Answers with its pid, or dies, raises, sleeps or answers unreadably as asked.
+    """Answers with its pid and when the call started, or dies, raises, sleeps or
+    answers unreadably, as asked.
 
     ``warm`` is recorded. With ``DEEPAAS_LITE_TEST_MARK_DIR`` set, each call first
     writes a file ``<pid>`` there, so a test can tell that the call has started.
@@ -69,6 +70,7 @@ class Fragile:
         }
 
     def predict(self, action: str, seconds: float) -> Any:
+        started = time.monotonic()
         marks = os.environ.get("DEEPAAS_LITE_TEST_MARK_DIR")
         if marks:
             (Path(marks) / str(os.getpid())).touch()
@@ -84,4 +86,4 @@ class Fragile:
             time.sleep(seconds)
         if action == "unreadable":
             return Unreadable()
-        return {"pid": os.getpid(), "warmed_at": self.warmed_at}
+        return {"pid": os.getpid(), "warmed_at": self.warmed_at, "started": started}
