@@ -163,3 +163,13 @@ def test_the_fence_rule_finds_a_fence_that_did_not_close(tmp_path: Path) -> None
     )
     assert proc.returncode == 1
     assert "DL001" in proc.stdout
+
+
+def test_ci_runs_the_test_command_of_the_readme() -> None:
+    readme = _text(ROOT / "README.md")
+    intro = readme.index("Install and run the whole test suite")
+    fence = re.search(r"```bash\n(.+?)\n```", readme[intro:], re.S)
+    assert fence is not None
+    command = fence.group(1)
+    assert "tox" in command
+    assert command in _text(ROOT / ".ci/run").splitlines()
