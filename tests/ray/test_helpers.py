@@ -5,13 +5,14 @@ These need no cluster, nor Ray itself.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from deepaas_lite.engine.ray import cluster, files
+from deepaas_lite.engine.ray import cluster, files, scratch
 from deepaas_lite.exceptions import ExecutorUnavailable
 from deepaas_lite.model.uploads import UploadedFile
 
@@ -49,6 +50,32 @@ def test_an_address_that_is_not_host_port_is_refused(address: str) -> None:
 
 def test_no_problem_reported_when_ray_is_not_used() -> None:
     assert cluster.problem() is None
+
+
+def test_scratch_directories_of_ended_processes_are_swept(tmp_path: Path) -> None:
+    gone = subprocess.Popen(["true"])  # a process that has ended: its pid
+    gone.wait()
+    left = tmp_path / f"deepaas-training-{gone.pid}-abc123"
+    (left / "inputs").mkdir(parents=True)
+    (left / "inputs" / "data.csv").write_text("1,2")
+    ours = tmp_path / f"deepaas-training-{os.getpid()}-def456"  # a live process's
+    ours.mkdir()
+    other_kind = tmp_path / f"deepaas-predict-{gone.pid}-ghi789"
+    other_kind.mkdir()
+    unnamed = tmp_path / "deepaas-training-x1y2z3"  # made before names had the pid
+    unnamed.mkdir()
+    assert scratch.sweep("training", tmp_path) == [left]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (ours, other_kind, unnamed)
+    )
+
+
+def test_a_scratch_directory_is_named_after_its_process_and_removed_after_use() -> None:
+    with scratch.scratch("predict") as directory:
+        assert directory.is_dir()
+        assert directory.name.startswith(f"deepaas-predict-{os.getpid()}-")
+        (directory / "x").write_text("x")
+    assert not directory.exists()
 
 
 def test_files_travel_as_their_content(tmp_path: Path) -> None:

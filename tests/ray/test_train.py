@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,14 @@ def test_cancel_stops_the_task_and_keeps_the_record(
     assert (status, cancelled["status"]) == (200, "cancelled")
     wait_for(lambda: not alive(pid), what="the training's worker process to end")
     assert record(server, "train-sleeper", started["uuid"])["status"] == "cancelled"
+
+    # Killed, its process could not remove its scratch directory: the next one does.
+    left = f"deepaas-training-{pid}-*"
+    assert list(Path(tempfile.gettempdir()).glob(left))
+    status, following = server.json("POST", "/v2/models/train-sleeper/train/?sleep=0&tag=next")
+    assert status == 200
+    assert ended(server, "train-sleeper", following["uuid"])["status"] == "done"
+    assert not list(Path(tempfile.gettempdir()).glob(left))
 
 
 def test_a_model_without_predict_takes_no_actor(ray_cluster: Cluster, ray_server: Any) -> None:

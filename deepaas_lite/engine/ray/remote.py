@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,6 +26,7 @@ from deepaas_lite.engine import calls, wire
 from deepaas_lite.engine.capture import capture_output, flush
 from deepaas_lite.engine.protocol import Outcome
 from deepaas_lite.engine.ray import files
+from deepaas_lite.engine.ray.scratch import scratch
 from deepaas_lite.model import progress
 from deepaas_lite.model.loading import load_model
 
@@ -53,12 +53,12 @@ def run_job(
     process, with whatever the plugin left in it, ends with the job.
     """
     events: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
-    with tempfile.TemporaryDirectory(prefix=f"deepaas-{kind}-") as directory:
+    with scratch(kind) as directory:
         _capture_output(events)
         progress.set_reporter(lambda *report: events.put((PROGRESS, report)))
         threading.Thread(
             target=_run,
-            args=(events, model_id, kind, kwargs, contents, Path(directory), uuid),
+            args=(events, model_id, kind, kwargs, contents, directory, uuid),
             name=f"deepaas-{kind}",
             daemon=True,
         ).start()
@@ -136,13 +136,13 @@ class ModelActor:
     def call(self, method: str, payload: Any, contents: files.Contents) -> tuple[bool, Any]:
         """``(True, output)`` or ``(False, error)`` as ``wire.capture`` sends it."""
         model = self._model
-        with tempfile.TemporaryDirectory(prefix="deepaas-predict-") as directory:
+        with scratch("predict") as directory:
             try:
                 if method == calls.PREDICT:
-                    payload = _unpack_one(payload, contents, Path(directory))
+                    payload = _unpack_one(payload, contents, directory)
                 else:
                     payload = [
-                        _unpack_one(kwargs, contents, Path(directory, str(i)))
+                        _unpack_one(kwargs, contents, directory / str(i))
                         for i, kwargs in enumerate(payload)
                     ]
             except Exception as exc:
