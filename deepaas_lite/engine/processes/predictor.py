@@ -386,21 +386,16 @@ class ProcessPredictor(PoolPredictor):
     def _make_room(self) -> None:
         """Wake the longest waiting calls, as many as the workers have places for that
         no woken call has yet taken."""
-        free = self._free_places() - self._woken
-        while free > 0 and self._room:
-            room = self._room.popleft()
-            if not room.done():
-                room.set_result(None)
-                self._woken += 1
-                free -= 1
+        self._wake(self._free_places() - self._woken)
 
-    def _wake_all(self) -> None:
-        """Wake every waiting call (to hear of a failure)."""
-        while self._room:
+    def _wake(self, count: int) -> None:
+        """Wake up to ``count`` waiting calls, the longest waiting first."""
+        while count > 0 and self._room:
             room = self._room.popleft()
             if not room.done():
                 room.set_result(None)
                 self._woken += 1
+                count -= 1
 
     def _serve(self, new: _Worker) -> None:
         """``new`` takes calls."""
@@ -522,7 +517,7 @@ class ProcessPredictor(PoolPredictor):
     def _fail(self, message: str) -> None:
         self._failure = message
         LOG.error("%s", message)
-        self._wake_all()  # the waiting calls hear it
+        self._wake(len(self._room))  # every waiting call hears it
 
     async def _stop(self, gone: _Worker) -> None:
         """Close its socket (it exits), then terminate or kill it if it lingers."""

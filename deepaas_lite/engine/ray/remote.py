@@ -26,7 +26,7 @@ from deepaas_lite.engine import calls, wire
 from deepaas_lite.engine.capture import capture_output, flush
 from deepaas_lite.engine.protocol import Outcome
 from deepaas_lite.engine.ray import files
-from deepaas_lite.engine.ray.scratch import scratch
+from deepaas_lite.engine.ray.scratch import scratch, sweep
 from deepaas_lite.model import progress
 from deepaas_lite.model.loading import load_model
 
@@ -53,6 +53,7 @@ def run_job(
     process, with whatever the plugin left in it, ends with the job.
     """
     events: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
+    sweep(kind)  # a new process (max_calls=1): what killed ones left
     with scratch(kind) as directory:
         _capture_output(events)
         progress.set_reporter(lambda *report: events.put((PROGRESS, report)))
@@ -125,6 +126,7 @@ class ModelActor:
     """One warmed copy of a model, serving one call at a time."""
 
     def __init__(self, model_id: str, warm: bool) -> None:
+        sweep("predict")  # what killed actors left
         self._model = load_model(model_id)
         if warm:
             self._model.warm()

@@ -3,8 +3,9 @@ left behind.
 
 Ray ends a task or actor by killing its process (a cancelled training, a lost actor),
 which then cannot remove its scratch directory. Each is named after its process,
-``deepaas-<kind>-<pid>-<random>`` in the node's temporary directory, and every new one
-made on the node first removes those whose process has ended.
+``deepaas-<kind>-<pid>-<random>`` in the node's temporary directory, and each new
+process (a job's task, a predict actor) first removes those whose process has ended:
+once, as it starts, not on every call.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pathlib import Path
 @contextlib.contextmanager
 def scratch(kind: str) -> Iterator[Path]:
     """A new, empty directory for one call of ``kind``, removed when the call ends."""
-    sweep(kind)
     with tempfile.TemporaryDirectory(prefix=f"deepaas-{kind}-{os.getpid()}-") as directory:
         yield Path(directory)
 
