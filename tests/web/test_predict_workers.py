@@ -330,9 +330,12 @@ async def test_a_call_that_waited_for_a_worker_goes_before_one_that_came_later(
     running = asyncio.ensure_future(client.post(FRAGILE, params=sleep))
     await _until_started(marks, 1)
     waited = asyncio.ensure_future(client.post(FRAGILE, params=sleep))
+    deadline = time.monotonic() + 20
     while pool.queued < 1:
+        assert time.monotonic() < deadline, "the second call never waited for the worker"
         await asyncio.sleep(0.01)
     while pool.in_flight:  # each loop turn, until the running call has answered
+        assert time.monotonic() < deadline, "the running call never answered"
         await asyncio.sleep(0)
     # The running call has just answered, and the waiting one has been told, but has
     # not had its turn yet: this call, made now, must not take the worker first.
