@@ -3,11 +3,11 @@ installs that need no package index, Markdown that renders as written."""
 
 from __future__ import annotations
 
-import configparser
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -89,9 +89,8 @@ def test_benchmark_flags_are_deepaas_run_options() -> None:
 
 
 def test_the_iris_example_has_a_real_home_page() -> None:
-    parser = configparser.ConfigParser()
-    parser.read(ROOT / "examples/iris_plugin/setup.cfg")
-    url = parser["metadata"]["url"]
+    project = tomllib.loads(_text(ROOT / "examples/iris_plugin/pyproject.toml"))["project"]
+    url = project["urls"]["Homepage"]
     assert url.startswith("https://") and ".invalid" not in url
 
 

@@ -153,9 +153,18 @@ def get_metadata() -> dict[str, Any]:
         "description": meta.get("Summary"),
         "author": meta.get("Author") or meta.get("Author-email"),
         "license": meta.get("License") or meta.get("License-Expression"),
-        "url": meta.get("Home-page"),
+        "url": meta.get("Home-page") or _homepage(meta.get_all("Project-URL") or []),
     }
     return {key: value for key, value in out.items() if value}
+
+
+def _homepage(project_urls: list[str]) -> str | None:
+    """The ``Homepage`` of the ``Project-URL`` fields (``label, url``), if there is one."""
+    for entry in project_urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "homepage":
+            return url.strip()
+    return None
 
 
 def warm() -> None:
