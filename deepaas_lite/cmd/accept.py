@@ -7,6 +7,10 @@ stops accepting: new clients wait in the kernel's listen queue until one closes.
 descriptors anyway (other files, a limit set above ``ulimit -n``), it waits a moment
 and tries again, and says so in one line at most every ``REPORT_EVERY`` seconds.
 
+At a stop, a connection made but whose request has not come yet is given a moment
+(``STOP_GRACE`` in ``serve``) to send it, and is answered: under ``--reload``, the
+clients of a restart are all answered, by the old server or from the backlog by the new.
+
 With TLS, a client that speaks plain HTTP to the port is answered in plain HTTP, a 400
 telling it to use https://, instead of a handshake failure.
 """
@@ -26,6 +30,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from deepaas_lite.web.connection import Connection
+
 LOG = logging.getLogger("deepaas_lite.connections")
 
 # Descriptors ``--max-connections 0`` keeps for the server's own files, pipes and children.
@@ -36,6 +42,8 @@ RETRY_EVERY = 0.1
 REPORT_EVERY = 10.0
 # Seconds a connection at the limit waits before looking again.
 FULL_WAIT = 0.02
+# Seconds between two looks at the connections a stop waits for.
+SETTLE_TICK = 0.02
 _OUT_OF_FILES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _CLIENT_GONE = {errno.ECONNABORTED, errno.EPROTO, errno.ECONNRESET, errno.EPERM}
 _TLS_HANDSHAKE = 0x16
@@ -105,13 +113,18 @@ class Acceptor:
         return len(self._server.connections) + len(self._starting)
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+        """Accept until cancelled. Accepting itself never awaits (``loop.sock_accept``
+        would): a cancellation between the kernel's accept and the connection's start
+        would lose an accepted connection, closed under its client's request."""
         self._sock.setblocking(False)
         while True:
             while self._open() >= self._limit:
                 await asyncio.sleep(FULL_WAIT)
             try:
-                conn, _ = await loop.sock_accept(self._sock)
+                conn, _ = self._sock.accept()
+            except BlockingIOError:
+                await readable(self._sock.fileno())
+                continue
             except OSError as exc:
                 if exc.errno in _OUT_OF_FILES:
                     self._out_of_files.failed(self._open())
@@ -152,20 +165,11 @@ class Acceptor:
         """Whether the client's first byte starts a TLS handshake; a plain HTTP client
         is answered 400 and the connection closed."""
         loop = asyncio.get_running_loop()
-        readable: asyncio.Future[None] = loop.create_future()
-
-        def ready() -> None:
-            if not readable.done():
-                readable.set_result(None)
-
-        loop.add_reader(conn.fileno(), ready)
         try:
-            await asyncio.wait_for(readable, self._handshake_timeout)
+            await asyncio.wait_for(readable(conn.fileno()), self._handshake_timeout)
         except TimeoutError:
             conn.close()
             return False
-        finally:
-            loop.remove_reader(conn.fileno())
         try:
             first = conn.recv(1, socket.MSG_PEEK)
         except OSError:
@@ -186,11 +190,41 @@ class Acceptor:
         conn.close()
         return False
 
-    async def close(self) -> None:
-        """Stop accepting; connections still starting are dropped."""
+    async def close(self, grace: float = 0.0) -> None:
+        """Stop (``run`` is cancelled first). The connections already made get ``grace``
+        seconds to send the request they were opened for: those still starting (a TLS
+        handshake) and those that have sent no request yet, or part of a head (a
+        client sends its request right after connecting; closing the connection in
+        between would fail that request). Those still starting then are dropped."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while True:
+            connections = [c for c in self._server.connections if isinstance(c, Connection)]
+            for connection in connections:
+                connection.stop()
+            waiting = self._starting or any(c.asking for c in connections)
+            if not waiting or loop.time() >= deadline:
+                break
+            await asyncio.sleep(SETTLE_TICK)
         for task in list(self._starting):
             task.cancel()
         await asyncio.gather(*self._starting, return_exceptions=True)
+
+
+async def readable(fd: int) -> None:
+    """Wait until ``fd`` can be read (or accepted from)."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
 
 
 def _closed(conn: socket.socket) -> bool:

@@ -35,6 +35,8 @@ LOG = logging.getLogger("deepaas_lite")
 # The port could not be bound.
 EXIT_BIND = 1
 BACKLOG = 128
+# Seconds, from a stop, that a connection made before it has to send its request.
+STOP_GRACE = 2.0
 
 
 # aiohttp's server logger: it logs the requests its HTTP parser rejects.
@@ -231,9 +233,9 @@ async def _serve(
             accepting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await accepting
-        if acceptor is not None:
-            await acceptor.close()
         sock.close()
+        if acceptor is not None:
+            await acceptor.close(STOP_GRACE)
         await runner.cleanup()
     LOG.info("deepaas-lite stopped")
     return 0

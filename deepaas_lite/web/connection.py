@@ -9,6 +9,9 @@
   cancelled when its client goes away: a waiting one is never run, and the access log
   and the metrics count it 499. Others run to their end (a training that was being
   started is started), as aiohttp does.
+- When the server stops, a connection that has not sent a whole request yet (a new one,
+  or one with part of a head) is waited for (``Acceptor.close``): its request is
+  answered with ``Connection: close``.
 - A request aiohttp's HTTP parser refuses is answered as every error is, in JSON: 414
   for a request line too long, 431 for a header too long or too many headers, else
   400; one WARNING line says why (not aiohttp's ERROR with a traceback).
@@ -112,6 +115,33 @@ class Connection(RequestHandler):
         self._heads = 0
         self._last_data = 0.0
         self._watch: asyncio.TimerHandle | None = None
+        self._stopping = False
+
+    @property
+    def asking(self) -> bool:
+        """Whether a request of this connection may be on its way: none has come since
+        the connection was made, or part of a head has, and none is being answered."""
+        return (
+            self.transport is not None
+            and not self._force_close
+            and self._head_since is not None
+            and not self._request_in_progress
+        )
+
+    def stop(self) -> None:
+        """The server stops: the requests answered from now on close the connection
+        (``Connection: close``); aiohttp closes it once its requests are answered."""
+        handler = self._request_handler
+        if self._stopping or handler is None:
+            return
+        self._stopping = True
+
+        async def closing(request: web.BaseRequest) -> web.StreamResponse:
+            response = await handler(request)
+            response.force_close()
+            return response
+
+        self._request_handler = closing
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
