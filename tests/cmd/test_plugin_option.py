@@ -11,7 +11,7 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from tests.e2e.server import installed, running
+from tests.e2e.server import PORT_0, installed, running
 from tests.e2e.test_training_server import submit, wait_status
 
 SOURCE = '''
@@ -90,7 +90,7 @@ def test_run_refuses_a_plugin_it_cannot_serve(tmp_path: Path) -> None:
         (f"{path}:Nope", "has no attribute 'Nope'"),
     ]:
         proc = subprocess.run(
-            [installed("deepaas-run"), "--state-dir", str(tmp_path), "--plugin", value],
+            [installed("deepaas-run"), "--state-dir", str(tmp_path), *PORT_0, "--plugin", value],
             capture_output=True,
             text=True,
             timeout=60,

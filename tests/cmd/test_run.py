@@ -7,7 +7,7 @@ import pytest
 
 from deepaas_lite import config
 from deepaas_lite.cmd.run import banner
-from tests.e2e.server import deepaas_run
+from tests.e2e.server import PORT_0, deepaas_run
 
 
 def test_banner() -> None:
@@ -28,6 +28,7 @@ def test_unknown_model_name_exits_non_zero(tmp_path: Path) -> None:
             "echo",
             "--model-name",
             "no-such-model",
+            *PORT_0,
             "--state-dir",
             str(tmp_path),
         ],
@@ -42,7 +43,7 @@ def test_unknown_model_name_exits_non_zero(tmp_path: Path) -> None:
 
 def test_broken_named_model_exits_non_zero(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [deepaas_run(), "--model-name", "broken-import", "--state-dir", str(tmp_path)],
+        [deepaas_run(), "--model-name", "broken-import", *PORT_0, "--state-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,

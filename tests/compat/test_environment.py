@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from deepaas_lite.compat import environment
-from tests.e2e.server import deepaas_run
+from tests.e2e.server import PORT_0, deepaas_run
 
 GOOD = {"webargs": "8.7.1", "apispec": "6.10.1", "marshmallow": "4.4.0"}
 
@@ -69,7 +69,14 @@ def test_deepaas_run_warns_about_a_foreign_script_on_path(tmp_path: Path) -> Non
     _deepaas_script(tmp_path)
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}"}
     proc = subprocess.run(
-        [deepaas_run(), "--model-name", "no-such-model", "--state-dir", str(tmp_path / "s")],
+        [
+            deepaas_run(),
+            "--model-name",
+            "no-such-model",
+            *PORT_0,
+            "--state-dir",
+            str(tmp_path / "s"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# For a ``deepaas-run`` expected to stop before serving: the kernel picks the port, so a
+# busy 5000 (another tox environment, a server of the user's) never decides the outcome.
+PORT_0 = ("--listen-port", "0")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
