@@ -6,6 +6,7 @@ Every plugin attribute is optional; this is the only module that looks at them.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import threading
@@ -258,12 +259,14 @@ class ModelWrapper:
 
 
 def _returned(output: Any) -> Any:
-    """A DEEPaaS ``ReturnedFile`` is answered with its file's bytes, read right away.
-
-    (The plugin may have written it next to an upload, which is removed after the call.)
-    """
+    """A DEEPaaS ``ReturnedFile`` or an open file is answered with its content, read right
+    away, where the call ran: the file may be next to an upload, which is removed after
+    the call, and a file object cannot leave a worker process (it does not pickle)."""
     if isinstance(output, ReturnedFile) and output.filename:
         return Path(output.filename).read_bytes()
+    if isinstance(output, io.IOBase):
+        with output:
+            return output.read()
     return output
 
 

@@ -107,6 +107,28 @@ async def test_file_upload_reaches_the_worker(make_client: ClientFactory) -> Non
     assert not os.path.exists(upload["path"])
 
 
+async def test_an_open_file_returned_in_a_worker_is_answered_as_in_threads(
+    make_client: ClientFactory,
+) -> None:
+    """A file object does not pickle: it is read where the call ran (here the upload,
+    removed once the call has ended)."""
+    threads = await make_client()
+    pool = await make_client(model_options={"echo": ModelOptions(predict_workers=1)})
+    await _until_ready(pool)
+    content = bytes(range(256)) * 64
+    bodies = []
+    for client in (threads, pool):
+        form = aiohttp.FormData()
+        form.add_field("data", "7")
+        form.add_field("upload", content, filename="a.png", content_type="image/png")
+        resp = await client.post("/v2/models/echo/predict/?accept=image/png", data=form)
+        assert resp.status == 200, await resp.text()
+        assert resp.content_type == "image/png"
+        bodies.append(await resp.read())
+    assert bodies == [content, content]
+    assert _pool(pool, "echo").pids
+
+
 async def test_ready_only_after_every_worker_warmed(
     make_client: ClientFactory, models: dict[str, ModelWrapper], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -75,6 +75,8 @@ def predict(**kwargs: Any) -> Any:
     accept = kwargs.get("accept", "application/json")
     if accept == "text/plain":
         return json.dumps(out, sort_keys=True)
+    if accept == "image/png" and upload is not None:
+        return open(upload.filename, "rb")  # an open file, as some AI4OS plugins return
     if accept == "image/png":
         return b"\x89PNG\r\n\x1a\n" + json.dumps(out, sort_keys=True).encode()
     return out
