@@ -141,18 +141,8 @@ TARGETS = (
         _at_least(0.95, "rps"),
     ),
     Target(
-        "--predict-workers 1: >= 5x DEEPaaS (svc)",
-        ("svc.lite-w1", "svc.deepaas"),
-        _at_least(5.0, "rps"),
-    ),
-    Target(
-        "--predict-workers 1: p99 <= 0.25x DEEPaaS (svc)",
-        ("svc.lite-w1", "svc.deepaas"),
-        _at_most(0.25, "p99_ms"),
-    ),
-    Target(
-        "zero errors (lite: svc, svc w1, noop)",
-        ("svc.lite", "svc.lite-w1", "noop.lite"),
+        "zero errors (lite: svc, svc threads, noop)",
+        ("svc.lite", "svc.lite-threads", "noop.lite"),
         _no_errors,
     ),
     Target(
@@ -201,11 +191,6 @@ TARGETS = (
         _at_most(0.999, "p99_ms"),
     ),
     Target(
-        "--predict-workers 1: >= 2x MLServer (16 conns)",
-        ("mlserver.lite-w1", "mlserver.mlserver"),
-        _at_least(2.0, "rps"),
-    ),
-    Target(
         "SVC >= 2x MLServer (64 conns)",
         ("mlserver64.lite", "mlserver64.mlserver"),
         _at_least(2.0, "rps"),
@@ -214,11 +199,6 @@ TARGETS = (
         "SVC p99 < MLServer's (64 conns)",
         ("mlserver64.lite", "mlserver64.mlserver"),
         _at_most(0.999, "p99_ms"),
-    ),
-    Target(
-        "--predict-workers 1: >= 2x MLServer (64 conns)",
-        ("mlserver64.lite-w1", "mlserver64.mlserver"),
-        _at_least(2.0, "rps"),
     ),
 )
 

@@ -56,9 +56,9 @@ LITE_HEALTH_PATH = "/v2/health/ready"
 # --server-flags KEY=FLAGS.
 DEFAULT_FLAGS: dict[str, str] = {
     "svc.lite-token": "--auth-token-file {token_file}",
-    "svc.lite-w1": "--predict-workers 1",
-    "mlserver.lite-w1": "--predict-workers 1",
-    "mlserver64.lite-w1": "--predict-workers 1",
+    "svc.lite-threads": "--predict-workers 0",
+    "mlserver.lite-threads": "--predict-workers 0",
+    "mlserver64.lite-threads": "--predict-workers 0",
     "cpu.lite-w1": "--predict-workers 1",
     "cpu.lite-w2": "--predict-workers 2",
     "batch.lite-batch": "--max-batch-size 64 --max-batch-delay 0.002",
@@ -118,7 +118,7 @@ def _mlserver(name: str, conns: int) -> Scenario:
         f"IRIS SVC at {conns} connections: deepaas-lite (predict, V2 infer) vs MLServer (V2)",
         (
             Variant(name, "lite", "lite", "bench-svc", conns, IRIS_QUERY),
-            Variant(name, "lite-w1", "lite", "bench-svc", conns, IRIS_QUERY),
+            Variant(name, "lite-threads", "lite", "bench-svc", conns, IRIS_QUERY),
             Variant(name, "lite-infer", "lite", "bench-svc", conns, infer=True),
             Variant(name, "mlserver", "mlserver", "bench-svc", conns, infer=True),
         ),
@@ -146,7 +146,7 @@ def build_scenarios(
     )
     ceiling = Variant("noop", "aiohttp", "ceiling", "bench-noop", c)
     token = Variant("svc", "lite-token", "lite", "bench-svc", c, IRIS_QUERY, token=True)
-    workers = Variant("svc", "lite-w1", "lite", "bench-svc", c, IRIS_QUERY)
+    threads = Variant("svc", "lite-threads", "lite", "bench-svc", c, IRIS_QUERY)
     scenarios = [
         Scenario(
             "noop",
@@ -155,9 +155,9 @@ def build_scenarios(
         ),
         Scenario(
             "svc",
-            "IRIS SVC, one row per request; with and without bearer tokens; in threads "
-            "(the default) and in one worker process",
-            (*_pair("svc", "bench-svc", c, IRIS_QUERY, baseline), token, workers),
+            "IRIS SVC, one row per request; with and without bearer tokens; in one "
+            "worker process (the default) and in threads",
+            (*_pair("svc", "bench-svc", c, IRIS_QUERY, baseline), token, threads),
         ),
         Scenario("cpu", "~5 ms pure Python per call, predict workers 1 vs 2", cpu),
         Scenario("batch", f"IRIS SVC at {bc} connections, predict_batch vs not", batch),

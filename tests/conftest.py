@@ -39,6 +39,10 @@ def make_client(
 
     async def make(**settings: Any) -> TestClient[web.Request, web.Application]:
         settings.setdefault("state_dir", tmp_path / "state")
+        # Threads: these apps serve every fake plugin at once, and a worker process each
+        # would start dozens of interpreters a test. Worker processes, the default, have
+        # their own tests (test_predict_workers.py, the end-to-end servers).
+        settings.setdefault("predict_workers", 0)
         served = settings.pop("models", models)
         app = create_app(served, Settings(**settings))
         client: TestClient[web.Request, web.Application] = await aiohttp_client(app)

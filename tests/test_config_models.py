@@ -21,13 +21,15 @@ def test_model_sections_override_the_global_options(tmp_path: Path) -> None:
     assert settings.model_options == {"echo": ModelOptions(predict_workers=2, max_batch_delay=0.01)}
     echo, iris = settings.options_for("echo"), settings.options_for("iris")
     assert (echo.predict_workers, echo.max_batch_size, echo.max_batch_delay) == (2, 16, 0.01)
-    assert (iris.predict_workers, iris.max_batch_size, iris.max_batch_delay) == (0, 16, 0.002)
+    assert (iris.predict_workers, iris.max_batch_size, iris.max_batch_delay) == (1, 16, 0.002)
 
 
-def test_defaults_leave_batching_to_the_plugin() -> None:
+def test_defaults_one_worker_process_and_batching_left_to_the_plugin() -> None:
     settings = config.Settings.from_conf(config.parse([]))
     echo = settings.options_for("echo")
-    assert (echo.predict_workers, echo.max_batch_size, echo.max_batch_delay) == (0, None, None)
+    assert (echo.predict_workers, echo.max_batch_size, echo.max_batch_delay) == (1, None, None)
+    threads = config.Settings.from_conf(config.parse(["--predict-workers", "0"]))
+    assert threads.options_for("echo").predict_workers == 0
 
 
 def test_predict_limits_globally_and_per_model(tmp_path: Path) -> None:

@@ -13,11 +13,13 @@ from deepaas_lite.config.setting import setting
 
 PREDICT_WORKERS = cfg.IntOpt(
     "predict-workers",
-    default=0,
+    default=1,
     min=0,
     help="Run predictions in a pool of this many warmed worker processes per "
-    "model (for CPU-bound models). 0 runs them in threads of the server "
-    "process.",
+    "model, each with its own interpreter lock (as DEEPaaS does with its one "
+    "worker process). 0 runs them in threads of the server process: for models "
+    "whose outputs do not pickle, or whose calls wait on I/O and should run "
+    "many at once.",
 )
 MAX_BATCH_SIZE = cfg.IntOpt(
     "max-batch-size",

@@ -140,10 +140,15 @@ def running(
     env: Mapping[str, str] | None = None,
     base_path: str = "",
     wrapper: Sequence[str] = (),
+    ready: bool = True,
 ) -> Iterator[Server]:
+    """A server answering and, with ``ready``, its models started (``/v2/health/ready``:
+    their worker processes warmed), as a test that uses them expects."""
     server = start(args, log, env, wrapper=wrapper)
     try:
         wait_ready(server, path=base_path + "/v2/models/")
+        if ready:
+            wait_ready(server, path=base_path + "/v2/health/ready")
         yield server
     finally:
         stop(server)

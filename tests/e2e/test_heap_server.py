@@ -12,7 +12,9 @@ from tests.e2e.server import running
 def test_the_server_freezes_its_models_at_start_and_each_version_it_loads(
     tmp_path: Path,
 ) -> None:
-    args = ["--model-name", "steps", "--state-dir", str(tmp_path / "state"), "--debug"]
+    # In threads: a version is loaded into the server process (a worker loads its own).
+    args = ["--model-name", "steps", "--predict-workers", "0", "--debug"]
+    args += ["--state-dir", str(tmp_path / "state")]
     with running(args, tmp_path / "server.log") as server:
         started = server.wait_for_log(r"models started: (\d+) objects frozen")
         assert int(started[1]) > 10_000  # modules, the plugin, aiohttp: what lives on

@@ -191,7 +191,7 @@ def test_more_connections_than_descriptors(tmp_path: Path, max_connections: str)
     server = start(args, tmp_path / "server.log", wrapper=["prlimit", "--nofile=200:200"])
     opened: list[socket.socket] = []
     try:
-        wait_ready(server)
+        wait_ready(server, path="/v2/health/ready")  # echo's worker started
         opened = _open_half_headers(_address(server), 300)
         assert len(opened) > 150
         status, _, _ = server.request("GET", "/v2/health/live")

@@ -86,7 +86,7 @@ def test_https_with_tokens(tmp_path: Path) -> None:
 
 def test_banner_after_listening_and_stop_logged(tmp_path: Path) -> None:
     conf = tmp_path / "deepaas.conf"
-    conf.write_text("[model:batch-both]\npredict_workers = 2\n")
+    conf.write_text("[model:batch-both]\npredict_workers = 2\n[model:echo]\npredict_workers = 0\n")
     args = [
         "--model-name",
         "echo",

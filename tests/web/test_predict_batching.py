@@ -91,7 +91,9 @@ async def test_operator_settings_win(make_client: ClientFactory) -> None:
 
 def test_spec_states_batching_and_workers(models: dict[str, ModelWrapper]) -> None:
     served = {name: models[name] for name in ("batch-both", "echo")}
-    settings = Settings(model_options={"batch-both": ModelOptions(predict_workers=2)})
+    settings = Settings(
+        predict_workers=0, model_options={"batch-both": ModelOptions(predict_workers=2)}
+    )
     spec = build_openapi3(ROUTES, served, serving=_serving_info(served, settings))
     described = spec["paths"]["/v2/models/batch-both/predict"]["post"]["description"]
     assert described == (
