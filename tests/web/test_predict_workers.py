@@ -245,6 +245,23 @@ async def test_unreadable_answer_replaces_the_worker(
     assert not psutil.pid_exists(before) or psutil.Process(before).status() == psutil.STATUS_ZOMBIE
 
 
+async def test_an_output_that_does_not_pickle_is_a_500_that_says_what_to_do(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    client = await _fragile(make_client, models, 1)
+    (before,) = _pool(client, "worker-fragile").pids
+    resp = await asyncio.wait_for(client.post(FRAGILE, params={"action": "lock"}), 30)
+    assert resp.status == 500
+    message = (await resp.json())["message"]
+    assert message.startswith(
+        "Model 'worker-fragile' returned output that cannot leave its worker process: "
+    )
+    assert message.endswith("(serve it in threads: predict_workers = 0)")
+    resp = await asyncio.wait_for(client.post(FRAGILE), 30)  # the same worker goes on
+    assert resp.status == 200
+    assert (await resp.json())["predictions"]["pid"] == before
+
+
 async def test_timeout_answers_504_and_replaces_the_worker(
     make_client: ClientFactory, models: dict[str, ModelWrapper], marks: Path
 ) -> None:

@@ -292,7 +292,8 @@ class ProcessPredictor(PoolPredictor):
             frame = wire.dumps((method, payload))
         except Exception as exc:
             raise exceptions.PluginFailed(
-                f"Arguments for model '{self.model.id}' cannot reach its worker process: {exc}"
+                f"Arguments for model '{self.model.id}' cannot reach its worker process: "
+                f"{exc} (serve it in threads: predict_workers = 0)"
             ) from None
         ahead = False
         while True:

@@ -57,7 +57,8 @@ def _send(sock: socket.socket, message: Any, model_id: str = "") -> bool:
         frame = wire.dumps(message)
     except Exception as exc:
         error = exceptions.PluginFailed(
-            f"Model '{model_id}' returned output that cannot leave its worker process: {exc}"
+            f"Model '{model_id}' returned output that cannot leave its worker process: "
+            f"{exc} (serve it in threads: predict_workers = 0)"
         )
         frame = wire.dumps((False, error, 0.0))
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ class Fragile:
             "action": fields.Str(
                 load_default="pid",
                 validate=validate.OneOf(
-                    ["pid", "exit", "kill", "http", "value", "sleep", "unreadable"]
+                    ["pid", "exit", "kill", "http", "value", "sleep", "unreadable", "lock"]
                 ),
             ),
             "seconds": fields.Float(load_default=0.0),
@@ -86,4 +87,6 @@ class Fragile:
             time.sleep(seconds)
         if action == "unreadable":
             return Unreadable()
+        if action == "lock":
+            return {"lock": threading.Lock()}  # does not pickle
         return {"pid": os.getpid(), "warmed_at": self.warmed_at, "started": started}
