@@ -10,7 +10,7 @@ It installs the benchmark plugins (``benchmarks/plugins``) into ``.work/ray-plug
 of two nodes on loopback (127.0.0.2 and 127.0.0.3, one CPU each), then serves
 ``bench-cpu`` (about 5 ms of pure Python per call) from ``deepaas-run`` in turn:
 
-* ``threads``: the default, threads of the server process (one GIL);
+* ``threads``: ``--predict-workers 0``, threads of the server process (one GIL);
 * ``processes``: ``--predict-workers 2``, two local worker processes;
 * ``ray``: ``--predict-executor ray --predict-workers 2``, one Ray actor on each node.
 
@@ -174,7 +174,7 @@ def measure(variant: str, port: int, args: argparse.Namespace) -> Round:
 
 def variants(address: str) -> dict[str, list[str]]:
     return {
-        "threads": [],
+        "threads": ["--predict-workers", "0"],
         "processes": ["--predict-workers", "2"],
         "ray": [
             *("--predict-executor", "ray", "--predict-workers", "2"),
