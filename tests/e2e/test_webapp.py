@@ -293,9 +293,14 @@ def test_iris_trains_then_predicts(
     assert unexpected(page_errors, 503) == []
 
 
-def _start(page: Page, epochs: int, gate: Path | None) -> Locator:
+def _start(page: Page, server: Server, epochs: int, gate: Path | None) -> Locator:
     """Start a ``steps`` training from the form; its card."""
-    before = page.locator("li.training").count()
+    # The page lists the trainings the server has (earlier tests' too) once it has read
+    # them: counted before that read, a card that appears later would look new.
+    status, records = server.json("GET", "/v2/models/steps/train/")
+    assert status == 200, records
+    before = len(records)
+    expect(page.locator("li.training")).to_have_count(before)
     page.get_by_label("epochs").fill(str(epochs))
     page.get_by_label("gate").fill(str(gate) if gate else "")
     page.get_by_role("button", name="Start training").click()
@@ -315,7 +320,7 @@ def test_a_training_shows_its_progress_and_log_while_it_runs(
 ) -> None:
     open_model(page, server, "steps", "train")
     gate = tmp_path / "gate"
-    card = _start(page, 3, gate)
+    card = _start(page, server, 3, gate)
     badge, bar, log = card.locator(".state"), card.locator("progress"), card.locator("pre.log")
     expect(badge).to_have_text("running")
     expect(log).to_be_visible()  # a training started here shows its log
@@ -353,7 +358,7 @@ def test_a_log_read_while_another_is_on_its_way_shows_each_line_once(
     # starts while the one before is still on its way. Each line still shows once.
     open_model(page, server, "steps", "train")
     gate = tmp_path / "gate"
-    card = _start(page, 3, gate)
+    card = _start(page, server, 3, gate)
     log = card.locator("pre.log")
     (tmp_path / "gate.1").touch()
     expect(log).to_contain_text("epoch 1/3")
@@ -387,7 +392,7 @@ def test_cancel_delete_and_compare(
     tmp_path: Path,
 ) -> None:
     open_model(page, server, "steps", "train")
-    stuck = _start(page, 2, tmp_path / "never")
+    stuck = _start(page, server, 2, tmp_path / "never")
     expect(stuck.locator(".state")).to_have_text("running")
     uuid = stuck.get_attribute("data-uuid")
     stuck.get_by_role("button", name=re.compile("^Cancel training")).click()
@@ -397,9 +402,9 @@ def test_cancel_delete_and_compare(
     expect(page.locator(f"li.training[data-uuid='{uuid}']")).to_have_count(0)
     assert server.json("GET", f"/v2/models/steps/train/{uuid}")[0] == 404
 
-    first = _start(page, 2, None)
+    first = _start(page, server, 2, None)
     expect(first.locator(".state")).to_have_text("done")
-    second = _start(page, 4, None)
+    second = _start(page, server, 4, None)
     expect(second.locator(".state")).to_have_text("done")
     # Each training wrote a version to the model store: the last one done is served,
     # and an older one can be made current again.
@@ -449,7 +454,7 @@ def test_a_training_that_ends_before_the_page_sees_it_run_still_makes_its_versio
         route.continue_()
 
     page.route(re.compile(r".*/v2/models/steps/train/$"), after_the_end)
-    card = _start(page, 1, None)
+    card = _start(page, server, 1, None)
     assert held, "the page did not list the trainings after starting one"
     expect(card.locator(".state")).to_have_text("done")
     uuid = card.get_attribute("data-uuid")

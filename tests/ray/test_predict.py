@@ -59,17 +59,20 @@ def test_plugin_errors_keep_their_status(ray_cluster: Cluster, ray_server: Any) 
 
 def test_a_dead_actor_fails_its_call_and_is_replaced(ray_cluster: Cluster, ray_server: Any) -> None:
     server = ray_server(ray_args(ray_cluster, *ARGS))
-    before = actor_pids(server)
+
+    def two_actors() -> set[int] | None:
+        pids = actor_pids(server, 4)
+        return pids if len(pids) == 2 else None
+
+    # Both actors seen answering first (in one CI run, six calls all reached the same one,
+    # and the test mistook the other for the dead one's successor).
+    before = wait_for(two_actors, what="two actors serving")
+    assert isinstance(before, set)
     status, body = predict(server, "kill")
     assert status == 500
     assert body["code"] == 500
     assert "died while predicting" in body["message"]
-
-    def two_actors_again() -> set[int] | None:
-        pids = actor_pids(server, 4)
-        return pids if len(pids) == 2 else None
-
-    after = wait_for(two_actors_again, what="two actors serving again")
+    after = wait_for(two_actors, what="two actors serving again")
     assert isinstance(after, set)
     assert len(after - before) == 1  # the dead one's successor, warmed again
     assert server.json("GET", "/v2/health/ready")[0] == 200
