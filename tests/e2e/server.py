@@ -146,9 +146,7 @@ def running(
     their worker processes warmed), as a test that uses them expects."""
     server = start(args, log, env, wrapper=wrapper)
     try:
-        wait_ready(server, path=base_path + "/v2/models/")
-        if ready:
-            wait_ready(server, path=base_path + "/v2/health/ready")
+        wait_ready(server, path=base_path + ("/v2/health/ready" if ready else "/v2/models/"))
         yield server
     finally:
         stop(server)

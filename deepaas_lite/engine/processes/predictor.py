@@ -293,7 +293,7 @@ class ProcessPredictor(PoolPredictor):
         except Exception as exc:
             raise exceptions.PluginFailed(
                 f"Arguments for model '{self.model.id}' cannot reach its worker process: "
-                f"{exc} (serve it in threads: predict_workers = 0)"
+                f"{exc} {worker.USE_THREADS}"
             ) from None
         ahead = False
         while True:

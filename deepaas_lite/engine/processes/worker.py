@@ -22,6 +22,9 @@ from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
 
+# What a call that cannot cross to or from a worker (it does not pickle) says to do.
+USE_THREADS = "(serve it in threads: predict_workers = 0)"
+
 
 def main(sock: socket.socket, model_id: str, warm: bool) -> None:
     """The process's target."""
@@ -58,7 +61,7 @@ def _send(sock: socket.socket, message: Any, model_id: str = "") -> bool:
     except Exception as exc:
         error = exceptions.PluginFailed(
             f"Model '{model_id}' returned output that cannot leave its worker process: "
-            f"{exc} (serve it in threads: predict_workers = 0)"
+            f"{exc} {USE_THREADS}"
         )
         frame = wire.dumps((False, error, 0.0))
     try:
