@@ -302,9 +302,9 @@ class ProcessPredictor(PoolPredictor):
             answer = chosen.channel.send(frame)
             self.peak_in_flight = max(self.peak_in_flight, chosen.in_flight)
             try:
-                # Shielded: a request that goes away must not lose its place in the
-                # worker's order of answers.
-                result: tuple[bool, Any] = await asyncio.shield(answer)
+                # A request that goes away cancels ``answer``; it keeps its place in the
+                # worker's order of answers (``waiting``) until its answer comes.
+                result: tuple[bool, Any] = await answer
             except _NotRun:
                 ahead = True  # the worker went away first: another one runs it, soon
                 continue
@@ -321,8 +321,7 @@ class ProcessPredictor(PoolPredictor):
                     f"read ({exc}); the worker is replaced"
                 ) from None
             except asyncio.CancelledError as cancel:
-                if not answer.done():  # abandoned: its answer, when it comes, is dropped
-                    answer.cancel()
+                if answer.cancelled():  # abandoned: its answer, when it comes, is dropped
                     if cancel.args == (CLIENT_GONE,):
                         loop = asyncio.get_running_loop()
                         loop.call_later(GONE_GRACE_S, self._overdue, chosen, answer)
@@ -361,8 +360,9 @@ class ProcessPredictor(PoolPredictor):
                     self._make_room()  # pass the turn on to the next waiting call
                 raise
             finally:
-                with contextlib.suppress(ValueError):
-                    self._room.remove(room)
+                if not room.done() or room.cancelled():  # else ``_wake`` took it out
+                    with contextlib.suppress(ValueError):
+                        self._room.remove(room)  # its error would hold the future's repr
             self._woken -= 1
             ahead = True
 
