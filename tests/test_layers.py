@@ -16,13 +16,15 @@ import deepaas_lite
 PACKAGE = Path(deepaas_lite.__file__).parent
 
 # The modules allowed to import aiohttp: the web layer and the server command
-# (deepaas-run: its serving, its accept loop and --reload's supervisor).
+# (deepaas-run: its entry point, its start, its serving, its accept loop and --reload's
+# supervisor).
 WEB = (
     "deepaas_lite.web",
     "deepaas_lite.cmd.serve",
     "deepaas_lite.cmd.accept",
     "deepaas_lite.cmd.reload",
     "deepaas_lite.cmd.run",
+    "deepaas_lite.cmd.start",
 )
 
 

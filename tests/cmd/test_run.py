@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from deepaas_lite import config
-from deepaas_lite.cmd.run import banner
+from deepaas_lite.cmd.start import banner
 from tests.e2e.server import PORT_0, deepaas_run
 
 

@@ -103,7 +103,7 @@ def test_files_travel_as_their_content(tmp_path: Path) -> None:
 def test_nothing_imports_ray_unless_it_is_chosen() -> None:
     code = (
         "import sys\n"
-        "import deepaas_lite.cmd.run, deepaas_lite.web.app, deepaas_lite.engine.ray.cluster\n"
+        "import deepaas_lite.cmd.start, deepaas_lite.web.app, deepaas_lite.engine.ray.cluster\n"
         "from deepaas_lite import config\n"
         "config.Settings.from_conf(config.parse([]))\n"
         "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
