@@ -37,20 +37,30 @@ class Database:
         self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``method(store, *args)`` on the store's thread."""
-        store = self._store
-        if store is None:
-            raise RuntimeError("the database is not open")
+        store = self._open()
         return await self._run(lambda: method(store, *args, **kwargs))
 
     async def write(
         self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Like ``call``, then refresh ``status_counts`` (read by metrics without waiting)."""
-        try:
-            return await self.call(method, *args, **kwargs)
-        finally:
-            with contextlib.suppress(sqlite3.Error, RuntimeError):
-                self.status_counts = await self.call(Store.status_counts)
+        """Like ``call``, refreshing ``status_counts`` (read by metrics without waiting) on
+        the store's thread before any later call there: nothing reads a record that the
+        counts do not have yet."""
+        store = self._open()
+
+        def write_and_count() -> T:
+            try:
+                return method(store, *args, **kwargs)
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    self.status_counts = store.status_counts()
+
+        return await self._run(write_and_count)
+
+    def _open(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the database is not open")
+        return self._store
 
     async def close(self) -> None:
         store, self._store = self._store, None
