@@ -347,8 +347,14 @@ async def test_a_worker_whose_calls_are_slow_holds_one_at_a_time(
     client = await _fragile(make_client, models, 2)
     pool = _pool(client, "worker-fragile")
     sleep = {"action": "sleep", "seconds": "0.3"}
-    first = [asyncio.ensure_future(client.post(FRAGILE, params=sleep)) for _ in range(2)]
-    assert [(await f).status for f in first] == [200, 200]  # each worker learns they are slow
+    # Until each worker has learned that its calls are slow: a worker that ran a quick
+    # call first (or both first calls went to one) holds several until it has.
+    deadline = time.monotonic() + 20
+    while not all(w.channel.took is not None and w.depth == 1 for w in pool._workers):
+        assert time.monotonic() < deadline, "the workers never learned their calls are slow"
+        first = [asyncio.ensure_future(client.post(FRAGILE, params=sleep)) for _ in range(2)]
+        assert [(await f).status for f in first] == [200, 200]
+    pool.peak_in_flight = 0
     calls = [asyncio.ensure_future(client.post(FRAGILE, params=sleep)) for _ in range(6)]
     answers = [await c for c in calls]
     assert [a.status for a in answers] == [200] * 6
