@@ -6,7 +6,8 @@ one after another, in their order. A call goes to the worker holding the fewest,
 turn. A worker whose calls are quick (``QUICK_CALL_S`` on average, as it reports
 them) holds up to ``PIPELINE`` at once: it goes from one to the next without waiting
 for the server to read its last answer and send it more work, which the server does
-for many answers at a time. A worker whose calls are slower holds one at a time, so
+for many answers at a time; the calls sent to a worker in one turn of the event loop
+go in one write. A worker whose calls are slower holds one at a time, so
 that no call waits behind a slow one while another worker is free. Calls that wait
 for a place take places in the order they came.
 
@@ -79,19 +80,33 @@ class _Channel(asyncio.Protocol):
         self.on_answer: Callable[[], None] = _nothing
         self._buffer = bytearray()
         self._writable: asyncio.Future[None] | None = None
+        self._outgoing: list[bytes] = []  # frames of this turn of the loop, not yet written
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
     def send(self, frame: bytes) -> asyncio.Future[Any]:
-        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        """Send ``frame`` with the others sent in this turn of the event loop: one write
+        (a system call) for the calls of every request that came in it."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
         if self.transport is None or self.transport.is_closing():
             answer.set_exception(_NotRun())
             return answer
         self.waiting.append(answer)
-        self.transport.write(frame)
+        if not self._outgoing:
+            loop.call_soon(self._flush)
+        self._outgoing.append(frame)
         return answer
+
+    def _flush(self) -> None:
+        outgoing = self._outgoing
+        transport = self.transport
+        if not outgoing or transport is None or transport.is_closing():
+            return  # never sent: ``connection_lost`` tells their calls so
+        self._outgoing = []
+        transport.write(outgoing[0] if len(outgoing) == 1 else b"".join(outgoing))
 
     async def drain(self) -> None:
         """Until the socket takes more (a large frame waits for the worker to read)."""
@@ -138,9 +153,11 @@ class _Channel(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.resume_writing()
+        sent = len(self.waiting) - len(self._outgoing)  # the unsent ones are the last
         for position, call in enumerate(self.waiting):
-            _settle(call, exception=_Died() if position == 0 else _NotRun())
+            _settle(call, exception=_Died() if position == 0 < sent else _NotRun())
         self.waiting.clear()
+        self._outgoing.clear()
         self.on_answer()
 
 
