@@ -38,6 +38,51 @@ def recv(sock: socket.socket) -> Any:
     return pickle.loads(_recv_exactly(sock, size))
 
 
+class Reader:
+    """The objects of a blocking socket's frames, read a buffer at a time.
+
+    Frames that came together (the server writes the calls of one turn of its event
+    loop at once) take one system call, not two each. A frame larger than the buffer
+    is read into its own.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._buffer = bytearray()
+
+    def recv(self) -> Any:
+        """The next object; ``EOFError`` when the other end has closed."""
+        size = int.from_bytes(self._take(HEADER), "big")
+        return pickle.loads(self._take(size))
+
+    def _take(self, size: int) -> bytearray:
+        buffer = self._buffer
+        missing = size - len(buffer)
+        if missing > _CHUNK:  # a large frame: the rest goes straight into its own buffer
+            data = bytearray(size)
+            data[: len(buffer)] = buffer
+            buffer.clear()
+            got = size - missing
+            view = memoryview(data)
+            while got < size:
+                got += self._recv_into(view[got:], size - got)
+            return data
+        while len(buffer) < size:
+            chunk = self._sock.recv(_CHUNK)
+            if not chunk:
+                raise EOFError("connection closed")
+            buffer += chunk
+        taken = buffer[:size]
+        del buffer[:size]
+        return taken
+
+    def _recv_into(self, view: memoryview, size: int) -> int:
+        n = self._sock.recv_into(view, min(size, _CHUNK * 16))
+        if n == 0:
+            raise EOFError("connection closed")
+        return n
+
+
 def _recv_exactly(sock: socket.socket, size: int) -> bytearray:
     buf = bytearray(size)
     view = memoryview(buf)

@@ -43,9 +43,10 @@ def main(sock: socket.socket, model_id: str, warm: bool) -> None:
 
 
 def _serve(sock: socket.socket, model: ModelWrapper) -> None:
+    calls_in = wire.Reader(sock)
     while True:
         try:
-            method, payload = wire.recv(sock)
+            method, payload = calls_in.recv()
         except (EOFError, OSError):
             return
         start = time.perf_counter()
