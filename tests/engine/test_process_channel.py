@@ -44,32 +44,44 @@ async def ends() -> AsyncIterator[Ends]:
         channel.transport.close()  # type: ignore[union-attr]
 
 
-async def test_the_calls_of_one_turn_of_the_loop_go_in_one_write(ends: Ends) -> None:
-    answers = [ends.channel.send(wire.dumps(("predict", {"n": n}))) for n in range(3)]
-    assert ends.writes == []  # not before the turn ends
-    for n in range(3):
-        assert await ends.received() == ("predict", {"n": n})
-    assert len(ends.writes) == 1
-    for n in range(3):
-        wire.send(ends.worker, wire.dumps((True, n, 0.0)))
-    assert await asyncio.wait_for(asyncio.gather(*answers), GUARD) == [
-        (True, 0),
-        (True, 1),
-        (True, 2),
-    ]
-
-
-async def test_a_lone_call_is_written_as_it_is(ends: Ends) -> None:
+async def test_a_call_to_an_idle_worker_is_written_at_once(ends: Ends) -> None:
     frame = wire.dumps(("predict", {"x": b"\0" * 100_000}))
     answer = ends.channel.send(frame)
+    assert ends.writes == [frame]  # before the turn of the loop ends
     assert await ends.received() == ("predict", {"x": b"\0" * 100_000})
-    assert ends.writes == [frame]
     answer.cancel()
 
 
+async def test_the_calls_sent_to_a_busy_worker_go_in_one_write(ends: Ends) -> None:
+    frames = [wire.dumps(("predict", {"n": n})) for n in range(4)]
+    answers = [ends.channel.send(frame) for frame in frames]
+    assert ends.writes == [frames[0]]  # the others wait for the turn to end
+    for n in range(4):
+        assert await ends.received() == ("predict", {"n": n})
+    assert ends.writes == [frames[0], b"".join(frames[1:])]
+    for n in range(4):
+        wire.send(ends.worker, wire.dumps((True, n, 0.0)))
+    assert await asyncio.wait_for(asyncio.gather(*answers), GUARD) == [(True, n) for n in range(4)]
+
+
+async def test_a_worker_that_has_answered_every_call_gets_the_waiting_ones_at_once(
+    ends: Ends,
+) -> None:
+    first = ends.channel.send(wire.dumps(("predict", {"n": 0})))
+    queued = ends.channel.send(wire.dumps(("predict", {"n": 1})))
+    assert len(ends.writes) == 1
+    ends.channel.data_received(wire.dumps((True, 0, 0.0)))  # its answer, read in this turn
+    assert len(ends.writes) == 2  # not at the turn's end: the worker would wait for it
+    assert await asyncio.wait_for(first, GUARD) == (True, 0)
+    for n in range(2):
+        assert await ends.received() == ("predict", {"n": n})
+    wire.send(ends.worker, wire.dumps((True, 1, 0.0)))
+    assert await asyncio.wait_for(queued, GUARD) == (True, 1)
+    assert len(ends.writes) == 2
+
+
 async def test_calls_never_written_when_the_socket_closed_are_not_run(ends: Ends) -> None:
-    running = ends.channel.send(wire.dumps(("predict", {"n": 0})))
-    assert await ends.received() == ("predict", {"n": 0})  # written: the worker runs it
+    running = ends.channel.send(wire.dumps(("predict", {"n": 0})))  # written at once
     unsent = [ends.channel.send(wire.dumps(("predict", {"n": n}))) for n in (1, 2)]
     ends.channel.transport.close()  # type: ignore[union-attr]  # as a retired worker's
     with pytest.raises(_Died):
@@ -78,13 +90,5 @@ async def test_calls_never_written_when_the_socket_closed_are_not_run(ends: Ends
         with pytest.raises(_NotRun):
             await asyncio.wait_for(answer, GUARD)
     assert len(ends.writes) == 1
+    assert await ends.received() == ("predict", {"n": 0})
     assert ends.worker.recv(1 << 16) == b""  # nothing more reached the worker
-
-
-async def test_a_lone_unwritten_call_is_not_run(ends: Ends) -> None:
-    answer = ends.channel.send(wire.dumps(("predict", {})))
-    ends.channel.transport.close()  # type: ignore[union-attr]
-    with pytest.raises(_NotRun):
-        await asyncio.wait_for(answer, GUARD)
-    assert ends.writes == []
-    assert ends.worker.recv(1 << 16) == b""  # the worker got nothing

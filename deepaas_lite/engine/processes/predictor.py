@@ -6,8 +6,8 @@ one after another, in their order. A call goes to the worker holding the fewest,
 turn. A worker whose calls are quick (``QUICK_CALL_S`` on average, as it reports
 them) holds up to ``PIPELINE`` at once: it goes from one to the next without waiting
 for the server to read its last answer and send it more work, which the server does
-for many answers at a time; the calls sent to a worker in one turn of the event loop
-go in one write. A worker whose calls are slower holds one at a time, so
+for many answers at a time; the calls sent to a busy worker go to it together, in
+one write. A worker whose calls are slower holds one at a time, so
 that no call waits behind a slow one while another worker is free. Calls that wait
 for a place take places in the order they came.
 
@@ -87,14 +87,20 @@ class _Channel(asyncio.Protocol):
         self.transport = transport
 
     def send(self, frame: bytes) -> asyncio.Future[Any]:
-        """Send ``frame`` with the others sent in this turn of the event loop: one write
-        (a system call) for the calls of every request that came in it."""
+        """Send ``frame``: at once to a worker that has nothing to run; to a busy one,
+        with the others sent meanwhile, in one write (a system call) at the next turn
+        of the event loop, or as soon as it has answered every call it was sent."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Any] = loop.create_future()
-        if self.transport is None or self.transport.is_closing():
+        transport = self.transport
+        if transport is None or transport.is_closing():
             answer.set_exception(_NotRun())
             return answer
+        idle = not self.waiting
         self.waiting.append(answer)
+        if idle:
+            transport.write(frame)
+            return answer
         if not self._outgoing:
             loop.call_soon(self._flush)
         self._outgoing.append(frame)
@@ -149,6 +155,8 @@ class _Channel(asyncio.Protocol):
                 self.took = took if self.took is None else self.took + (took - self.took) / 8
                 message = (ok, value)
             _settle(call, result=message)
+        if self._outgoing and len(self._outgoing) == len(self.waiting):
+            self._flush()  # it has run every call it was sent: no waiting for the turn
         self.on_answer()
 
     def connection_lost(self, exc: Exception | None) -> None:
