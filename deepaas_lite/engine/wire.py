@@ -41,9 +41,9 @@ def recv(sock: socket.socket) -> Any:
 class Reader:
     """The objects of a blocking socket's frames, read a buffer at a time.
 
-    Frames that came together (the server writes the calls of one turn of its event
-    loop at once) take one system call, not two each. A frame larger than the buffer
-    is read into its own.
+    Frames that came together (the server writes the calls for a busy worker at once)
+    take one system call, not two each. A frame larger than the buffer is read into
+    its own.
     """
 
     def __init__(self, sock: socket.socket) -> None:

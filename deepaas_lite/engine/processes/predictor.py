@@ -7,9 +7,9 @@ turn. A worker whose calls are quick (``QUICK_CALL_S`` on average, as it reports
 them) holds up to ``PIPELINE`` at once: it goes from one to the next without waiting
 for the server to read its last answer and send it more work, which the server does
 for many answers at a time; the calls sent to a busy worker go to it together, in
-one write. A worker whose calls are slower holds one at a time, so
-that no call waits behind a slow one while another worker is free. Calls that wait
-for a place take places in the order they came.
+one write. A worker whose calls are slower holds one at a time, so that no call
+waits behind a slow one while another worker is free. Calls that wait for a place
+take places in the order they came.
 
 A worker that dies, sends an answer that cannot be read, or runs a call that was
 abandoned (its time limit passed, its job was cancelled) is replaced and warmed again;
@@ -80,7 +80,7 @@ class _Channel(asyncio.Protocol):
         self.on_answer: Callable[[], None] = _nothing
         self._buffer = bytearray()
         self._writable: asyncio.Future[None] | None = None
-        self._outgoing: list[bytes] = []  # frames of this turn of the loop, not yet written
+        self._outgoing: list[bytes] = []  # frames for the busy worker, not yet written
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
