@@ -62,10 +62,7 @@ class Reader:
             data = bytearray(size)
             data[: len(buffer)] = buffer
             buffer.clear()
-            got = size - missing
-            view = memoryview(data)
-            while got < size:
-                got += self._recv_into(view[got:], size - got)
+            _fill(self._sock, memoryview(data)[size - missing :])
             return data
         while len(buffer) < size:
             chunk = self._sock.recv(_CHUNK)
@@ -76,23 +73,22 @@ class Reader:
         del buffer[:size]
         return taken
 
-    def _recv_into(self, view: memoryview, size: int) -> int:
-        n = self._sock.recv_into(view, min(size, _CHUNK * 16))
-        if n == 0:
-            raise EOFError("connection closed")
-        return n
-
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytearray:
     buf = bytearray(size)
-    view = memoryview(buf)
+    _fill(sock, memoryview(buf))
+    return buf
+
+
+def _fill(sock: socket.socket, view: memoryview) -> None:
+    """Read into all of ``view``; ``EOFError`` when the other end closes first."""
+    size = len(view)
     got = 0
     while got < size:
         n = sock.recv_into(view[got:], min(size - got, _CHUNK * 16))
         if n == 0:
             raise EOFError("connection closed")
         got += n
-    return buf
 
 
 async def read(reader: asyncio.StreamReader) -> Any:
