@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from deepaas_lite_test_plugins.process_modules import SERVER_MODULES
 
 from tests.e2e.server import running
 from tests.e2e.test_training_server import submit, wait_status
@@ -44,10 +45,6 @@ def test_a_predict_worker_and_a_training_process_import_none_of_the_server(
 def test_deepaas_runs_main_module_imports_none_of_the_server(spawned: str) -> None:
     # What spawn does in each child to the main module of ``deepaas-run`` (imported) or
     # of ``python -m deepaas_lite.cmd.run`` (run again by name, as ``__mp_main__``).
-    code = (
-        f"{spawned}\n"
-        "import sys\n"
-        "print([m for m in ('aiohttp', 'oslo_config', 'deepaas_lite.web') if m in sys.modules])\n"
-    )
+    code = f"{spawned}\nimport sys\nprint([m for m in {SERVER_MODULES!r} if m in sys.modules])\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stderr
