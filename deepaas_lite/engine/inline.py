@@ -22,7 +22,8 @@ instead of two), while a no-op model's request cost 1-28% less on the loop.
   last one (up to ``TRIAL_MAX``) when it had run fewer than ``SETTLED`` calls on
   the loop.
 So a model whose calls do work, are slow or wait stays in threads, and one whose calls
-do next to nothing runs on the loop; a surprise costs the loop one call's time.
+do next to nothing runs on the loop; a surprise costs the loop one call's time (two
+when it used the CPU right after a quick call, whose successor's CPU is not read).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ QUICK_SHARE = 0.75
 # Calls on the loop after which a model sent back to threads starts its trials anew.
 SETTLED = 1024
 # A call this quick on the loop is not worth reading the CPU clock for (a system call)
-# on the next call: its time is its CPU time, near enough.
+# on the next call: its time is its CPU time, near enough. A call that then takes
+# longer (it used the CPU, or the process was not scheduled) is judged by the next.
 CHEAP_S = 0.00005
 # Weight of the last call in the averages of calls on the loop.
 ALPHA = 1 / 16
@@ -86,7 +88,7 @@ class QuickCalls:
             return func(*args)
         finally:
             took = time.perf_counter() - start
-            self.observe_loop(took, time.thread_time() - cpu if clock else took)
+            self.observe_loop(took, time.thread_time() - cpu if clock else None)
 
     def observe_thread(self, took: float, cpu: float) -> None:
         """A call in a thread took ``took`` seconds and used ``cpu`` seconds of CPU."""
@@ -99,10 +101,15 @@ class QuickCalls:
                 self.on_loop = True
             self._seen = self._quick = 0
 
-    def observe_loop(self, took: float, cpu: float) -> None:
-        """A call on the loop took ``took`` seconds and used ``cpu`` seconds of CPU."""
+    def observe_loop(self, took: float, cpu: float | None) -> None:
+        """A call on the loop took ``took`` seconds and used ``cpu`` seconds of CPU
+        (``None``: not read, the last call having been quick)."""
         self._calls += 1
         self._last = took
+        if cpu is None:
+            if CHEAP_S < took <= LONG_S:
+                return  # CPU or the process descheduled: the next call, clocked, tells
+            cpu = took  # as quick as expected, or too long whatever it used
         self._cpu += ALPHA * (cpu - self._cpu)
         self._waits += ALPHA * ((took - cpu > WAIT_S) - self._waits)
         if cpu > BLOCK_S or took > LONG_S or self._cpu > QUICK_S or self._waits > 0.5:

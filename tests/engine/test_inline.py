@@ -84,6 +84,31 @@ def test_a_model_sent_back_long_after_it_settled_starts_its_trials_anew() -> Non
     assert _tried(calls).on_loop  # one trial of TRIAL calls again
 
 
+def test_a_quick_call_descheduled_on_the_loop_is_not_taken_for_cpu() -> None:
+    # After a quick call the CPU clock is not read (CHEAP_S): a call that then takes
+    # 3 ms without using the CPU (the process was not scheduled) is no reason to leave.
+    calls = _tried(QuickCalls())
+    calls.run(lambda: None)
+    assert calls.run(time.sleep, 0.003) is None
+    assert calls.on_loop
+    calls.run(lambda: None)  # its CPU is read, being after a long one
+    assert calls.on_loop
+
+
+def test_a_quick_model_that_turns_busy_goes_back_after_its_cpu_is_read() -> None:
+    calls = _tried(QuickCalls())
+    calls.run(lambda: None)
+
+    def busy() -> None:
+        end = time.thread_time() + 0.01  # over BLOCK_S of CPU
+        while time.thread_time() < end:
+            pass
+
+    calls.run(busy)  # its CPU not read: the next call's is
+    calls.run(busy)
+    assert not calls.on_loop
+
+
 class Plugin:
     """Says which thread each call ran in; ``pause`` seconds of sleep per call."""
 
