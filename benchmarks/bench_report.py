@@ -66,13 +66,17 @@ def ratios(all_outcomes: Outcomes) -> list[str]:
             f"{_ratio(lite.startup_s, ref.startup_s):>8} "
             f"{_ratio(lite.ready_s, ref.ready_s):>7}"
         )
-    ceiling = all_outcomes.get("noop.aiohttp")
-    for key in ("noop.lite", "noop.base"):
-        noop = all_outcomes.get(key)
-        if noop and ceiling and noop.ok and ceiling.ok:
+    for key, bound, named in (
+        ("noop.lite", "noop.aiohttp", "bare aiohttp ceiling"),
+        ("noop.base", "noop.aiohttp", "bare aiohttp ceiling"),
+        ("noop.floor", "noop.aiohttp", "bare aiohttp ceiling"),
+        ("noop.lite", "noop.floor", "floor (the least the defaults do)"),
+    ):
+        noop, top = all_outcomes.get(key), all_outcomes.get(bound)
+        if noop and top and noop.ok and top.ok:
             lines.append(
-                f"{key} / bare aiohttp ceiling: {_ratio(noop.rps, ceiling.rps)}"
-                f" ({noop.rps:.0f} / {ceiling.rps:.0f} req/s)"
+                f"{key} / {named}: {_ratio(noop.rps, top.rps)}"
+                f" ({noop.rps:.0f} / {top.rps:.0f} req/s)"
             )
     for o in all_outcomes.values():
         if o.ok and o.variant.kind != "deepaas":

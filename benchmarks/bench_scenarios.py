@@ -71,7 +71,7 @@ class Variant:
 
     scenario: str
     label: str
-    kind: str  # "lite", "deepaas", "ceiling" or "mlserver"
+    kind: str  # "lite", "deepaas", "ceiling", "floor" or "mlserver"
     model: str
     connections: int
     query: str = ""
@@ -145,13 +145,15 @@ def build_scenarios(
         Variant("batch", "deepaas", "deepaas", "bench-svc", bc, IRIS_QUERY),
     )
     ceiling = Variant("noop", "aiohttp", "ceiling", "bench-noop", c)
+    floor = Variant("noop", "floor", "floor", "bench-noop", c)
     token = Variant("svc", "lite-token", "lite", "bench-svc", c, IRIS_QUERY, token=True)
     threads = Variant("svc", "lite-threads", "lite", "bench-svc", c, IRIS_QUERY)
     scenarios = [
         Scenario(
             "noop",
-            "no-op plugin; a bare aiohttp handler as the ceiling",
-            (*_pair("noop", "bench-noop", c, "", baseline), ceiling),
+            "no-op plugin; a bare aiohttp handler as the ceiling, and the floor: that "
+            "handler with the least the defaults must do (ceiling_server.py)",
+            (*_pair("noop", "bench-noop", c, "", baseline), ceiling, floor),
         ),
         Scenario(
             "svc",
@@ -292,8 +294,9 @@ def _mlserver_dir(variant: Variant, port: int, round_no: int, s: RunSettings) ->
 def server_command(
     variant: Variant, flags: list[str], port: int, s: RunSettings, round_no: int = 0
 ) -> list[str]:
-    if variant.kind == "ceiling":
-        return [str(s.lite.python), str(BENCH_DIR / "ceiling_server.py"), str(port)]
+    if variant.kind in ("ceiling", "floor"):
+        bare = [str(s.lite.python), str(BENCH_DIR / "ceiling_server.py"), str(port)]
+        return [*bare, "--floor"] if variant.kind == "floor" else bare
     if variant.kind == "mlserver":
         if s.mlserver is None:
             raise ServerFailed("MLServer's virtualenv is not set up", unsupported=True)
