@@ -109,7 +109,8 @@ def _wanted(args: argparse.Namespace) -> list[str]:
 def settings(args: argparse.Namespace) -> RunSettings:
     bench_envs.WORK_DIR.mkdir(parents=True, exist_ok=True)
     wrk = bench_envs.ensure_wrk()
-    wants_mlserver = any(name.startswith("mlserver") for name in _wanted(args))
+    # --profile takes a deepaas-lite variant only: MLServer is not run.
+    wants_mlserver = not args.profile and any(n.startswith("mlserver") for n in _wanted(args))
     mlserver = None
     if args.skip_install:
         lite = bench_envs.Venv(bench_envs.WORK_DIR / "venv-lite")
