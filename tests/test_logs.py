@@ -6,6 +6,7 @@ import io
 import logging
 import threading
 import time
+import types
 from collections.abc import Iterator
 
 import pytest
@@ -130,3 +131,41 @@ def test_access_lines_are_deferred_only_when_the_thread_is_their_one_way_out() -
     finally:
         root.handlers[:] = saved
         background.close()
+
+
+def test_a_long_batch_gives_the_gil_back_between_stretches_not_every_few_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The thread lets the event loop have the GIL (``time.sleep(0)``) after about
+    ``_SLICE_S`` of formatting: handing it over every 16 records cost more than them."""
+    from deepaas_lite.web.access_log import AccessLine
+
+    out = io.StringIO()
+    background = logs.BackgroundHandler(logs.handler("text", out), delay=60)
+    thread = threading.current_thread()
+    count = 960
+    # Put in the queue without waking the thread: the drain below runs here.
+    background._records.extend(
+        AccessLine(
+            1764680400.0 + n, thread.ident, thread.name, "-", "GET", f"/{n}", 200, 0.001, None
+        )
+        for n in range(count)
+    )
+    readings = iter(range(10**6))
+    slept: list[float] = []
+    clock = types.SimpleNamespace(
+        perf_counter=lambda: next(readings) * 1e-4,  # 0.1 ms later at each reading
+        sleep=slept.append,
+        localtime=time.localtime,
+        strftime=time.strftime,
+        time=time.time,
+    )
+    monkeypatch.setattr(logs, "time", clock)
+    background.flush()
+    monkeypatch.undo()
+    background.close()
+    assert [line.split(" ")[-3] for line in out.getvalue().splitlines()] == [
+        f"/{n}" for n in range(count)
+    ]
+    assert slept and set(slept) == {0}
+    assert len(slept) < count // (logs._SLICE * 2)  # every 16 records: 60 times
