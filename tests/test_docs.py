@@ -79,9 +79,13 @@ def test_the_plugin_guide_says_it_too() -> None:
 
 
 def test_benchmark_flags_are_deepaas_run_options() -> None:
+    from oslo_config import cfg
+
     from deepaas_lite import config
 
-    options = {f"--{opt.name}" for _, opts in config.list_opts() for opt in opts}
+    opts = [opt for _, group in config.list_opts() for opt in group]
+    options = {f"--{opt.name}" for opt in opts}
+    options |= {f"--no{opt.name}" for opt in opts if isinstance(opt, cfg.BoolOpt)}
     for path in (ROOT / "benchmarks/README.md", ROOT / "benchmarks/bench.py"):
         for flags in re.findall(r"--server-flags '[^=']*=([^']*)'", _text(path)):
             for flag in re.findall(r"--[a-z][\w-]*", flags):
