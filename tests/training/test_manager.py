@@ -13,7 +13,10 @@ import pytest
 
 import deepaas_lite
 from deepaas_lite import exceptions
+from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.training.manager import TrainingManager
+from deepaas_lite.training.records import Status
+from deepaas_lite.training.versions import Versions
 from tests.training.conftest import ManagerFactory, wait_for
 
 
@@ -243,3 +246,43 @@ async def test_file_arguments_are_copied_and_removed_after_the_training(
         assert time.monotonic() < deadline, "the copies were not removed"
         await asyncio.sleep(0.02)
     assert not copies[0].parent.exists()
+
+
+class _HeldVersions(Versions):
+    """Versions whose handling of an ended training waits for ``release``; the
+    training it handled then holds the current version (it may not be removed)."""
+
+    def __init__(self, models: dict[str, ModelWrapper]) -> None:
+        super().__init__(models)
+        self.told = asyncio.Event()
+        self.release = asyncio.Event()
+        self.current: str | None = None
+
+    async def ended(self, model_id: str, uuid: str, status: Status) -> None:
+        self.told.set()
+        await self.release.wait()
+        self.current = uuid
+
+    async def removable(self, model_id: str, uuid: str) -> None:
+        if uuid == self.current:
+            raise exceptions.VersionInUse(f"Training '{uuid}' wrote the current version")
+
+
+async def test_a_done_training_is_removed_only_once_its_end_is_handled(
+    make_manager: ManagerFactory, training_models: dict[str, ModelWrapper]
+) -> None:
+    """Its record reads ``done`` before its version is current: a DELETE in between
+    waits, and is refused (409) as for any training holding the current version."""
+    versions = _HeldVersions(training_models)
+    manager = await make_manager(versions=versions)
+    uuid = (await manager.submit("train-sleeper", {"sleep": 0.0}))["uuid"]
+    await asyncio.wait_for(versions.told.wait(), 20)
+    assert (await manager.get("train-sleeper", uuid))["status"] == "done"
+
+    deleting = asyncio.create_task(manager.delete("train-sleeper", uuid))
+    await asyncio.sleep(0.2)  # time to remove it, were it not held
+    versions.release.set()
+
+    with pytest.raises(exceptions.VersionInUse):
+        await asyncio.wait_for(deleting, 20)
+    assert (await manager.get("train-sleeper", uuid))["status"] == "done"
