@@ -233,12 +233,16 @@ class JobManager:
     async def delete(self, model_id: str, uuid: str) -> dict[str, Any]:
         """What ``DELETE`` means, as in DEEPaaS: a pending or running job is cancelled
         (its record kept, ``cancelled``); an ended one is removed with its log and
-        inputs. Returns the record as it was last.
+        inputs. Returns the record as it was last. A job whose record has ended while
+        what follows its end (``_ended``: a training's version made current) is still
+        under way is judged once that is done.
         """
         try:
             return await self.cancel(model_id, uuid)
         except self.kind.finished:
             pass
+        if uuid in self._running:
+            await asyncio.shield(self._running[uuid][1])
         record = await self._record(model_id, uuid)
         await self._removable(model_id, uuid)
         if not await self._db.write(Store.remove, uuid):
