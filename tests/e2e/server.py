@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -19,16 +20,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 # For a ``deepaas-run`` expected to stop before serving: the kernel picks the port, so a
 # busy 5000 (another tox environment, a server of the user's) never decides the outcome.
 PORT_0 = ("--listen-port", "0")
 
 
+# Ports for the servers tests start: below the kernel's ephemeral range (32768-60999 by
+# default), where it never assigns one itself (to a connection's local end, to a bind to
+# port 0). A port handed out by the kernel, taken again by another tox environment
+# between ``free_port`` and deepaas-run's bind, once had a test talk to a stranger.
+_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port nothing is bound to now, picked at random from ``_PORTS``."""
+    for _ in range(200):
+        port = random.choice(_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {_PORTS}")
 
 
 def installed(script: str) -> str:
@@ -81,6 +97,25 @@ class Server:
         return found
 
 
+def _listens(server: Server) -> bool:
+    """Whether the server's process, or one of its children, listens on its port: only
+    then is an answer on that port its own."""
+    port = int(server.url.rsplit(":", 1)[1])
+    try:
+        root = psutil.Process(server.process.pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return False
+    for process in processes:
+        try:
+            sockets = process.net_connections("tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if any(s.status == psutil.CONN_LISTEN and s.laddr.port == port for s in sockets):
+            return True
+    return False
+
+
 def wait_ready(server: Server, timeout: float = 60.0, path: str = "/v2/models/") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -88,7 +123,7 @@ def wait_ready(server: Server, timeout: float = 60.0, path: str = "/v2/models/")
             raise AssertionError(f"deepaas-run exited early:\n{server.output()}")
         try:
             status, _, _ = server.request("GET", path)
-            if status == 200:
+            if status == 200 and _listens(server):
                 return
         except OSError:
             pass
