@@ -6,13 +6,14 @@ from typing import Any
 
 from aiohttp import web
 
-from deepaas_lite.model.output import dumps
+from deepaas_lite.model.output import encode
 
 
 def json_response(value: Any, status: int = 200, headers: Any = None) -> web.Response:
     return web.Response(
-        text=dumps(value),
+        body=encode(value),
         status=status,
         headers=headers,
         content_type="application/json",
+        charset="utf-8",
     )
