@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,24 @@ def test_predict_before_training_says_to_train(model_dir: Path) -> None:
 def test_warm_without_a_model_is_quiet(model_dir: Path) -> None:
     plugin.warm()
     assert not model_dir.exists()
+
+
+def test_warm_without_a_model_imports_what_loading_one_needs(tmp_path: Path) -> None:
+    """So the first prediction after the first training does not wait for scikit-learn;
+    importing the plugin (to list or describe it) still imports none of it."""
+    check = (
+        "import sys, iris_deepaas.plugin as p\n"
+        "before = {m for m in ('joblib', 'sklearn.svm', 'numpy') if m in sys.modules}\n"
+        "p.warm()\n"
+        "print(sorted(before), 'sklearn.svm' in sys.modules, 'joblib' in sys.modules)\n"
+    )
+    env = {**os.environ, plugin.MODEL_DIR_ENV: str(tmp_path / "models")}
+    out = subprocess.run(
+        [sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[]", "True", "True"]
+    assert not (tmp_path / "models").exists()
 
 
 def test_train_saves_into_the_model_dir_atomically(model_dir: Path) -> None:
