@@ -94,3 +94,13 @@ def test_encode_of_a_circular_value_still_says_circular() -> None:
     loop.append(loop)
     with pytest.raises(ValueError, match="Circular"):
         encode(loop)
+
+
+def test_encode_writes_numpy_float32_at_its_own_precision() -> None:
+    """A float32 is written as its shortest text (0.1, where ``dumps`` writes the float64
+    0.10000000149011612); read back as a float32, it is the same number."""
+    values = np.array([0.1, 1 / 3, 3.4028235e38, -1.5e-45], dtype=np.float32)
+    sent = json.loads(encode({"scores": values, "one": values[0]}))
+    assert sent["one"] == 0.1
+    assert np.array_equal(np.array(sent["scores"], dtype=np.float32), values)
+    assert np.float32(sent["one"]) == values[0]
