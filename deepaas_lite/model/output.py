@@ -9,7 +9,8 @@ on a small answer, 20 times on a numpy array (its data read as it lies, not made
 list first), so a large output holds the event loop that much less. What orjson does
 not take as the standard encoder would (keys that are not strings, integers over 64
 bits, ``datetime`` and dataclasses, a cycle) goes to the standard encoder, so that
-answers and errors stay as they were; only the spaces between items are gone.
+answers and errors stay as they were. Only the writing changes: no spaces between
+items, text as UTF-8 (not ``\\u`` escapes), a numpy float32 at its own precision.
 """
 
 from __future__ import annotations
@@ -33,12 +34,20 @@ def _default(value: Any) -> Any:
 
 
 _ENCODER = json.JSONEncoder(default=_default, allow_nan=False)  # one, not one a call
+# What ``encode`` hands over: the same, written as orjson writes (no spaces, UTF-8).
+_COMPACT = json.JSONEncoder(
+    default=_default, allow_nan=False, separators=(",", ":"), ensure_ascii=False
+)
 
 
 def dumps(value: Any) -> str:
     """``value`` as JSON; arrays and numpy scalars become lists and numbers."""
+    return _standard(_ENCODER, value)
+
+
+def _standard(encoder: json.JSONEncoder, value: Any) -> str:
     try:
-        return _ENCODER.encode(value)
+        return encoder.encode(value)
     except ValueError as exc:
         where = non_finite(value)
         if where is None:
@@ -58,7 +67,7 @@ def encode(value: Any) -> bytes:
     try:
         data = orjson.dumps(value, default=_default, option=_OPTIONS)
     except orjson.JSONEncodeError:
-        return dumps(value).encode()  # it takes the value, or says why not as before
+        return _standard(_COMPACT, value).encode()  # it takes it, or says why not
     # orjson writes NaN and Infinity as null: a null may be one.
     if b"null" in data and (where := non_finite(value)) is not None:
         raise exceptions.InvalidResponse(f"Output is not valid JSON: {where}")

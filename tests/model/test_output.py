@@ -54,6 +54,8 @@ def test_encode_says_what_dumps_says(value: Any) -> None:
 
 def test_encode_is_compact_and_keeps_utf8() -> None:
     assert encode({"a": [1, "é"]}) == '{"a":[1,"é"]}'.encode()
+    # Also what orjson hands to the standard encoder (a key that is not a string).
+    assert encode({1: "é", "big": 2**70}) == '{"1":"é","big":1180591620717411303424}'.encode()
 
 
 @pytest.mark.parametrize(
