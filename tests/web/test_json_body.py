@@ -111,3 +111,19 @@ def test_malformed_bodies_are_refused_in_json_loads_words(raw: bytes) -> None:
     with pytest.raises(exceptions.MalformedBody) as refused:
         json_object(raw)
     assert str(refused.value) == f"Malformed JSON body: {standard.value}"
+
+
+def test_a_body_with_few_brackets_is_not_walked_for_its_depth(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It cannot nest deeper than its brackets (in UTF-16 too, where every bracket still
+    holds its byte): a long flat list costs no walk over its numbers."""
+    walked: list[object] = []
+    monkeypatch.setattr(body, "_deeper_than", lambda value, limit: walked.append(value))
+    flat = {"inputs": [{"name": "x", "data": list(range(5000))}], "s": "[" * 90}
+    for raw in (json.dumps(flat).encode(), json.dumps(flat).encode("utf-16")):
+        assert json_object(raw) == flat
+    assert walked == []
+    many = {"rows": [[i] for i in range(MAX_JSON_DEPTH)]}
+    assert json_object(json.dumps(many).encode()) == many
+    assert walked == [many]
