@@ -134,8 +134,10 @@ def settings(args: argparse.Namespace) -> RunSettings:
         deepaas,
         mlserver=mlserver,
         mlserver_workers=args.mlserver_workers,
-        lite_source=_lite_source(args),
-        baseline_source=str(bench_envs.source_at(args.baseline)) if args.baseline else "",
+        lite_source=_lite_source(args, lite),
+        baseline_source=(
+            str(bench_envs.source_at(args.baseline, lite.python)) if args.baseline else ""
+        ),
         token=BENCH_TOKEN,
         token_file=str(token_file),
     )
@@ -163,15 +165,17 @@ def _banner(args: argparse.Namespace, s: RunSettings) -> list[str]:
     return lines
 
 
-def _lite_source(args: argparse.Namespace) -> str:
+def _lite_source(args: argparse.Namespace, lite: bench_envs.Venv) -> str:
     """The deepaas-lite tree the lite servers run: ``--lite-ref``'s, else the working
     tree's. Without ``--skip-install`` the working tree is installed into venv-lite;
     with it, venv-lite keeps whatever an earlier run installed, so the working tree
     goes first on the path (else a run would measure a stale copy under this tree's
     name)."""
     if args.lite_ref:
-        return str(bench_envs.source_at(args.lite_ref))
-    return str(bench_envs.REPO_ROOT) if args.skip_install else ""
+        return str(bench_envs.source_at(args.lite_ref, lite.python))
+    if args.skip_install:
+        return str(bench_envs.compiled(bench_envs.REPO_ROOT, lite.python))
+    return ""
 
 
 def _source(ref: str | None) -> str:

@@ -137,8 +137,9 @@ def save_mlserver_model(venv: Venv, key: str = "") -> None:
     stamp.write_text(key)
 
 
-def source_at(ref: str) -> Path:
-    """deepaas-lite's source tree at git ``ref``, unpacked once under .work/."""
+def source_at(ref: str, python: Path) -> Path:
+    """deepaas-lite's source tree at git ``ref``, unpacked once under .work/ and
+    compiled by ``python`` (see ``compiled``)."""
     commit = subprocess.run(
         ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
         capture_output=True,
@@ -154,7 +155,16 @@ def source_at(ref: str) -> Path:
             check=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target
+    return compiled(target, python)
+
+
+def compiled(tree: Path, python: Path) -> Path:
+    """``tree`` with its deepaas_lite package compiled to bytecode by ``python``, as pip
+    compiles what it installs (DEEPaaS, in its virtualenv): else a server run from the
+    tree compiles every module again at each start whenever PYTHONDONTWRITEBYTECODE is
+    set, 0.08 s of a 0.46 s start here. Modules compiled already are skipped."""
+    _run([python, "-m", "compileall", "-q", str(tree / "deepaas_lite")])
+    return tree
 
 
 def installed_version(venv: Venv, dist: str) -> str:
