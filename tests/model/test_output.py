@@ -8,6 +8,7 @@ import datetime
 import json
 import math
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,11 +92,12 @@ def test_encode_refuses_what_dumps_refuses(value: Any) -> None:
         encode(value)
 
 
-def test_encode_of_a_circular_value_still_says_circular() -> None:
+@pytest.mark.parametrize("write", [dumps, encode], ids=["dumps", "encode"])
+def test_a_circular_value_still_says_circular(write: Callable[[Any], object]) -> None:
     loop: list[Any] = [1.0]
     loop.append(loop)
     with pytest.raises(ValueError, match="Circular"):
-        encode(loop)
+        write(loop)
 
 
 def test_encode_writes_numpy_float32_at_its_own_precision() -> None:
