@@ -23,7 +23,8 @@ from typing import Any
 from deepaas_lite import exceptions
 from deepaas_lite.engine.protocol import Job, JobSink, Outcome, Predictor, all_outputs
 from deepaas_lite.model.inference import Inference, Signature
-from deepaas_lite.model.output import dumps, raw_bytes, with_charset
+from deepaas_lite.model.output import encode as json_bytes
+from deepaas_lite.model.output import raw_bytes, with_charset
 from deepaas_lite.model.wrapper import ModelWrapper
 
 LOG = logging.getLogger(__name__)
@@ -65,13 +66,13 @@ def encode(model: ModelWrapper, job: Job, outputs: Sequence[Any]) -> PredictionO
                 "An output holds bytes that are not UTF-8 text, which a job's JSON "
                 "answer cannot carry: infer synchronously to get them as binary data"
             )
-        return PredictionOutput(JSON, dumps(answer.header).encode(), answer.header)
+        return PredictionOutput(JSON, json_bytes(answer.header), answer.header)
     (output,) = outputs
     media_type = model.answer_type(job.kwargs)
     if media_type != JSON:
         return PredictionOutput(with_charset(media_type), raw_bytes(output))
     value = model.validate_output(output) if model.response_schema is not None else output
-    return PredictionOutput(JSON, dumps(value).encode(), value)
+    return PredictionOutput(JSON, json_bytes(value), value)
 
 
 def _inference(job: Job) -> Inference:

@@ -52,7 +52,7 @@ def _standard(encoder: json.JSONEncoder, value: Any) -> str:
         where = non_finite(value)
         if where is None:
             raise
-        raise exceptions.InvalidResponse(f"Output is not valid JSON: {where}") from exc
+        raise _not_json(where) from exc
 
 
 # orjson's own ways with datetimes and dataclasses are left to ``_default``, which
@@ -70,8 +70,12 @@ def encode(value: Any) -> bytes:
         return _standard(_COMPACT, value).encode()  # it takes it, or says why not
     # orjson writes NaN and Infinity as null: a null may be one.
     if b"null" in data and (where := non_finite(value)) is not None:
-        raise exceptions.InvalidResponse(f"Output is not valid JSON: {where}")
+        raise _not_json(where)
     return data
+
+
+def _not_json(where: str) -> exceptions.InvalidResponse:
+    return exceptions.InvalidResponse(f"Output is not valid JSON: {where}")
 
 
 def non_finite(value: Any) -> str | None:

@@ -24,7 +24,7 @@ from deepaas_lite.engine.protocol import all_outputs
 from deepaas_lite.http_errors import meaning_of
 from deepaas_lite.logs import REQUEST_ID
 from deepaas_lite.model.inference import Answer, Signature
-from deepaas_lite.model.output import dumps
+from deepaas_lite.model.output import encode
 from deepaas_lite.model.uploads import SavedFiles
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.web import models, prediction_jobs, versions
@@ -194,7 +194,7 @@ def _response(answer: Answer) -> web.Response:
     """The ``$inference_response``: JSON, then the binary outputs' bytes (if any)."""
     if not answer.blobs:
         return json_response(answer.header)
-    header = dumps(answer.header).encode()
+    header = encode(answer.header)
     return web.Response(
         body=header + b"".join(answer.blobs),
         content_type=OCTET_STREAM,
