@@ -5,6 +5,7 @@ The ``kinds`` test plugin has every kind of argument; its ``predict`` answers wh
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -79,6 +80,16 @@ async def test_json_integral_float_is_an_integer(client: Client) -> None:
     resp = await client.post(PREDICT, json={"numbers": [1], "level": 2.0})
     assert resp.status == 200
     assert (await resp.json())["predictions"]["level"] == 2
+
+
+async def test_json_integers_beyond_64_bits_arrive_and_return_exact(client: Client) -> None:
+    """Read by the standard decoder, not as orjson's floats, and answered by the
+    standard encoder: the very integers, both ways."""
+    big = {"a": 123456789012345678901234567890, "b": -(2**64), "c": 2**63 - 1}
+    resp = await client.post(PREDICT, data=json.dumps({"numbers": [1], "tags": big}),
+                             headers={"Content-Type": "application/json"})  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    assert json.loads(await resp.text())["predictions"]["tags"] == big
 
 
 async def test_json_integer_with_a_fraction_inside_a_dict_is_422(client: Client) -> None:
