@@ -52,6 +52,21 @@ async def test_a_call_to_an_idle_worker_is_written_at_once(ends: Ends) -> None:
     answer.cancel()
 
 
+async def test_a_call_that_is_not_alone_waits_for_the_turn_even_to_an_idle_worker(
+    ends: Ends,
+) -> None:
+    """Other calls of the model are under way: the calls sent in this turn go together."""
+    frames = [wire.dumps(("predict", {"n": n})) for n in range(3)]
+    answers = [ends.channel.send(frame, alone=False) for frame in frames]
+    assert ends.writes == []  # not even the first: the others may come in this turn
+    for n in range(3):
+        assert await ends.received() == ("predict", {"n": n})
+    assert ends.writes == [b"".join(frames)]
+    for n in range(3):
+        wire.send(ends.worker, wire.dumps((True, n, 0.0)))
+    assert await asyncio.wait_for(asyncio.gather(*answers), GUARD) == [(True, n) for n in range(3)]
+
+
 async def test_the_calls_sent_to_a_busy_worker_go_in_one_write(ends: Ends) -> None:
     frames = [wire.dumps(("predict", {"n": n})) for n in range(4)]
     answers = [ends.channel.send(frame) for frame in frames]

@@ -21,6 +21,7 @@ from tests.conftest import ClientFactory
 
 Client = Any
 FRAGILE = "/v2/models/worker-fragile/predict/"
+QUICK = {"action": "pid", "seconds": 0.0}  # worker-fragile's arguments for a quick call
 
 
 async def _fragile(make_client: ClientFactory, models: dict[str, ModelWrapper], n: int) -> Client:
@@ -317,6 +318,49 @@ async def test_a_worker_whose_calls_are_quick_holds_several(
     answers = [await q for q in [slow, *quick]]
     assert [a.status for a in answers] == [200] * 4
     assert {(await a.json())["predictions"]["pid"] for a in answers[1:]} == {pid}
+
+
+def _count_writes(serving: Any) -> list[bytes]:
+    """What the server writes to the worker ``serving``, from now on."""
+    transport = serving.channel.transport
+    assert transport is not None
+    writes: list[bytes] = []
+    write = transport.write
+
+    def counted(data: Any) -> None:
+        writes.append(bytes(data))
+        write(data)
+
+    transport.write = counted
+    return writes
+
+
+async def test_a_call_made_while_another_is_under_way_goes_at_the_turns_end(
+    make_client: ClientFactory, models: dict[str, ModelWrapper]
+) -> None:
+    """Under load, the call of the first request of a turn goes with the others made in
+    that turn, even to an idle worker: one write, one wake-up of the worker."""
+    client = await _fragile(make_client, models, 2)
+    pool = _pool(client, "worker-fragile")
+    await _quick_calls(client)
+    pool.peak_in_flight = 0
+    alone = asyncio.ensure_future(pool.predict(QUICK))  # nothing else under way
+    writes = [_count_writes(serving) for serving in pool._workers]
+    await asyncio.sleep(0)  # the call's task runs until it waits for its answer
+    assert sum(len(w) for w in writes) == 1  # written at once
+    await alone
+    pool.peak_in_flight = 0
+    slow = asyncio.ensure_future(pool.predict({"action": "sleep", "seconds": 2.0}))
+    await _until_held(pool, 1)
+    (idle,) = [n for n, serving in enumerate(pool._workers) if serving.in_flight == 0]
+    before = len(writes[idle])
+    quick = asyncio.ensure_future(pool.predict(QUICK))
+    await asyncio.sleep(0)
+    assert len(writes[idle]) == before  # not yet: other calls may come in this turn
+    answer = await quick
+    assert len(writes[idle]) == before + 1
+    assert answer["pid"] == pool._workers[idle].pid
+    assert (await slow)["pid"] != answer["pid"]
 
 
 async def test_calls_held_by_a_worker_that_dies_go_to_its_replacement(

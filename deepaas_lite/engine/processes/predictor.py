@@ -86,10 +86,15 @@ class _Channel(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
-    def send(self, frame: bytes) -> asyncio.Future[Any]:
-        """Send ``frame``: at once to a worker that has nothing to run; to a busy one,
-        with the others sent meanwhile, in one write (a system call) at the next turn
-        of the event loop, or as soon as it has answered every call it was sent."""
+    def send(self, frame: bytes, alone: bool = True) -> asyncio.Future[Any]:
+        """Send ``frame``: at once to a worker that has nothing to run, when the call is
+        ``alone`` (no other call of the model is under way); else with the others sent
+        meanwhile, in one write (a system call) at the next turn of the event loop, or
+        as soon as the worker has answered every call it was sent.
+
+        Under load, the calls of many requests are sent in the same turn: the first of
+        them, written at once, would cost a write and a wake-up of the worker of its own.
+        """
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Any] = loop.create_future()
         transport = self.transport
@@ -98,7 +103,7 @@ class _Channel(asyncio.Protocol):
             return answer
         idle = not self.waiting
         self.waiting.append(answer)
-        if idle:
+        if idle and alone:
             transport.write(frame)
             return answer
         if not self._outgoing:
@@ -240,6 +245,7 @@ class ProcessPredictor(PoolPredictor):
         self._failure: str | None = None
         self._spawned = 0
         self.peak_in_flight = 0  # the most calls one worker has held at once
+        self._under_way = 0  # calls being sent, held by a worker, or just answered
 
     @property
     def ready(self) -> bool:
@@ -320,11 +326,19 @@ class ProcessPredictor(PoolPredictor):
                 f"Arguments for model '{self.model.id}' cannot reach its worker process: "
                 f"{exc} {worker.USE_THREADS}"
             ) from None
+        self._under_way += 1
+        try:
+            return await self._deliver(frame)
+        finally:
+            self._under_way -= 1
+
+    async def _deliver(self, frame: bytes) -> tuple[bool, Any]:
+        """``frame``'s answer, from the worker that runs it."""
         ahead = False
         while True:
             chosen = await self._acquire(ahead)
             await chosen.channel.drain()
-            answer = chosen.channel.send(frame)
+            answer = chosen.channel.send(frame, alone=self._under_way == 1)
             self.peak_in_flight = max(self.peak_in_flight, chosen.in_flight)
             try:
                 # A request that goes away cancels ``answer``; it keeps its place in the
