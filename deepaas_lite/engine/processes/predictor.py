@@ -6,10 +6,10 @@ one after another, in their order. A call goes to the worker holding the fewest,
 turn. A worker whose calls are quick (``QUICK_CALL_S`` on average, as it reports
 them) holds up to ``PIPELINE`` at once: it goes from one to the next without waiting
 for the server to read its last answer and send it more work, which the server does
-for many answers at a time; the calls sent to a busy worker go to it together, in
-one write. A worker whose calls are slower holds one at a time, so that no call
-waits behind a slow one while another worker is free. Calls that wait for a place
-take places in the order they came.
+for many answers at a time; the calls sent to a busy worker, or made while others of
+the model are under way, go to it together, in one write. A worker whose calls are
+slower holds one at a time, so that no call waits behind a slow one while another
+worker is free. Calls that wait for a place take places in the order they came.
 
 A worker that dies, sends an answer that cannot be read, or runs a call that was
 abandoned (its time limit passed, its job was cancelled) is replaced and warmed again;
