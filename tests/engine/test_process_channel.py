@@ -15,20 +15,26 @@ from deepaas_lite.engine.processes.predictor import _Channel, _Died, _NotRun
 GUARD = 30.0  # seconds before a test that would hang fails instead
 
 
+def count_writes(channel: _Channel) -> list[bytes]:
+    """What the server writes on ``channel``'s socket from now on, a write each."""
+    transport = channel.transport
+    assert transport is not None
+    writes: list[bytes] = []
+    write = transport.write
+
+    def counted(data: Any) -> None:
+        writes.append(bytes(data))
+        write(data)
+
+    transport.write = counted  # type: ignore[method-assign]
+    return writes
+
+
 class Ends:
     def __init__(self, channel: _Channel, worker: socket.socket) -> None:
         self.channel = channel
         self.worker = worker  # the worker's end, blocking
-        self.writes: list[bytes] = []
-        transport = channel.transport
-        assert transport is not None
-        write = transport.write
-
-        def counted(data: Any) -> None:
-            self.writes.append(bytes(data))
-            write(data)
-
-        transport.write = counted  # type: ignore[method-assign]
+        self.writes = count_writes(channel)
 
     async def received(self) -> Any:
         """The next message the worker's end reads."""

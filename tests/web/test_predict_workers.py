@@ -18,6 +18,7 @@ from deepaas_lite.engine.processes.predictor import ProcessPredictor
 from deepaas_lite.model.wrapper import ModelWrapper
 from deepaas_lite.web.keys import PREDICTORS
 from tests.conftest import ClientFactory
+from tests.engine.test_process_channel import count_writes
 
 Client = Any
 FRAGILE = "/v2/models/worker-fragile/predict/"
@@ -320,21 +321,6 @@ async def test_a_worker_whose_calls_are_quick_holds_several(
     assert {(await a.json())["predictions"]["pid"] for a in answers[1:]} == {pid}
 
 
-def _count_writes(serving: Any) -> list[bytes]:
-    """What the server writes to the worker ``serving``, from now on."""
-    transport = serving.channel.transport
-    assert transport is not None
-    writes: list[bytes] = []
-    write = transport.write
-
-    def counted(data: Any) -> None:
-        writes.append(bytes(data))
-        write(data)
-
-    transport.write = counted
-    return writes
-
-
 async def test_a_call_made_while_another_is_under_way_goes_at_the_turns_end(
     make_client: ClientFactory, models: dict[str, ModelWrapper]
 ) -> None:
@@ -343,9 +329,8 @@ async def test_a_call_made_while_another_is_under_way_goes_at_the_turns_end(
     client = await _fragile(make_client, models, 2)
     pool = _pool(client, "worker-fragile")
     await _quick_calls(client)
-    pool.peak_in_flight = 0
     alone = asyncio.ensure_future(pool.predict(QUICK))  # nothing else under way
-    writes = [_count_writes(serving) for serving in pool._workers]
+    writes = [count_writes(serving.channel) for serving in pool._workers]
     await asyncio.sleep(0)  # the call's task runs until it waits for its answer
     assert sum(len(w) for w in writes) == 1  # written at once
     await alone
