@@ -413,7 +413,7 @@ async def test_a_call_that_waited_for_a_worker_goes_before_one_that_came_later(
         await asyncio.sleep(0)
     # The running call has just answered, and the waiting one has been told, but has
     # not had its turn yet: this call, made now, must not take the worker first.
-    came_later = await pool.predict({"action": "pid", "seconds": 0.0})
+    came_later = await pool.predict(QUICK)
     assert (await running).status == 200
     resp = await waited
     assert resp.status == 200
